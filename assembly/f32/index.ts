@@ -1,0 +1,1 @@
+export function f32_placeholder(): i32 { return 1; }

@@ -1,0 +1,85 @@
+/**
+ * Test access to the kernel builds. Loads build/mobilenet-<flavour>.wasm (or the folder in
+ * MNW_WASM_DIR, so a kernel can be developed against its own partial build), and gives a
+ * bump allocator over the module's memory for staging inputs, weights and outputs.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import v8 from 'node:v8';
+import { instantiateKernels, type Flavour, type Kernels } from '../../src/runtime/kernels.js';
+
+// Node 20 hides relaxed SIMD behind a flag; it must be set before anything is compiled.
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+export const FLAVOURS: Flavour[] = ['scalar', 'simd', 'relaxed'];
+export const WASM_DIR = process.env.MNW_WASM_DIR ?? join(__dirname, '..', '..', 'build');
+
+export function wasmPath(flavour: Flavour): string {
+  return join(WASM_DIR, `mobilenet-${flavour}.wasm`);
+}
+
+export async function loadKernels(flavour: Flavour): Promise<Kernels> {
+  const p = wasmPath(flavour);
+  if (!existsSync(p)) throw new Error(`${p} is missing: run \`npm run build:wasm\` first`);
+  return instantiateKernels(readFileSync(p), flavour);
+}
+
+/** Bump allocator for tests: every block 16-byte aligned, with 64 bytes of slack after it. */
+export class TestHeap {
+  private top = 1024; // keep address 0 unused so a null pointer bug shows
+  constructor(readonly k: Kernels) {}
+
+  reset(): void {
+    this.top = 1024;
+  }
+
+  alloc(bytes: number): number {
+    const ptr = (this.top + 15) & ~15;
+    this.top = ptr + bytes + 64;
+    const need = this.top - this.k.memory.buffer.byteLength;
+    if (need > 0) this.k.memory.grow(Math.ceil(need / 65536));
+    return ptr;
+  }
+
+  /** copy a typed array in; returns its pointer */
+  put(data: ArrayBufferView): number {
+    const ptr = this.alloc(data.byteLength);
+    new Uint8Array(this.k.memory.buffer, ptr, data.byteLength).set(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    );
+    return ptr;
+  }
+
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.k.memory.buffer, ptr, n).slice();
+  }
+  i8(ptr: number, n: number): Int8Array {
+    return new Int8Array(this.k.memory.buffer, ptr, n).slice();
+  }
+  u8(ptr: number, n: number): Uint8Array {
+    return new Uint8Array(this.k.memory.buffer, ptr, n).slice();
+  }
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.k.memory.buffer, ptr, n).slice();
+  }
+}
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** where the shared models live; undefined when absent (tests then skip with a message) */
+export const MODELS_DIR: string | undefined = (() => {
+  const d = process.env.MOBILENET_WASM_MODELS ?? join(__dirname, '..', '..', '..', 'shared', 'models');
+  return existsSync(d) ? d : undefined;
+})();
+export const SHARED_DIR: string | undefined = MODELS_DIR ? join(MODELS_DIR, '..') : undefined;
+export const SHARED_MISSING = 'skipped: ../shared (models, golden tensors, images) not found; set MOBILENET_WASM_MODELS';
