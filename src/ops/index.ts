@@ -1,0 +1,13 @@
+/**
+ * Chooses the prepared form of each IR op by dtype. Float ops go to the f32 kernels, uint8 and
+ * int8 ops (and the QUANTIZE / DEQUANTIZE edges) to the quantized ones.
+ */
+import type { Op } from '../model/ir.js';
+import type { PreparedOp } from './types.js';
+import { prepareF32 } from './f32/index.js';
+import { prepareQ8 } from './q8/index.js';
+
+export function prepareOp(op: Op): PreparedOp {
+  if (op.op === 'quantize' || op.op === 'dequantize') return prepareQ8(op);
+  return op.input.dtype === 'float32' ? prepareF32(op) : prepareQ8(op);
+}

@@ -1,0 +1,60 @@
+/**
+ * One arena per model in wasm linear memory, reserved once at load (wasm memory never shrinks):
+ *
+ *   [0, 1024)            unused (a null pointer bug reads zeros, never weights)
+ *   constants            packed weights, biases, multipliers; each 16-byte aligned
+ *   activation A, B      ping-pong buffers sized to the largest activation (+ slack for SIMD over-read)
+ *   scratch              per-op scratch, shared by all ops
+ */
+import { MobileNetError } from '../errors.js';
+import { ACTIVATION_SLACK } from '../ops/types.js';
+
+export const PAGE = 65536;
+export const DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024; // 1 GiB: well under wasm32's 4 GiB and any sane MobileNet
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+export interface ArenaLayout {
+  constantOffsets: number[][]; // per step, per constant
+  buffers: [number, number];
+  bufferBytes: number;
+  scratch: number;
+  scratchBytes: number;
+  end: number;
+  constantBytes: number;
+}
+
+export function layoutArena(constants: Uint8Array[][], maxActivationBytes: number, scratchBytes: number): ArenaLayout {
+  let top = 1024;
+  const constantOffsets = constants.map((list) =>
+    list.map((c) => {
+      const at = align16(top);
+      top = at + c.byteLength;
+      return at;
+    }),
+  );
+  const constantBytes = top - 1024;
+  const bufferBytes = align16(maxActivationBytes + ACTIVATION_SLACK);
+  const a = align16(top);
+  const b = a + bufferBytes;
+  const scratch = b + bufferBytes;
+  const end = scratch + align16(scratchBytes + ACTIVATION_SLACK);
+  return { constantOffsets, buffers: [a, b], bufferBytes, scratch, scratchBytes, end, constantBytes };
+}
+
+/** Grow `memory` once so that it holds `bytes`; refuses (typed error) beyond `limit`. */
+export function reserve(memory: WebAssembly.Memory, bytes: number, limit = DEFAULT_MAX_MEMORY): void {
+  if (!(bytes <= limit)) {
+    throw new MobileNetError(
+      'OUT_OF_MEMORY',
+      `model needs ${(bytes / 2 ** 20).toFixed(1)} MiB of wasm memory, over the limit of ${(limit / 2 ** 20).toFixed(0)} MiB (option maxMemoryBytes)`,
+    );
+  }
+  const have = memory.buffer.byteLength;
+  if (bytes <= have) return;
+  try {
+    memory.grow(Math.ceil((bytes - have) / PAGE));
+  } catch (e) {
+    throw new MobileNetError('OUT_OF_MEMORY', `cannot grow wasm memory to ${(bytes / 2 ** 20).toFixed(1)} MiB: ${(e as Error).message}`);
+  }
+}
