@@ -1,0 +1,583 @@
+/**
+ * .tflite reader: TensorFlow Lite flatbuffer (schema version 3, identifier "TFL3") to the
+ * model IR. Reads subgraph 0, which must be a single chain of supported ops (each op reads
+ * the previous op's output plus constants). Every byte access is bounds-checked by
+ * FlatBufferReader, and every tensor is checked against the op that uses it, so bad files
+ * give a MobileNetError (INVALID_MODEL for corrupt or inconsistent bytes, UNSUPPORTED_MODEL
+ * for valid models we do not run) naming the op, tensor and numbers involved.
+ *
+ * No Node built-ins: runs in browsers and edge runtimes.
+ *
+ * Constant tensors are returned as views into `bytes` when alignment allows (copies
+ * otherwise), so the caller must not modify `bytes` while the graph is in use.
+ */
+import { invalidModel, unsupportedModel } from '../errors.js';
+import {
+  convGeometry,
+  sizeOf,
+  type Activation,
+  type DType,
+  type Graph,
+  type Op,
+  type Padding,
+  type Quant,
+  type TensorInfo,
+  type Weights,
+} from '../model/ir.js';
+import { FlatBufferReader, type Table } from './flatbuffer.js';
+import {
+  ACTIVATION_NAMES,
+  BuiltinOperator,
+  BuiltinOptionsType,
+  F,
+  FullyConnectedWeightsFormat,
+  TFLITE_FILE_IDENTIFIER,
+  TFLITE_SCHEMA_VERSION,
+  TensorType,
+  builtinOperatorName,
+  tensorTypeName,
+} from './tflite-schema.js';
+
+/** Sanity limits: far above any MobileNet, far below what would exhaust memory. */
+export const MAX_DIM = 65536;
+export const MAX_ELEMENTS = 2 ** 28;
+const MAX_RANK = 6;
+
+const SUPPORTED_OPS = [
+  'CONV_2D',
+  'DEPTHWISE_CONV_2D',
+  'AVERAGE_POOL_2D',
+  'FULLY_CONNECTED',
+  'SOFTMAX',
+  'RESHAPE',
+  'SQUEEZE',
+  'QUANTIZE',
+  'DEQUANTIZE',
+];
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+type ElemType = DType | 'int32';
+
+interface RawQuant {
+  scale: number[];
+  zeroPoint: number[];
+  axis: number;
+}
+
+interface RawTensor {
+  index: number;
+  name: string;
+  /** "tensor 12 'conv1/weights'" */
+  label: string;
+  type: number;
+  shape: number[];
+  buffer: number;
+  quant: RawQuant | null;
+}
+
+/** constant bytes of a tensor: position in the file and length */
+interface ConstData {
+  start: number;
+  length: number;
+}
+
+const fmtShape = (s: readonly number[]) => `[${s.join(',')}]`;
+
+class TfliteReader {
+  private readonly fb: FlatBufferReader;
+  private readonly tensorsVec: { length: number; get(i: number): Table };
+  private readonly buffersVec: { length: number; get(i: number): Table };
+  private readonly opcodes: { code: number; name: string }[] = [];
+  private readonly subgraph: Table;
+  private readonly rawTensors = new Map<number, RawTensor>();
+  private readonly infos = new Map<number, TensorInfo>();
+  private readonly weights = new Map<string, Weights>();
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.fb = new FlatBufferReader(bytes);
+    const model = this.fb.root('model');
+    const version = model.u32(F.Model.version, 'version');
+    if (version !== TFLITE_SCHEMA_VERSION) {
+      throw unsupportedModel(`.tflite schema version is ${version}; mobilenet-wasm reads version ${TFLITE_SCHEMA_VERSION}`);
+    }
+    const codes = model.tables(F.Model.operator_codes, 'operator_codes');
+    for (let i = 0; i < codes.length; i++) {
+      const oc = codes.get(i);
+      const deprecated = oc.i8(F.OperatorCode.deprecated_builtin_code, 'deprecated_builtin_code');
+      const builtin = oc.i32(F.OperatorCode.builtin_code, 'builtin_code');
+      // Old files only have the byte-sized deprecated field; new ones may hold codes >= 127
+      // only in builtin_code (the deprecated one then says 127): the real code is the larger.
+      const code = Math.max(deprecated, builtin);
+      let name = builtinOperatorName(code);
+      if (code === BuiltinOperator.CUSTOM) name = `CUSTOM '${oc.string(F.OperatorCode.custom_code, 'custom_code')}'`;
+      this.opcodes.push({ code, name });
+    }
+    const subgraphs = model.tables(F.Model.subgraphs, 'subgraphs');
+    if (subgraphs.length === 0) throw invalidModel('.tflite has no subgraphs');
+    this.subgraph = subgraphs.get(0);
+    this.tensorsVec = this.subgraph.tables(F.SubGraph.tensors, 'tensors');
+    this.buffersVec = model.tables(F.Model.buffers, 'buffers');
+  }
+
+  // ---- tensors ------------------------------------------------------------------------
+
+  private tensor(index: number, usedBy: string): RawTensor {
+    const cached = this.rawTensors.get(index);
+    if (cached) return cached;
+    if (!Number.isInteger(index) || index < 0 || index >= this.tensorsVec.length) {
+      throw invalidModel(`${usedBy} refers to tensor ${index}, but subgraph 0 has ${this.tensorsVec.length} tensors`);
+    }
+    const t = this.tensorsVec.get(index);
+    const name = t.string(F.Tensor.name, 'name');
+    const label = `tensor ${index} '${name}'`;
+    const shape = t.i32Array(F.Tensor.shape, 'shape');
+    if (shape.length > MAX_RANK) throw unsupportedModel(`${label} has rank ${shape.length}; at most ${MAX_RANK} is supported`);
+    let elements = 1;
+    for (const d of shape) {
+      if (d < 1 || d > MAX_DIM) {
+        throw invalidModel(`${label} has shape ${fmtShape(shape)}: every dimension must be between 1 and ${MAX_DIM}`);
+      }
+      elements *= d;
+    }
+    if (elements > MAX_ELEMENTS) {
+      throw invalidModel(`${label} has shape ${fmtShape(shape)}: ${elements} elements is more than the ${MAX_ELEMENTS} allowed`);
+    }
+    if (t.table(F.Tensor.sparsity, 'sparsity')) throw unsupportedModel(`${label} is sparse; only dense tensors are supported`);
+    const q = t.table(F.Tensor.quantization, 'quantization');
+    let quant: RawQuant | null = null;
+    if (q) {
+      const scale = q.f32Array(F.QuantizationParameters.scale, 'scale');
+      if (scale.length > 0) {
+        if (q.u8(F.QuantizationParameters.details_type, 'details_type') !== 0) {
+          throw unsupportedModel(`${label} uses custom quantization details; only affine (scale, zero point) is supported`);
+        }
+        let zeroPoint = q.i64Array(F.QuantizationParameters.zero_point, 'zero_point');
+        if (zeroPoint.length === 0) zeroPoint = scale.map(() => 0);
+        if (zeroPoint.length !== scale.length) {
+          throw invalidModel(`${label} has ${scale.length} quantization scales but ${zeroPoint.length} zero points`);
+        }
+        const axis = q.i32(F.QuantizationParameters.quantized_dimension, 'quantized_dimension');
+        if (scale.length > 1 && (axis < 0 || axis >= shape.length || shape[axis] !== scale.length)) {
+          throw invalidModel(
+            `${label} has ${scale.length} per-channel scales along axis ${axis}, which does not match its shape ${fmtShape(shape)}`,
+          );
+        }
+        quant = { scale, zeroPoint, axis };
+      }
+    }
+    const raw: RawTensor = {
+      index,
+      name,
+      label,
+      type: t.u8(F.Tensor.type, 'type'),
+      shape,
+      buffer: t.u32(F.Tensor.buffer, 'buffer'),
+      quant,
+    };
+    this.rawTensors.set(index, raw);
+    return raw;
+  }
+
+  /** the constant bytes of a tensor, or null for an activation (buffer 0 / empty buffer) */
+  private constData(t: RawTensor): ConstData | null {
+    if (t.buffer === 0) return null;
+    if (t.buffer >= this.buffersVec.length) {
+      throw invalidModel(`${t.label} refers to buffer ${t.buffer}, but the model has ${this.buffersVec.length} buffers`);
+    }
+    const b = this.buffersVec.get(t.buffer);
+    const data = b.vector(F.Buffer.data, 'data', 1);
+    if (data && data.length > 0) return { start: data.start, length: data.length };
+    // Models over 2 GB (schema 3c) keep data after the flatbuffer: offset from the file start.
+    const offset = b.u64(F.Buffer.offset, 'offset');
+    if (offset > 1) {
+      const size = b.u64(F.Buffer.size, 'size');
+      if (offset + size > this.bytes.length) {
+        throw invalidModel(
+          `${t.label} buffer ${t.buffer} claims ${size} bytes at offset ${offset}, past the end of the ${this.bytes.length}-byte file`,
+        );
+      }
+      return size > 0 ? { start: offset, length: size } : null;
+    }
+    return null;
+  }
+
+  private elemType(t: RawTensor, allowed: readonly ElemType[], role: string): ElemType {
+    const map: Record<number, ElemType> = {
+      [TensorType.FLOAT32]: 'float32',
+      [TensorType.UINT8]: 'uint8',
+      [TensorType.INT8]: 'int8',
+      [TensorType.INT32]: 'int32',
+    };
+    const et = map[t.type];
+    if (et === undefined || !allowed.includes(et)) {
+      const names = allowed.map((a) => a.toUpperCase()).join(', ');
+      throw unsupportedModel(`${t.label} (${role}) has type ${tensorTypeName(t.type)}; mobilenet-wasm supports ${names} here`);
+    }
+    return et;
+  }
+
+  private checkQuant(t: RawTensor, dtype: DType | 'int32', perChannelAxis: number | null): Quant | undefined {
+    if (dtype === 'float32') return undefined; // float tensors may carry min/max; unused
+    const q = t.quant;
+    if (!q) {
+      if (dtype === 'int32') return undefined;
+      throw invalidModel(`${t.label} is ${dtype} but has no quantization parameters`);
+    }
+    for (const s of q.scale) {
+      if (!(s > 0) || !Number.isFinite(s)) throw invalidModel(`${t.label} has quantization scale ${s}; scales must be positive and finite`);
+    }
+    if (dtype !== 'int32') {
+      const [lo, hi] = dtype === 'uint8' ? [0, 255] : [-128, 127];
+      for (const z of q.zeroPoint) {
+        if (z < lo || z > hi) throw invalidModel(`${t.label} is ${dtype} but has zero point ${z}, outside [${lo}, ${hi}]`);
+      }
+    }
+    if (q.scale.length > 1) {
+      if (perChannelAxis === null) {
+        throw unsupportedModel(`${t.label} is quantized per channel (${q.scale.length} scales); only per-tensor quantization is supported here`);
+      }
+      if (q.axis !== perChannelAxis) {
+        throw unsupportedModel(`${t.label} is quantized per channel along axis ${q.axis}; expected axis ${perChannelAxis}`);
+      }
+    }
+    return { scale: q.scale.slice(), zeroPoint: q.zeroPoint.slice(), axis: q.scale.length > 1 ? q.axis : 0 };
+  }
+
+  /** an activation tensor (non-constant) as TensorInfo */
+  private activation(index: number, usedBy: string): TensorInfo {
+    const cached = this.infos.get(index);
+    if (cached) return cached;
+    const t = this.tensor(index, usedBy);
+    if (this.constData(t)) throw unsupportedModel(`${usedBy} reads ${t.label} as its data input, but it is a constant`);
+    const dtype = this.elemType(t, ['float32', 'uint8', 'int8'], `activation of ${usedBy}`) as DType;
+    if (t.shape.length === 0) throw unsupportedModel(`${t.label} is a scalar; ${usedBy} needs a tensor`);
+    if (t.shape.length >= 2 && t.shape[0] !== 1) {
+      throw unsupportedModel(`${t.label} has batch ${t.shape[0]} (shape ${fmtShape(t.shape)}); mobilenet-wasm runs batch 1`);
+    }
+    const info: TensorInfo = { name: t.name, shape: t.shape.slice(), dtype };
+    const quant = this.checkQuant(t, dtype, null);
+    if (quant) info.quant = quant;
+    this.infos.set(index, info);
+    return info;
+  }
+
+  /** typed view (or aligned copy) of a constant's bytes */
+  private typedData(c: ConstData, et: ElemType, count: number): Float32Array | Int32Array | Uint8Array | Int8Array {
+    const abs = this.bytes.byteOffset + c.start;
+    if (et === 'uint8') return this.bytes.subarray(c.start, c.start + count);
+    if (et === 'int8') return new Int8Array(this.bytes.buffer, abs, count);
+    if (abs % 4 === 0 && LITTLE_ENDIAN) {
+      return et === 'float32' ? new Float32Array(this.bytes.buffer, abs, count) : new Int32Array(this.bytes.buffer, abs, count);
+    }
+    const dv = new DataView(this.bytes.buffer, abs, count * 4);
+    if (et === 'float32') {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = dv.getFloat32(4 * i, true);
+      return out;
+    }
+    const out = new Int32Array(count);
+    for (let i = 0; i < count; i++) out[i] = dv.getInt32(4 * i, true);
+    return out;
+  }
+
+  /** a constant operand: checks it has data of exactly product(shape) * element size bytes */
+  private constant(index: number, usedBy: string, role: string, allowed: readonly ElemType[]) {
+    const t = this.tensor(index, usedBy);
+    const c = this.constData(t);
+    if (!c) {
+      throw unsupportedModel(
+        `${usedBy} takes its ${role} from ${t.label}, which is not a constant: mobilenet-wasm runs single-chain graphs whose weights are stored in the file`,
+      );
+    }
+    const et = this.elemType(t, allowed, `${role} of ${usedBy}`);
+    const count = sizeOf(t.shape);
+    const need = count * (et === 'float32' || et === 'int32' ? 4 : 1);
+    if (c.length !== need) {
+      throw invalidModel(
+        `${t.label} buffer ${t.buffer} has ${c.length} bytes but shape ${fmtShape(t.shape)} ${et} needs ${need}`,
+      );
+    }
+    return { t, et, count, data: this.typedData(c, et, count) };
+  }
+
+  // ---- ops --------------------------------------------------------------------------------
+
+  read(): Graph {
+    const sg = this.subgraph;
+    const inputs = sg.i32Array(F.SubGraph.inputs, 'inputs');
+    const outputs = sg.i32Array(F.SubGraph.outputs, 'outputs');
+    if (inputs.length !== 1 || outputs.length !== 1) {
+      throw unsupportedModel(
+        `the model has ${inputs.length} inputs and ${outputs.length} outputs; mobilenet-wasm runs models with exactly one of each`,
+      );
+    }
+    const operators = sg.tables(F.SubGraph.operators, 'operators');
+    if (operators.length === 0) throw unsupportedModel('subgraph 0 has no operators');
+    const ops: Op[] = [];
+    let current = inputs[0];
+    let currentFrom = 'the model input';
+    for (let i = 0; i < operators.length; i++) {
+      const opTable = operators.get(i);
+      const opcodeIndex = opTable.u32(F.Operator.opcode_index, 'opcode_index');
+      if (opcodeIndex >= this.opcodes.length) {
+        throw invalidModel(`op ${i} uses operator code ${opcodeIndex}, but the model has ${this.opcodes.length}`);
+      }
+      const { code, name } = this.opcodes[opcodeIndex];
+      const label = `op ${i} (${name})`;
+      if (!SUPPORTED_OPS.includes(name)) {
+        throw unsupportedModel(`op ${i} is ${name}, which mobilenet-wasm does not run; supported: ${SUPPORTED_OPS.join(', ')}`);
+      }
+      const opInputs = opTable.i32Array(F.Operator.inputs, 'inputs');
+      const opOutputs = opTable.i32Array(F.Operator.outputs, 'outputs');
+      if (opInputs.length < 1 || opOutputs.length !== 1) {
+        throw invalidModel(`${label} has ${opInputs.length} inputs and ${opOutputs.length} outputs`);
+      }
+      if (opInputs[0] !== current) {
+        const t = this.tensor(opInputs[0], label);
+        throw unsupportedModel(
+          `${label} reads ${t.label}, not ${currentFrom} (tensor ${current}): mobilenet-wasm runs single-chain graphs, where each op reads the previous op's output`,
+        );
+      }
+      const op = this.readOp(opTable, code, label, opInputs, opOutputs[0]);
+      ops.push(op);
+      current = opOutputs[0];
+      currentFrom = `the output of op ${i}`;
+    }
+    if (outputs[0] !== current) {
+      const t = this.tensor(outputs[0], 'the model output');
+      throw unsupportedModel(
+        `the model output is ${t.label}, not the output of the last op (tensor ${current}): mobilenet-wasm runs single-chain graphs`,
+      );
+    }
+    return { ops, input: ops[0].input, output: ops[ops.length - 1].output, source: 'tflite' };
+  }
+
+  private options(op: Table, label: string, type: number, typeName: string, required: boolean): Table | null {
+    const actual = op.u8(F.Operator.builtin_options_type, 'builtin_options_type');
+    if (actual === BuiltinOptionsType.NONE && !required) return null;
+    if (actual !== type) {
+      throw invalidModel(`${label} has builtin options of union type ${actual}; expected ${typeName} (${type})`);
+    }
+    const t = op.table(F.Operator.builtin_options, 'builtin_options');
+    if (!t) {
+      if (required) throw invalidModel(`${label} has no ${typeName}`);
+      return null;
+    }
+    return t;
+  }
+
+  private activationFn(code: number, label: string): Activation {
+    switch (code) {
+      case 0:
+        return 'none';
+      case 1:
+        return 'relu';
+      case 2:
+        return 'relu_n1_to_1';
+      case 3:
+        return 'relu6';
+    }
+    const name = ACTIVATION_NAMES[code];
+    if (name) throw unsupportedModel(`${label} has fused activation ${name}; supported: NONE, RELU, RELU6, RELU_N1_TO_1`);
+    throw invalidModel(`${label} has fused activation code ${code}, which is not in the TFLite schema`);
+  }
+
+  private padding(code: number, label: string): Padding {
+    if (code === 0) return 'same';
+    if (code === 1) return 'valid';
+    throw invalidModel(`${label} has padding code ${code}; TFLite defines SAME (0) and VALID (1)`);
+  }
+
+  private strides(o: Table, label: string, table: { stride_h: number; stride_w: number }): [number, number] {
+    const sh = o.i32(table.stride_h, 'stride_h');
+    const sw = o.i32(table.stride_w, 'stride_w');
+    if (sh < 1 || sw < 1 || sh > MAX_DIM || sw > MAX_DIM) throw invalidModel(`${label} has strides [${sh}, ${sw}]; strides must be at least 1`);
+    return [sh, sw];
+  }
+
+  /** optional bias (input 2): int32 for quantized ops, float32 for float; zeros when absent */
+  private bias(inputs: number[], label: string, n: number, quantized: boolean): Float32Array | Int32Array {
+    const idx = inputs.length > 2 ? inputs[2] : -1;
+    if (idx < 0) return quantized ? new Int32Array(n) : new Float32Array(n);
+    const b = this.constant(idx, label, 'bias', quantized ? ['int32'] : ['float32']);
+    if (b.count !== n) throw invalidModel(`${b.t.label} (bias of ${label}) has ${b.count} values, expected ${n}`);
+    return b.data as Float32Array | Int32Array;
+  }
+
+  private filterWeights(
+    idx: number,
+    label: string,
+    input: TensorInfo,
+    rank: number,
+    perChannelAxis: number,
+  ): Weights {
+    const filterTypes: ElemType[] = input.dtype === 'float32' ? ['float32'] : [input.dtype];
+    const t0 = this.tensor(idx, label);
+    if (input.dtype === 'float32' && (t0.type === TensorType.INT8 || t0.type === TensorType.UINT8)) {
+      throw unsupportedModel(`${label} is a hybrid op (float input, ${tensorTypeName(t0.type)} ${t0.label}); only fully float or fully quantized ops are supported`);
+    }
+    const f = this.constant(idx, label, 'filter', filterTypes);
+    if (f.t.shape.length !== rank) {
+      throw invalidModel(`${f.t.label} (filter of ${label}) has shape ${fmtShape(f.t.shape)}; expected rank ${rank}`);
+    }
+    const dtype = f.et as DType;
+    // int8 filters may be per channel; uint8 ones are per tensor in TFLite
+    const quant = this.checkQuant(f.t, dtype, dtype === 'int8' ? perChannelAxis : null);
+    const w: Weights = { data: f.data as Float32Array | Uint8Array | Int8Array, shape: f.t.shape.slice(), dtype };
+    if (quant) w.quant = quant;
+    return w;
+  }
+
+  private sameDtype(input: TensorInfo, output: TensorInfo, label: string): void {
+    if (input.dtype !== output.dtype) {
+      throw unsupportedModel(`${label} reads ${input.dtype} and writes ${output.dtype}; it must keep the dtype`);
+    }
+  }
+
+  private expectShape(output: TensorInfo, expected: number[], label: string, why: string): void {
+    if (output.shape.length !== expected.length || output.shape.some((d, i) => d !== expected[i])) {
+      throw invalidModel(`${label} output '${output.name}' has shape ${fmtShape(output.shape)}, but ${why} gives ${fmtShape(expected)}`);
+    }
+  }
+
+  private readOp(opTable: Table, code: number, label: string, inputs: number[], outputIndex: number): Op {
+    const input = this.activation(inputs[0], label);
+    const output = this.activation(outputIndex, label);
+    switch (code) {
+      case BuiltinOperator.CONV_2D:
+      case BuiltinOperator.DEPTHWISE_CONV_2D: {
+        const depthwise = code === BuiltinOperator.DEPTHWISE_CONV_2D;
+        const o = depthwise
+          ? this.options(opTable, label, BuiltinOptionsType.DepthwiseConv2DOptions, 'DepthwiseConv2DOptions', true)!
+          : this.options(opTable, label, BuiltinOptionsType.Conv2DOptions, 'Conv2DOptions', true)!;
+        const slots = depthwise ? F.DepthwiseConv2DOptions : F.Conv2DOptions;
+        const dil = [o.i32(slots.dilation_h_factor, 'dilation_h_factor', 1), o.i32(slots.dilation_w_factor, 'dilation_w_factor', 1)];
+        if (dil[0] !== 1 || dil[1] !== 1) throw unsupportedModel(`${label} has dilation [${dil.join(', ')}]; only 1 is supported`);
+        const strides = this.strides(o, label, slots);
+        const padding = this.padding(o.i8(slots.padding, 'padding'), label);
+        const activation = this.activationFn(o.i8(slots.fused_activation_function, 'fused_activation_function'), label);
+        if (inputs.length < 2 || inputs[1] < 0) throw invalidModel(`${label} has no filter input`);
+        if (input.shape.length !== 4) throw unsupportedModel(`${label} input '${input.name}' has shape ${fmtShape(input.shape)}; expected NHWC`);
+        this.sameDtype(input, output, label);
+        const filter = this.filterWeights(inputs[1], label, input, 4, depthwise ? 3 : 0);
+        const [, h, w, c] = input.shape;
+        const [fo, kh, kw, fi] = filter.shape;
+        let outC: number;
+        if (depthwise) {
+          if (fo !== 1) throw invalidModel(`${label} filter has shape ${fmtShape(filter.shape)}; depthwise filters are [1, KH, KW, C]`);
+          if (fi !== c) {
+            throw unsupportedModel(
+              `${label} has ${fi} output channels for ${c} input channels (depth multiplier ${fi / c}); only depth multiplier 1 is supported`,
+            );
+          }
+          const dm = o.i32(F.DepthwiseConv2DOptions.depth_multiplier, 'depth_multiplier');
+          // The field is redundant with the shapes (TF >= 2.1 ignores it); 0 means unset.
+          if (dm !== 0 && dm !== 1) throw unsupportedModel(`${label} has depth_multiplier ${dm}; only 1 is supported`);
+          outC = fi;
+        } else {
+          if (fi !== c) {
+            throw unsupportedModel(`${label} filter has ${fi} input channels but input '${input.name}' has ${c}; grouped convolution is not supported`);
+          }
+          outC = fo;
+        }
+        const oh = convGeometry(h, kh, strides[0], padding).out;
+        const ow = convGeometry(w, kw, strides[1], padding).out;
+        if (oh < 1 || ow < 1) throw invalidModel(`${label} has a ${kh}x${kw} filter larger than its ${h}x${w} input with VALID padding`);
+        this.expectShape(output, [1, oh, ow, outC], label, `a ${kh}x${kw} stride ${strides.join('x')} ${padding.toUpperCase()} filter with ${outC} outputs`);
+        const bias = this.bias(inputs, label, outC, input.dtype !== 'float32');
+        return depthwise
+          ? { op: 'depthwise_conv2d', input, output, filter, bias, strides, padding, activation }
+          : { op: 'conv2d', input, output, filter, bias, strides, padding, activation };
+      }
+      case BuiltinOperator.AVERAGE_POOL_2D: {
+        const o = this.options(opTable, label, BuiltinOptionsType.Pool2DOptions, 'Pool2DOptions', true)!;
+        const S = F.Pool2DOptions;
+        const fh = o.i32(S.filter_height, 'filter_height');
+        const fw = o.i32(S.filter_width, 'filter_width');
+        if (fh < 1 || fw < 1 || fh > MAX_DIM || fw > MAX_DIM) throw invalidModel(`${label} has filter size [${fh}, ${fw}]`);
+        const strides = this.strides(o, label, S);
+        const padding = this.padding(o.i8(S.padding, 'padding'), label);
+        const activation = this.activationFn(o.i8(S.fused_activation_function, 'fused_activation_function'), label);
+        if (input.shape.length !== 4) throw unsupportedModel(`${label} input '${input.name}' has shape ${fmtShape(input.shape)}; expected NHWC`);
+        this.sameDtype(input, output, label);
+        const [, h, w, c] = input.shape;
+        const oh = convGeometry(h, fh, strides[0], padding).out;
+        const ow = convGeometry(w, fw, strides[1], padding).out;
+        if (oh < 1 || ow < 1) throw invalidModel(`${label} has a ${fh}x${fw} window larger than its ${h}x${w} input with VALID padding`);
+        this.expectShape(output, [1, oh, ow, c], label, `a ${fh}x${fw} stride ${strides.join('x')} ${padding.toUpperCase()} pool`);
+        return { op: 'average_pool2d', input, output, filterSize: [fh, fw], strides, padding, activation };
+      }
+      case BuiltinOperator.FULLY_CONNECTED: {
+        const o = this.options(opTable, label, BuiltinOptionsType.FullyConnectedOptions, 'FullyConnectedOptions', false);
+        const activation = this.activationFn(o ? o.i8(F.FullyConnectedOptions.fused_activation_function, 'fused_activation_function') : 0, label);
+        const format = o ? o.i8(F.FullyConnectedOptions.weights_format, 'weights_format') : 0;
+        if (format !== FullyConnectedWeightsFormat.DEFAULT) {
+          throw unsupportedModel(`${label} has weights_format ${format === 1 ? 'SHUFFLED4x16INT8' : format}; only DEFAULT is supported`);
+        }
+        if (inputs.length < 2 || inputs[1] < 0) throw invalidModel(`${label} has no weights input`);
+        this.sameDtype(input, output, label);
+        const filter = this.filterWeights(inputs[1], label, input, 2, 0);
+        const [outN, inN] = filter.shape;
+        if (sizeOf(input.shape) !== inN) {
+          throw invalidModel(`${label} weights are ${fmtShape(filter.shape)} but input '${input.name}' ${fmtShape(input.shape)} has ${sizeOf(input.shape)} values`);
+        }
+        if (sizeOf(output.shape) !== outN || output.shape[output.shape.length - 1] !== outN) {
+          throw invalidModel(`${label} weights are ${fmtShape(filter.shape)} but output '${output.name}' has shape ${fmtShape(output.shape)}`);
+        }
+        const bias = this.bias(inputs, label, outN, input.dtype !== 'float32');
+        return { op: 'fully_connected', input, output, filter, bias, activation };
+      }
+      case BuiltinOperator.SOFTMAX: {
+        const o = this.options(opTable, label, BuiltinOptionsType.SoftmaxOptions, 'SoftmaxOptions', false);
+        const beta = o ? o.f32(F.SoftmaxOptions.beta, 'beta') : 0;
+        if (!(beta > 0) || !Number.isFinite(beta)) throw unsupportedModel(`${label} has beta ${beta}; a positive finite beta is required`);
+        this.sameDtype(input, output, label);
+        this.expectShape(output, input.shape, label, 'softmax of the input');
+        return { op: 'softmax', input, output, beta };
+      }
+      case BuiltinOperator.RESHAPE:
+      case BuiltinOperator.SQUEEZE: {
+        // The target shape (ReshapeOptions.new_shape or a constant shape input) must agree
+        // with the output tensor's shape, which is what we use.
+        for (let k = 1; k < inputs.length; k++) {
+          if (inputs[k] >= 0) this.constant(inputs[k], label, 'shape', ['int32']);
+        }
+        this.sameDtype(input, output, label);
+        if (sizeOf(input.shape) !== sizeOf(output.shape)) {
+          throw invalidModel(`${label} turns ${fmtShape(input.shape)} into ${fmtShape(output.shape)}, which has a different number of values`);
+        }
+        if (input.quant && output.quant && (input.quant.scale[0] !== output.quant.scale[0] || input.quant.zeroPoint[0] !== output.quant.zeroPoint[0])) {
+          throw unsupportedModel(`${label} changes quantization parameters; a reshape must keep them`);
+        }
+        return { op: 'reshape', input, output };
+      }
+      case BuiltinOperator.QUANTIZE:
+      case BuiltinOperator.DEQUANTIZE: {
+        const quantize = code === BuiltinOperator.QUANTIZE;
+        if (quantize ? output.dtype === 'float32' : input.dtype === 'float32' || output.dtype !== 'float32') {
+          throw unsupportedModel(
+            `${label} converts ${input.dtype} to ${output.dtype}; ${quantize ? 'QUANTIZE must write uint8 or int8' : 'DEQUANTIZE must read uint8 or int8 and write float32'}`,
+          );
+        }
+        this.expectShape(output, input.shape, label, 'an element-wise conversion');
+        return { op: quantize ? 'quantize' : 'dequantize', input, output };
+      }
+    }
+    throw unsupportedModel(`${label} is not supported`);
+  }
+}
+
+/** Parse a .tflite model into the IR; throws MobileNetError (INVALID_MODEL / UNSUPPORTED_MODEL). */
+export function readTflite(bytes: Uint8Array): Graph {
+  if (!(bytes instanceof Uint8Array)) throw invalidModel('readTflite expects the model bytes as a Uint8Array');
+  if (bytes.length < 8) {
+    throw invalidModel(`.tflite is ${bytes.length} bytes: too short to be a TensorFlow Lite model (the header alone is 8 bytes)`);
+  }
+  const id = String.fromCharCode(...bytes.subarray(4, 8));
+  if (id !== TFLITE_FILE_IDENTIFIER) {
+    const shown = JSON.stringify(id.replace(/[^\x20-\x7e]/g, '?'));
+    throw invalidModel(`not a TensorFlow Lite model: the file identifier (bytes 4..7) is ${shown}, expected "${TFLITE_FILE_IDENTIFIER}"`);
+  }
+  return new TfliteReader(bytes).read();
+}
