@@ -244,3 +244,209 @@ export class Table {
     return utf8.decode(this.fb.bytes.subarray(v.start, v.start + v.length));
   }
 }
+
+// ---- writing ------------------------------------------------------------------------------
+//
+// A minimal flatbuffer builder for the writer. It lays objects out front to back in
+// breadth-first order, so every referenced object lands after the field that points to it
+// (flatbuffer offsets are unsigned, pointing forward). Each vtable sits just before its
+// table. Scalars are aligned to their size, vectors' elements to max(4, size) or the
+// requested alignment (16 for TFLite buffer data).
+
+export type FbScalarKind = 'u8' | 'i8' | 'bool' | 'i32' | 'u32' | 'f32' | 'i64' | 'u64';
+
+export interface FbScalar {
+  t: 'scalar';
+  kind: FbScalarKind;
+  value: number;
+}
+export interface FbTable {
+  t: 'table';
+  /** fields by slot; undefined = absent (reader uses the default) */
+  fields: (FbField | undefined)[];
+}
+export interface FbScalarVector {
+  t: 'vector';
+  kind: FbScalarKind;
+  values: ArrayLike<number>;
+}
+export interface FbBytes {
+  t: 'bytes';
+  data: Uint8Array;
+  align: number;
+}
+export interface FbTableVector {
+  t: 'tables';
+  items: FbTable[];
+}
+export interface FbString {
+  t: 'string';
+  value: string;
+}
+export type FbRef = FbTable | FbScalarVector | FbBytes | FbTableVector | FbString;
+export type FbField = FbScalar | FbRef;
+
+/** constructors, so writer code reads like the schema */
+export const fb = {
+  scalar: (kind: FbScalarKind, value: number | boolean): FbScalar => ({ t: 'scalar', kind, value: Number(value) }),
+  table: (fields: Record<number, FbField | undefined>): FbTable => {
+    const arr: (FbField | undefined)[] = [];
+    for (const [slot, f] of Object.entries(fields)) arr[Number(slot)] = f;
+    return { t: 'table', fields: arr };
+  },
+  vector: (kind: FbScalarKind, values: ArrayLike<number>): FbScalarVector => ({ t: 'vector', kind, values }),
+  bytes: (data: Uint8Array, align = 16): FbBytes => ({ t: 'bytes', data, align }),
+  tables: (items: FbTable[]): FbTableVector => ({ t: 'tables', items }),
+  string: (value: string): FbString => ({ t: 'string', value }),
+};
+
+const SCALAR_SIZE: Record<FbScalarKind, number> = { u8: 1, i8: 1, bool: 1, i32: 4, u32: 4, f32: 4, i64: 8, u64: 8 };
+const utf8Encoder = new TextEncoder();
+
+class ByteSink {
+  buf = new Uint8Array(1 << 16);
+  dv = new DataView(this.buf.buffer);
+  pos = 0;
+
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
+  /** advance so that (pos + extra) is a multiple of `align` (zero padding) */
+  pad(align: number, extra = 0): void {
+    const p = (align - ((this.pos + extra) % align)) % align;
+    this.reserve(p);
+    this.pos += p;
+  }
+  scalar(at: number, kind: FbScalarKind, v: number): void {
+    const dv = this.dv;
+    switch (kind) {
+      case 'u8':
+      case 'bool':
+        dv.setUint8(at, v);
+        break;
+      case 'i8':
+        dv.setInt8(at, v);
+        break;
+      case 'i32':
+        dv.setInt32(at, v, true);
+        break;
+      case 'u32':
+        dv.setUint32(at, v, true);
+        break;
+      case 'f32':
+        dv.setFloat32(at, v, true);
+        break;
+      case 'i64':
+        dv.setBigInt64(at, BigInt(v), true);
+        break;
+      case 'u64':
+        dv.setBigUint64(at, BigInt(v), true);
+        break;
+    }
+  }
+}
+
+/** Serialize `root` with a 4-character file identifier. */
+export function buildFlatBuffer(root: FbTable, fileIdentifier: string): Uint8Array {
+  if (fileIdentifier.length !== 4) throw new Error('file identifier must be 4 characters');
+  const out = new ByteSink();
+  out.reserve(8);
+  for (let i = 0; i < 4; i++) out.buf[4 + i] = fileIdentifier.charCodeAt(i);
+  out.pos = 8;
+  // (position of a uint32 offset slot, object it must point to), processed in order
+  const queue: { at: number; ref: FbRef }[] = [{ at: 0, ref: root }];
+  for (let qi = 0; qi < queue.length; qi++) {
+    const { at, ref } = queue[qi];
+    const pos = writeObject(out, ref, queue);
+    out.dv.setUint32(at, pos - at, true);
+  }
+  return out.buf.slice(0, out.pos);
+}
+
+function writeObject(out: ByteSink, ref: FbRef, queue: { at: number; ref: FbRef }[]): number {
+  switch (ref.t) {
+    case 'table': {
+      const n = ref.fields.length;
+      // inline layout: soffset, then fields largest first so each is naturally aligned
+      const present: { slot: number; f: FbField; size: number }[] = [];
+      for (let s = 0; s < n; s++) {
+        const f = ref.fields[s];
+        if (f) present.push({ slot: s, f, size: f.t === 'scalar' ? SCALAR_SIZE[f.kind] : 4 });
+      }
+      present.sort((a, b) => b.size - a.size || a.slot - b.slot);
+      const align = present.some((p) => p.size === 8) ? 8 : 4;
+      const offsets = new Array<number>(n).fill(0);
+      let cur = 4;
+      for (const p of present) {
+        cur = Math.ceil(cur / p.size) * p.size;
+        offsets[p.slot] = cur;
+        cur += p.size;
+      }
+      const inlineSize = Math.ceil(cur / 4) * 4;
+      const vtableSize = 4 + 2 * n;
+      out.pad(2);
+      const vtable = out.pos;
+      out.reserve(vtableSize);
+      out.pos += vtableSize;
+      out.pad(align);
+      const table = out.pos;
+      out.reserve(inlineSize);
+      out.pos += inlineSize;
+      out.dv.setUint16(vtable, vtableSize, true);
+      out.dv.setUint16(vtable + 2, inlineSize, true);
+      for (let s = 0; s < n; s++) out.dv.setUint16(vtable + 4 + 2 * s, offsets[s], true);
+      out.dv.setInt32(table, table - vtable, true);
+      for (const p of present) {
+        const at = table + offsets[p.slot];
+        if (p.f.t === 'scalar') out.scalar(at, p.f.kind, p.f.value);
+        else queue.push({ at, ref: p.f });
+      }
+      return table;
+    }
+    case 'vector': {
+      const size = SCALAR_SIZE[ref.kind];
+      out.pad(Math.max(4, size), 4);
+      const start = out.pos;
+      out.reserve(4 + size * ref.values.length);
+      out.dv.setUint32(start, ref.values.length, true);
+      for (let i = 0; i < ref.values.length; i++) out.scalar(start + 4 + size * i, ref.kind, ref.values[i]);
+      out.pos += 4 + size * ref.values.length;
+      return start;
+    }
+    case 'bytes': {
+      out.pad(Math.max(4, ref.align), 4);
+      const start = out.pos;
+      out.reserve(4 + ref.data.length);
+      out.dv.setUint32(start, ref.data.length, true);
+      out.buf.set(ref.data, start + 4);
+      out.pos += 4 + ref.data.length;
+      return start;
+    }
+    case 'tables': {
+      out.pad(4);
+      const start = out.pos;
+      out.reserve(4 + 4 * ref.items.length);
+      out.dv.setUint32(start, ref.items.length, true);
+      out.pos += 4 + 4 * ref.items.length;
+      ref.items.forEach((item, i) => queue.push({ at: start + 4 + 4 * i, ref: item }));
+      return start;
+    }
+    case 'string': {
+      const data = utf8Encoder.encode(ref.value);
+      out.pad(4);
+      const start = out.pos;
+      out.reserve(4 + data.length + 1);
+      out.dv.setUint32(start, data.length, true);
+      out.buf.set(data, start + 4);
+      out.buf[start + 4 + data.length] = 0;
+      out.pos += 4 + data.length + 1;
+      return start;
+    }
+  }
+}
