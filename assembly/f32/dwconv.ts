@@ -1,0 +1,138 @@
+// Depthwise KxK convolution, depth multiplier 1, NHWC, fused bias + activation clamp.
+// Weights come packed by the host as [ceil(C/4) channel groups][KH*KW taps][4 lanes] (zero
+// padded), so one group's taps are contiguous and the 3x3 path reads them at fixed offsets.
+// Bias is padded to a multiple of 4. Input taps outside [0,inH) x [0,inW) are padding (missing).
+// Vector loads of a channel tail may read up to 12 bytes past the input (ACTIVATION_SLACK);
+// stores never pass the output.
+import { madd, clamp4, clamp1, storeLanes } from "./common";
+
+export function f32_dwconv(
+  input: usize, w: usize, bias: usize, output: usize,
+  inH: i32, inW: i32, C: i32, outH: i32, outW: i32,
+  KH: i32, KW: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32,
+  actMin: f32, actMax: f32,
+): void {
+  if (C <= 0 || outW <= 0) return;
+  const pixB = <usize>C << 2;
+  const outRowB = <usize>outW * pixB;
+  if (ASC_FEATURE_SIMD) {
+    // output columns whose taps are all inside the input: [oxLo, oxHi)
+    let oxLo = min((padLeft + strideW - 1) / strideW, outW);
+    const room = inW - KW + padLeft;
+    let oxHi = room >= 0 ? min(room / strideW + 1, outW) : 0;
+    if (oxHi < oxLo) oxHi = oxLo;
+    const fast3x3 = KH == 3 && KW == 3;
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * strideH - padTop;
+      const out = output + <usize>oy * outRowB;
+      if (fast3x3 && iy0 >= 0 && iy0 + 3 <= inH && oxHi > oxLo) {
+        for (let ox = 0; ox < oxLo; ox++) {
+          dwPixel(input, w, bias, out + <usize>ox * pixB, iy0, ox * strideW - padLeft, inH, inW, C, KH, KW, actMin, actMax);
+        }
+        const first = input + (<usize>(iy0 * inW + oxLo * strideW - padLeft)) * pixB;
+        dwRow3x3(first, w, bias, out + <usize>oxLo * pixB, oxHi - oxLo, <usize>strideW * pixB, pixB, <usize>inW * pixB, C, actMin, actMax);
+        for (let ox = oxHi; ox < outW; ox++) {
+          dwPixel(input, w, bias, out + <usize>ox * pixB, iy0, ox * strideW - padLeft, inH, inW, C, KH, KW, actMin, actMax);
+        }
+      } else {
+        for (let ox = 0; ox < outW; ox++) {
+          dwPixel(input, w, bias, out + <usize>ox * pixB, iy0, ox * strideW - padLeft, inH, inW, C, KH, KW, actMin, actMax);
+        }
+      }
+    }
+  } else {
+    const taps = KH * KW;
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * strideH - padTop;
+      const kyLo = max(0, -iy0), kyHi = min(KH, inH - iy0);
+      for (let ox = 0; ox < outW; ox++) {
+        const ix0 = ox * strideW - padLeft;
+        const kxLo = max(0, -ix0), kxHi = min(KW, inW - ix0);
+        const out = output + (<usize>(oy * outW + ox)) * pixB;
+        for (let c = 0; c < C; c++) {
+          let acc = load<f32>(bias + (<usize>c << 2));
+          const wc = w + ((<usize>(c >> 2) * taps) << 4) + (<usize>(c & 3) << 2);
+          for (let ky = kyLo; ky < kyHi; ky++) {
+            const row = input + (<usize>((iy0 + ky) * inW + ix0) * pixB) + (<usize>c << 2);
+            for (let kx = kxLo; kx < kxHi; kx++) {
+              acc += load<f32>(row + <usize>kx * pixB) * load<f32>(wc + (<usize>(ky * KW + kx) << 4));
+            }
+          }
+          store<f32>(out + (<usize>c << 2), clamp1(acc, actMin, actMax));
+        }
+      }
+    }
+  }
+}
+
+// Any pixel, any kernel size: only the taps inside the input are summed.
+function dwPixel(
+  input: usize, w: usize, bias: usize, out: usize, iy0: i32, ix0: i32,
+  inH: i32, inW: i32, C: i32, KH: i32, KW: i32, actMin: f32, actMax: f32,
+): void {
+  const kyLo = max(0, -iy0), kyHi = min(KH, inH - iy0);
+  const kxLo = max(0, -ix0), kxHi = min(KW, inW - ix0);
+  const pixB = <usize>C << 2;
+  const groupB = <usize>(KH * KW) << 4;
+  const lo = f32x4.splat(actMin), hi = f32x4.splat(actMax);
+  let wg = w;
+  for (let c = 0; c < C; c += 4) {
+    const co = <usize>c << 2;
+    let acc = v128.load(bias + co);
+    for (let ky = kyLo; ky < kyHi; ky++) {
+      const row = input + (<usize>((iy0 + ky) * inW + ix0)) * pixB + co;
+      const wr = wg + (<usize>(ky * KW) << 4);
+      for (let kx = kxLo; kx < kxHi; kx++) {
+        acc = madd(v128.load(row + <usize>kx * pixB), v128.load(wr + (<usize>kx << 4)), acc);
+      }
+    }
+    acc = clamp4(acc, lo, hi);
+    if (c + 4 <= C) v128.store(out + co, acc);
+    else storeLanes(out + co, acc, C - c);
+    wg += groupB;
+  }
+}
+
+// 4 channels of one output pixel, all 9 taps inside: q is the top-left tap of this channel group.
+// Two partial sums halve the dependent add chain in the non-fused build.
+// @ts-ignore: decorator
+@inline function group3x3(q: usize, wg: usize, b: v128, pixB: usize, rowB: usize): v128 {
+  const pix2 = pixB << 1;
+  let s = madd(v128.load(q), v128.load(wg), b);
+  let t = f32x4.mul(v128.load(q + pixB), v128.load(wg, 16));
+  s = madd(v128.load(q + pix2), v128.load(wg, 32), s);
+  q += rowB;
+  t = madd(v128.load(q), v128.load(wg, 48), t);
+  s = madd(v128.load(q + pixB), v128.load(wg, 64), s);
+  t = madd(v128.load(q + pix2), v128.load(wg, 80), t);
+  q += rowB;
+  s = madd(v128.load(q), v128.load(wg, 96), s);
+  t = madd(v128.load(q + pixB), v128.load(wg, 112), t);
+  s = madd(v128.load(q + pix2), v128.load(wg, 128), s);
+  return f32x4.add(s, t);
+}
+
+// A run of `count` interior output pixels of one row, 3x3 taps, no bounds checks.
+function dwRow3x3(
+  first: usize, w: usize, bias: usize, out: usize, count: i32, stepB: usize,
+  pixB: usize, rowB: usize, C: i32, actMin: f32, actMax: f32,
+): void {
+  const lo = f32x4.splat(actMin), hi = f32x4.splat(actMax);
+  const fullB = <usize>(C & ~3) << 2;
+  const tail = C & 3;
+  for (let n = 0; n < count; n++) {
+    let wg = w;
+    let co: usize = 0;
+    for (; co < fullB; co += 16) {
+      const acc = group3x3(first + co, wg, v128.load(bias + co), pixB, rowB);
+      v128.store(out + co, clamp4(acc, lo, hi));
+      wg += 144;
+    }
+    if (tail) {
+      const acc = group3x3(first + co, wg, v128.load(bias + co), pixB, rowB);
+      storeLanes(out + co, clamp4(acc, lo, hi), tail);
+    }
+    first += stepB;
+    out += pixB;
+  }
+}

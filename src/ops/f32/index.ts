@@ -1,0 +1,308 @@
+/**
+ * Prepares float32 ops for the f32_* kernels (assembly/f32): validates shapes against the
+ * IR, packs weights into the layouts the kernels stream, and returns the kernel call.
+ *
+ * Packed layouts (same for the scalar, simd and relaxed builds):
+ * - GEMM (1x1 conv, fully connected): B in panels of 8 output channels, panel j = K rows of
+ *   8 floats (columns past N are 0); bias padded to a multiple of 8.
+ * - depthwise: [ceil(C/4) channel groups][KH*KW taps][4]; bias padded to a multiple of 4.
+ * - general conv: [KH][KW][inC][outC padded to 8]; bias padded to a multiple of 8.
+ */
+import type {
+  Activation, AveragePool2DOp, Conv2DOp, DepthwiseConv2DOp, FullyConnectedOp, Op, SoftmaxOp,
+  TensorInfo, Weights, ReshapeOp,
+} from '../../model/ir.js';
+import { convGeometry, sizeOf } from '../../model/ir.js';
+import { unsupportedModel } from '../../errors.js';
+import type { PreparedOp } from '../types.js';
+
+/** actMin / actMax of TFLite's fused activations */
+export function activationRange(act: Activation, where = 'op'): [number, number] {
+  switch (act) {
+    case 'none': return [-Infinity, Infinity];
+    case 'relu': return [0, Infinity];
+    case 'relu6': return [0, 6];
+    case 'relu_n1_to_1': return [-1, 1];
+    default: throw unsupportedModel(`${where}: unsupported fused activation ${JSON.stringify(act)}`);
+  }
+}
+
+export function prepareF32(op: Op): PreparedOp {
+  const where = `${op.op} '${op.output?.name ?? '?'}'`;
+  checkTensor(op.input, 'input', where);
+  checkTensor(op.output, 'output', where);
+  switch (op.op) {
+    case 'conv2d': return prepareConv(op, where);
+    case 'depthwise_conv2d': return prepareDepthwise(op, where);
+    case 'fully_connected': return prepareFullyConnected(op, where);
+    case 'average_pool2d': return prepareAvgPool(op, where);
+    case 'softmax': return prepareSoftmax(op, where);
+    case 'reshape': return prepareReshape(op, where);
+    default: throw unsupportedModel(`${where}: no float32 kernel for op '${(op as Op).op}'`);
+  }
+}
+
+// ---------- validation helpers ----------
+
+function checkTensor(t: TensorInfo, role: string, where: string): void {
+  if (!t || t.dtype !== 'float32') throw unsupportedModel(`${where}: ${role} must be float32, got ${t?.dtype}`);
+  checkDims(t.shape, `${role} shape`, where);
+}
+
+function checkDims(shape: readonly number[], what: string, where: string): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw unsupportedModel(`${where}: ${what} [${shape}] must be positive integers`);
+  }
+  // keeps every byte offset the kernels compute inside i32
+  if (sizeOf(shape) * 4 > 0x7fffffff) throw unsupportedModel(`${where}: ${what} [${shape}] is too large`);
+}
+
+/** [1, H, W, C]; batch must be 1 */
+function nhwc(t: TensorInfo, role: string, where: string): [number, number, number] {
+  if (t.shape.length !== 4 || t.shape[0] !== 1) {
+    throw unsupportedModel(`${where}: ${role} shape [${t.shape}] must be [1, H, W, C]`);
+  }
+  return [t.shape[1], t.shape[2], t.shape[3]];
+}
+
+function floatWeights(w: Weights, rank: number, where: string): Float32Array {
+  if (!w || w.dtype !== 'float32' || !(w.data instanceof Float32Array)) {
+    throw unsupportedModel(`${where}: filter must be float32, got ${w?.dtype}`);
+  }
+  if (w.shape.length !== rank) throw unsupportedModel(`${where}: filter shape [${w.shape}] must have ${rank} dimensions`);
+  checkDims(w.shape, 'filter shape', where);
+  if (w.data.length !== sizeOf(w.shape)) {
+    throw unsupportedModel(`${where}: filter has ${w.data.length} values but shape [${w.shape}] needs ${sizeOf(w.shape)}`);
+  }
+  return w.data;
+}
+
+function floatBias(bias: Float32Array | Int32Array, n: number, where: string): Float32Array {
+  if (!(bias instanceof Float32Array)) throw unsupportedModel(`${where}: bias must be float32`);
+  if (bias.length !== n) throw unsupportedModel(`${where}: bias has ${bias.length} values, expected ${n}`);
+  return bias;
+}
+
+function checkStrides(s: readonly number[], where: string): void {
+  if (!Array.isArray(s) || s.length !== 2 || s.some((v) => !Number.isInteger(v) || v <= 0)) {
+    throw unsupportedModel(`${where}: strides [${s}] must be two positive integers`);
+  }
+}
+
+/** The IR has no dilation field; a converter that carries one along must have it be 1. */
+function checkNoDilation(op: object, where: string): void {
+  const d = (op as { dilations?: number[] }).dilations;
+  if (d && d.some((v) => v !== 1)) throw unsupportedModel(`${where}: dilation [${d}] is not supported`);
+}
+
+function geometry(
+  inH: number, inW: number, kh: number, kw: number, strides: [number, number],
+  padding: 'same' | 'valid', outH: number, outW: number, where: string,
+): { padTop: number; padLeft: number } {
+  if (padding !== 'same' && padding !== 'valid') throw unsupportedModel(`${where}: unknown padding ${JSON.stringify(padding)}`);
+  const gy = convGeometry(inH, kh, strides[0], padding);
+  const gx = convGeometry(inW, kw, strides[1], padding);
+  if (gy.out !== outH || gx.out !== outW) {
+    throw unsupportedModel(
+      `${where}: output is ${outH}x${outW} but ${padding} padding of ${inH}x${inW} with a ${kh}x${kw} window, stride ${strides} gives ${gy.out}x${gx.out}`,
+    );
+  }
+  return { padTop: gy.padBefore, padLeft: gx.padBefore };
+}
+
+const bytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+function paddedBias(bias: Float32Array, multiple: number): Float32Array {
+  const out = new Float32Array(roundUp(bias.length, multiple));
+  out.set(bias);
+  return out;
+}
+
+// ---------- packers ----------
+
+/** [N, K] row-major (OHWI with 1x1, or FC [out, in]) -> panels of 8 columns: [N/8][K][8]. */
+export function packGemmB(w: Float32Array, N: number, K: number): Float32Array {
+  const packed = new Float32Array(roundUp(N, 8) * K);
+  for (let n = 0; n < N; n++) {
+    const base = (n >> 3) * K * 8 + (n & 7);
+    const src = n * K;
+    for (let k = 0; k < K; k++) packed[base + k * 8] = w[src + k];
+  }
+  return packed;
+}
+
+/** [1, KH, KW, C] -> [ceil(C/4)][KH*KW][4] */
+export function packDepthwise(w: Float32Array, taps: number, C: number): Float32Array {
+  const packed = new Float32Array(roundUp(C, 4) * taps);
+  for (let t = 0; t < taps; t++) {
+    const src = t * C;
+    for (let c = 0; c < C; c++) packed[(c >> 2) * taps * 4 + t * 4 + (c & 3)] = w[src + c];
+  }
+  return packed;
+}
+
+/** OHWI [O][KH][KW][I] -> [KH][KW][I][O padded to 8] */
+export function packConv(w: Float32Array, O: number, taps: number, I: number): Float32Array {
+  const Op = roundUp(O, 8);
+  const packed = new Float32Array(taps * I * Op);
+  const perO = taps * I;
+  for (let o = 0; o < O; o++) {
+    const src = o * perO;
+    for (let j = 0; j < perO; j++) packed[j * Op + o] = w[src + j];
+  }
+  return packed;
+}
+
+// ---------- ops ----------
+
+function gemmOp(kernel: string, M: number, K: number, N: number, filter: Float32Array, bias: Float32Array, act: Activation, where: string): PreparedOp {
+  const [lo, hi] = activationRange(act, where);
+  const packed = packGemmB(filter, N, K);
+  const b = paddedBias(bias, 8);
+  return {
+    kernel,
+    constants: [bytes(packed), bytes(b)],
+    scratchBytes: 0,
+    macs: M * K * N,
+    run(k, p) {
+      k.f32_gemm(p.input, p.constants[0], p.constants[1], p.output, M, K, N, lo, hi);
+    },
+  };
+}
+
+function prepareConv(op: Conv2DOp, where: string): PreparedOp {
+  checkNoDilation(op, where);
+  checkStrides(op.strides, where);
+  const [inH, inW, inC] = nhwc(op.input, 'input', where);
+  const [outH, outW, outC] = nhwc(op.output, 'output', where);
+  const w = floatWeights(op.filter, 4, where);
+  const [O, KH, KW, I] = op.filter.shape;
+  if (I !== inC) throw unsupportedModel(`${where}: filter has ${I} input channels, input has ${inC}`);
+  if (O !== outC) throw unsupportedModel(`${where}: filter has ${O} output channels, output has ${outC}`);
+  const bias = floatBias(op.bias, O, where);
+  const { padTop, padLeft } = geometry(inH, inW, KH, KW, op.strides, op.padding, outH, outW, where);
+  if (KH === 1 && KW === 1 && op.strides[0] === 1 && op.strides[1] === 1) {
+    // pointwise: every pixel is a GEMM row
+    return gemmOp('f32_gemm', inH * inW, inC, O, w, bias, op.activation, where);
+  }
+  const [lo, hi] = activationRange(op.activation, where);
+  const packed = packConv(w, O, KH * KW, I);
+  const b = paddedBias(bias, 8);
+  const [sH, sW] = op.strides;
+  return {
+    kernel: 'f32_conv',
+    constants: [bytes(packed), bytes(b)],
+    scratchBytes: 0,
+    macs: outH * outW * O * KH * KW * I,
+    run(k, p) {
+      k.f32_conv(p.input, p.constants[0], p.constants[1], p.output, inH, inW, inC, outH, outW, outC, KH, KW, sH, sW, padTop, padLeft, lo, hi);
+    },
+  };
+}
+
+function prepareDepthwise(op: DepthwiseConv2DOp, where: string): PreparedOp {
+  checkNoDilation(op, where);
+  checkStrides(op.strides, where);
+  const [inH, inW, C] = nhwc(op.input, 'input', where);
+  const [outH, outW, outC] = nhwc(op.output, 'output', where);
+  const w = floatWeights(op.filter, 4, where);
+  const [one, KH, KW, FC] = op.filter.shape;
+  if (one !== 1) throw unsupportedModel(`${where}: depthwise filter shape [${op.filter.shape}] must start with 1`);
+  if (outC !== C || FC !== C) {
+    throw unsupportedModel(`${where}: depth multiplier must be 1 (input ${C}, filter ${FC}, output ${outC} channels)`);
+  }
+  const bias = floatBias(op.bias, C, where);
+  const { padTop, padLeft } = geometry(inH, inW, KH, KW, op.strides, op.padding, outH, outW, where);
+  const [lo, hi] = activationRange(op.activation, where);
+  const packed = packDepthwise(w, KH * KW, C);
+  const b = paddedBias(bias, 4);
+  const [sH, sW] = op.strides;
+  return {
+    kernel: 'f32_dwconv',
+    constants: [bytes(packed), bytes(b)],
+    scratchBytes: 0,
+    macs: outH * outW * C * KH * KW,
+    run(k, p) {
+      k.f32_dwconv(p.input, p.constants[0], p.constants[1], p.output, inH, inW, C, outH, outW, KH, KW, sH, sW, padTop, padLeft, lo, hi);
+    },
+  };
+}
+
+function prepareFullyConnected(op: FullyConnectedOp, where: string): PreparedOp {
+  const w = floatWeights(op.filter, 2, where);
+  const [N, K] = op.filter.shape;
+  const inSize = sizeOf(op.input.shape);
+  const inLast = op.input.shape[op.input.shape.length - 1];
+  if (inLast !== K || inSize % K !== 0) {
+    throw unsupportedModel(`${where}: input shape [${op.input.shape}] does not end in the filter's ${K} inputs`);
+  }
+  const M = inSize / K; // rows (batch); 1 for MobileNet
+  if (sizeOf(op.output.shape) !== M * N || op.output.shape[op.output.shape.length - 1] !== N) {
+    throw unsupportedModel(`${where}: output shape [${op.output.shape}] must hold ${M} x ${N} values`);
+  }
+  const bias = floatBias(op.bias, N, where);
+  return gemmOp('f32_gemm', M, K, N, w, bias, op.activation, where);
+}
+
+function prepareAvgPool(op: AveragePool2DOp, where: string): PreparedOp {
+  checkStrides(op.strides, where);
+  const [inH, inW, C] = nhwc(op.input, 'input', where);
+  const [outH, outW, outC] = nhwc(op.output, 'output', where);
+  if (outC !== C) throw unsupportedModel(`${where}: output has ${outC} channels, input has ${C}`);
+  const fs = op.filterSize;
+  if (!Array.isArray(fs) || fs.length !== 2 || fs.some((v) => !Number.isInteger(v) || v <= 0)) {
+    throw unsupportedModel(`${where}: filter size [${fs}] must be two positive integers`);
+  }
+  const [KH, KW] = fs;
+  const { padTop, padLeft } = geometry(inH, inW, KH, KW, op.strides, op.padding, outH, outW, where);
+  const [lo, hi] = activationRange(op.activation, where);
+  const [sH, sW] = op.strides;
+  return {
+    kernel: 'f32_avgpool',
+    constants: [],
+    scratchBytes: 0,
+    macs: outH * outW * C * KH * KW,
+    run(k, p) {
+      k.f32_avgpool(p.input, p.output, inH, inW, C, outH, outW, KH, KW, sH, sW, padTop, padLeft, lo, hi);
+    },
+  };
+}
+
+function prepareSoftmax(op: SoftmaxOp, where: string): PreparedOp {
+  const n = op.input.shape[op.input.shape.length - 1];
+  const size = sizeOf(op.input.shape);
+  if (sizeOf(op.output.shape) !== size) {
+    throw unsupportedModel(`${where}: output shape [${op.output.shape}] differs in size from input [${op.input.shape}]`);
+  }
+  if (typeof op.beta !== 'number' || !Number.isFinite(op.beta)) throw unsupportedModel(`${where}: beta ${op.beta} must be a finite number`);
+  const rows = size / n;
+  const beta = op.beta;
+  return {
+    kernel: 'f32_softmax',
+    constants: [],
+    scratchBytes: 0,
+    macs: size,
+    run(k, p) {
+      k.f32_softmax(p.input, p.output, rows, n, beta);
+    },
+  };
+}
+
+/** Same bytes, new shape: nothing to compute; copies only if the planner gave it its own buffer. */
+function prepareReshape(op: ReshapeOp, where: string): PreparedOp {
+  const size = sizeOf(op.input.shape);
+  if (sizeOf(op.output.shape) !== size) {
+    throw unsupportedModel(`${where}: reshape from [${op.input.shape}] to [${op.output.shape}] changes the size`);
+  }
+  const byteLength = size * 4;
+  return {
+    kernel: 'reshape',
+    constants: [],
+    scratchBytes: 0,
+    macs: 0,
+    run(k, p) {
+      if (p.input !== p.output) new Uint8Array(k.memory.buffer).copyWithin(p.output, p.input, p.input + byteLength);
+    },
+  };
+}
