@@ -138,6 +138,11 @@ export class Table {
     return this.pos + off;
   }
 
+  /** absolute byte position of field `slot`, or 0 when absent (tests use it to patch bytes) */
+  fieldPosition(slot: number): number {
+    return this.field(slot, 0, `field ${slot}`);
+  }
+
   has(slot: number): boolean {
     const entry = 4 + 2 * slot;
     return entry + 2 <= this.vtableSize && this.fb.view.getUint16(this.vtable + entry, true) !== 0;

@@ -251,8 +251,36 @@ export function graphToTfliteSpec(graph: Graph): TfliteModelSpec {
   return spec;
 }
 
+export interface EncodeOptions {
+  /**
+   * Store constant data after the flatbuffer, referenced by Buffer.offset/size (schema 3c,
+   * what the converter does for models over 2 GB; needs a recent TFLite to load).
+   */
+  externalBuffers?: boolean;
+}
+
 /** Serialize a model description to .tflite bytes. */
-export function encodeTflite(spec: TfliteModelSpec): Uint8Array {
+export function encodeTflite(spec: TfliteModelSpec, options: EncodeOptions = {}): Uint8Array {
+  if (!options.externalBuffers) return buildFlatBuffer(modelTable(spec, null), TFLITE_FILE_IDENTIFIER);
+  // Offsets are fixed-size inline fields, so the flatbuffer's size does not depend on their
+  // values: lay it out once with placeholders to learn where the data will start.
+  const align16 = (n: number) => Math.ceil(n / 16) * 16;
+  const placeholder = spec.buffers.map(() => 2);
+  const head = buildFlatBuffer(modelTable(spec, placeholder), TFLITE_FILE_IDENTIFIER).length;
+  const offsets: number[] = [];
+  let end = align16(head);
+  for (const b of spec.buffers) {
+    offsets.push(end);
+    end = align16(end + b.length);
+  }
+  const fbBytes = buildFlatBuffer(modelTable(spec, offsets), TFLITE_FILE_IDENTIFIER);
+  const out = new Uint8Array(end);
+  out.set(fbBytes);
+  spec.buffers.forEach((b, i) => out.set(b, offsets[i]));
+  return out;
+}
+
+function modelTable(spec: TfliteModelSpec, externalOffsets: number[] | null): FbTable {
   const quantTable = (q: TfliteQuantSpec) =>
     fb.table({
       [F.QuantizationParameters.scale]: fb.vector('f32', q.scale),
@@ -293,7 +321,13 @@ export function encodeTflite(spec: TfliteModelSpec): Uint8Array {
       [F.OperatorCode.builtin_code]: fb.scalar('i32', c.builtinCode),
     }),
   );
-  const buffers = spec.buffers.map((b) => (b.length ? fb.table({ [F.Buffer.data]: fb.bytes(b, 16) }) : fb.table({})));
+  const buffers = spec.buffers.map((b, i) => {
+    if (!b.length) return fb.table({});
+    if (externalOffsets) {
+      return fb.table({ [F.Buffer.offset]: fb.scalar('u64', externalOffsets[i]), [F.Buffer.size]: fb.scalar('u64', b.length) });
+    }
+    return fb.table({ [F.Buffer.data]: fb.bytes(b, 16) });
+  });
   const model = fb.table({
     [F.Model.version]: fb.scalar('u32', spec.version),
     [F.Model.operator_codes]: fb.tables(opcodes),
@@ -301,7 +335,7 @@ export function encodeTflite(spec: TfliteModelSpec): Uint8Array {
     [F.Model.description]: fb.string(spec.description),
     [F.Model.buffers]: fb.tables(buffers),
   });
-  return buildFlatBuffer(model, TFLITE_FILE_IDENTIFIER);
+  return model;
 }
 
 /** Write an IR chain as a .tflite file. */
