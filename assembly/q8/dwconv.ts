@@ -1,0 +1,148 @@
+// Depthwise KxK convolution (depth multiplier 1), any stride, TFLite padding (padTop/padLeft given).
+//
+// Weights packed by the host (src/quant/pack.ts packDepthwiseWeights): int16 (w - w_zp) as
+// [kh*kw][Cp], Cp = C rounded up to 8, zero in the padded channels.
+// bias: int32 [2][Cp]: the model's bias, then the interior bias bias - x_zp * sum_taps(w - w_zp).
+// Interior pixels (every tap inside the image) multiply raw activations with the interior bias;
+// border pixels subtract x_zp from each in-bounds tap and skip the others, which is exactly
+// TFLite's sum over valid taps of (x - x_zp) * (w - w_zp).
+// Channel loads read 8 (or 16) channels even at the end of a pixel; the extra lanes meet zero
+// weights and are not stored.
+
+import { RQ_GROUP_BYTES, requant4, requant4Uniform, requantScalar } from "./requant";
+
+@inline
+function store8(acc0: v128, acc1: v128, rq: usize, ch: i32, uniformRight: i32, zp: v128, lo: v128, hi: v128, dst: usize, valid: i32): void {
+  const rqg = rq + <usize>(ch >> 2) * RQ_GROUP_BYTES;
+  let r0: v128, r1: v128;
+  if (uniformRight >= 0) {
+    r0 = requant4Uniform(acc0, rqg, uniformRight, zp, lo, hi);
+    r1 = requant4Uniform(acc1, rqg + RQ_GROUP_BYTES, uniformRight, zp, lo, hi);
+  } else {
+    r0 = requant4(acc0, rqg, zp, lo, hi);
+    r1 = requant4(acc1, rqg + RQ_GROUP_BYTES, zp, lo, hi);
+  }
+  const h = i16x8.narrow_i32x4_s(r0, r1);
+  const b = i8x16.narrow_i16x8_s(h, h);
+  if (valid >= 8) {
+    v128.store64_lane(dst, b, 0);
+  } else {
+    for (let i = 0; i < valid; i++) {
+      // lanes are not constant here: shift the vector instead of extract_lane
+      store<i8>(dst + <usize>i, <i8>i64x2.extract_lane(i64x2.shr_u(b, <i32>(i << 3)), 0));
+    }
+  }
+}
+
+export function q8_dwconv(
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, uniformRight: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize,
+): void {
+  const cp = (c + 7) & ~7;
+  const pixelStride = <usize>c;
+  const tapStride = <usize>cp << 1; // bytes between taps in the packed weights
+  if (ASC_FEATURE_SIMD) {
+    const zp = i32x4.splat(outZp);
+    const lo = i32x4.splat(actMin);
+    const hi = i32x4.splat(actMax);
+    const xzp = i16x8.splat(<i16>inZp);
+    const biasInterior = bias + (<usize>cp << 2);
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * sh - padTop;
+      const rowInterior = iy0 >= 0 && iy0 + kh <= inH;
+      for (let ox = 0; ox < outW; ox++) {
+        const ix0 = ox * sw - padLeft;
+        const outp = out + (<usize>oy * <usize>outW + <usize>ox) * pixelStride;
+        if (rowInterior && ix0 >= 0 && ix0 + kw <= inW) {
+          const inp0 = inp + (<usize>iy0 * <usize>inW + <usize>ix0) * pixelStride;
+          let cb = 0;
+          for (; cb + 8 < c; cb += 16) {
+            let a0 = v128.load(biasInterior + (<usize>cb << 2));
+            let a1 = v128.load(biasInterior + (<usize>cb << 2), 16);
+            let a2 = v128.load(biasInterior + (<usize>cb << 2), 32);
+            let a3 = v128.load(biasInterior + (<usize>cb << 2), 48);
+            let wp = w + (<usize>cb << 1);
+            let rowp = inp0 + <usize>cb;
+            for (let ky = 0; ky < kh; ky++) {
+              let xp = rowp;
+              for (let kx = 0; kx < kw; kx++) {
+                const x0 = v128.load8x8_s(xp);
+                const x1 = v128.load8x8_s(xp, 8);
+                const w0 = v128.load(wp);
+                const w1 = v128.load(wp, 16);
+                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+                a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
+                a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+                xp += pixelStride;
+                wp += tapStride;
+              }
+              rowp += <usize>inW * pixelStride;
+            }
+            store8(a0, a1, rq, cb, uniformRight, zp, lo, hi, outp + <usize>cb, c - cb);
+            store8(a2, a3, rq, cb + 8, uniformRight, zp, lo, hi, outp + <usize>cb + 8, c - cb - 8);
+          }
+          if (cb < c) {
+            let a0 = v128.load(biasInterior + (<usize>cb << 2));
+            let a1 = v128.load(biasInterior + (<usize>cb << 2), 16);
+            let wp = w + (<usize>cb << 1);
+            let rowp = inp0 + <usize>cb;
+            for (let ky = 0; ky < kh; ky++) {
+              let xp = rowp;
+              for (let kx = 0; kx < kw; kx++) {
+                const x0 = v128.load8x8_s(xp);
+                const w0 = v128.load(wp);
+                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+                xp += pixelStride;
+                wp += tapStride;
+              }
+              rowp += <usize>inW * pixelStride;
+            }
+            store8(a0, a1, rq, cb, uniformRight, zp, lo, hi, outp + <usize>cb, c - cb);
+          }
+        } else {
+          const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
+          const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
+          for (let cb = 0; cb < c; cb += 8) {
+            let a0 = v128.load(bias + (<usize>cb << 2));
+            let a1 = v128.load(bias + (<usize>cb << 2), 16);
+            for (let ky = ky0; ky < ky1; ky++) {
+              for (let kx = kx0; kx < kx1; kx++) {
+                const xp = inp + (<usize>(iy0 + ky) * <usize>inW + <usize>(ix0 + kx)) * pixelStride + <usize>cb;
+                const wp = w + <usize>(ky * kw + kx) * tapStride + (<usize>cb << 1);
+                const x0 = i16x8.sub(v128.load8x8_s(xp), xzp);
+                const w0 = v128.load(wp);
+                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+              }
+            }
+            store8(a0, a1, rq, cb, uniformRight, zp, lo, hi, outp + <usize>cb, c - cb);
+          }
+        }
+      }
+    }
+  } else {
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * sh - padTop;
+      const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
+      for (let ox = 0; ox < outW; ox++) {
+        const ix0 = ox * sw - padLeft;
+        const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
+        const outp = out + (<usize>oy * <usize>outW + <usize>ox) * pixelStride;
+        for (let ch = 0; ch < c; ch++) {
+          let acc = load<i32>(bias + (<usize>ch << 2));
+          for (let ky = ky0; ky < ky1; ky++) {
+            for (let kx = kx0; kx < kx1; kx++) {
+              const xv = <i32>load<i8>(inp + (<usize>(iy0 + ky) * <usize>inW + <usize>(ix0 + kx)) * pixelStride + <usize>ch);
+              const wv = <i32>load<i16>(w + <usize>(ky * kw + kx) * tapStride + (<usize>ch << 1));
+              acc += (xv - inZp) * wv;
+            }
+          }
+          store<i8>(outp + <usize>ch, <i8>requantScalar(acc, rq, ch, outZp, actMin, actMax));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,130 @@
+// Pointwise (1x1) convolution and fully connected layer: out[M, N] = requant(A[M, K] * W^T + bias).
+//
+// A: int8 activations, row stride K. Rows may be over-read by up to 7 bytes past K (the packed
+// weights are zero there, and the arena keeps slack after every buffer).
+// W: packed by the host (src/quant/pack.ts packGemmWeights): int16 (w - w_zp), in panels of 4
+// output columns; inside a panel, blocks of 8 k-values: [col0 k0..7][col1 k0..7][col2][col3]
+// (64 bytes), K padded to a multiple of 8 and N to a multiple of 4 with zeros.
+// bias: int32 [N padded to 4], with -x_zp * sum_k(w - w_zp) already folded in, so the kernel
+// multiplies raw activations (no padding in a 1x1 convolution, so the fold is exact).
+//
+// SIMD: a row's 8 activations widened once with load8x8_s, one i32x4.dot_i16x8_s per
+// (row, column) per 8 k, so each accumulator holds 4 partial sums that are reduced at the end.
+// 3 rows x 4 columns = 12 accumulators + 3 activation vectors + 1 weight vector fits the
+// 16 xmm registers V8 uses on x64.
+
+import { RQ_GROUP_BYTES, requant4, requant4Uniform, requantScalar } from "./requant";
+
+// [sum(a0), sum(a1), sum(a2), sum(a3)] of four i32x4
+@inline
+function reduce4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const t0 = i32x4.add(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
+  const t1 = i32x4.add(i32x4.shuffle(a2, a3, 0, 4, 1, 5), i32x4.shuffle(a2, a3, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+}
+
+// requantize 4 accumulated columns of one row and store the valid ones
+@inline
+function finish4(acc: v128, rqg: usize, uniformRight: i32, zp: v128, lo: v128, hi: v128, dst: usize, valid: i32): void {
+  const r = uniformRight >= 0 ? requant4Uniform(acc, rqg, uniformRight, zp, lo, hi) : requant4(acc, rqg, zp, lo, hi);
+  const h = i16x8.narrow_i32x4_s(r, r);
+  const b = i8x16.narrow_i16x8_s(h, h);
+  if (valid >= 4) {
+    v128.store32_lane(dst, b, 0);
+  } else {
+    store<i8>(dst, i8x16.extract_lane_s(b, 0));
+    if (valid > 1) store<i8>(dst, i8x16.extract_lane_s(b, 1), 1);
+    if (valid > 2) store<i8>(dst, i8x16.extract_lane_s(b, 2), 2);
+  }
+}
+
+export function q8_gemm(
+  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, uniformRight: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize,
+): void {
+  const kBlocks = (k + 7) >> 3;
+  const panelBytes = <usize>kBlocks << 6;
+  const groups = (n + 3) >> 2;
+  if (ASC_FEATURE_SIMD) {
+    const zp = i32x4.splat(outZp);
+    const lo = i32x4.splat(actMin);
+    const hi = i32x4.splat(actMax);
+    const rowStride = <usize>k;
+    // Row blocks keep a slice of A in L1 while all column panels stream past it.
+    let rowBlock = 16384 / max(k, 1);
+    rowBlock = max(3, rowBlock - rowBlock % 3);
+    for (let m0 = 0; m0 < m; m0 += rowBlock) {
+      const m1 = min(m, m0 + rowBlock);
+      for (let g = 0; g < groups; g++) {
+        const wp0 = w + <usize>g * panelBytes;
+        const biasv = v128.load(bias + (<usize>g << 4));
+        const rqg = rq + <usize>g * RQ_GROUP_BYTES;
+        const valid = n - (g << 2);
+        const col = <usize>(g << 2);
+        let r = m0;
+        for (; r + 3 <= m1; r += 3) {
+          let ap = a + <usize>r * rowStride;
+          let wp = wp0;
+          let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c02 = i32x4.splat(0), c03 = i32x4.splat(0);
+          let c10 = i32x4.splat(0), c11 = i32x4.splat(0), c12 = i32x4.splat(0), c13 = i32x4.splat(0);
+          let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c22 = i32x4.splat(0), c23 = i32x4.splat(0);
+          for (let kb = 0; kb < kBlocks; kb++) {
+            const x0 = v128.load8x8_s(ap);
+            const x1 = v128.load8x8_s(ap + rowStride);
+            const x2 = v128.load8x8_s(ap + rowStride * 2);
+            let wv = v128.load(wp);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, wv));
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, wv));
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, wv));
+            wv = v128.load(wp, 16);
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, wv));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, wv));
+            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, wv));
+            wv = v128.load(wp, 32);
+            c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, wv));
+            c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, wv));
+            c22 = i32x4.add(c22, i32x4.dot_i16x8_s(x2, wv));
+            wv = v128.load(wp, 48);
+            c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, wv));
+            c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, wv));
+            c23 = i32x4.add(c23, i32x4.dot_i16x8_s(x2, wv));
+            ap += 8;
+            wp += 64;
+          }
+          const dst = out + <usize>r * <usize>n + col;
+          finish4(i32x4.add(reduce4(c00, c01, c02, c03), biasv), rqg, uniformRight, zp, lo, hi, dst, valid);
+          finish4(i32x4.add(reduce4(c10, c11, c12, c13), biasv), rqg, uniformRight, zp, lo, hi, dst + <usize>n, valid);
+          finish4(i32x4.add(reduce4(c20, c21, c22, c23), biasv), rqg, uniformRight, zp, lo, hi, dst + <usize>n * 2, valid);
+        }
+        for (; r < m1; r++) {
+          let ap = a + <usize>r * rowStride;
+          let wp = wp0;
+          let c0 = i32x4.splat(0), c1 = i32x4.splat(0), c2 = i32x4.splat(0), c3 = i32x4.splat(0);
+          for (let kb = 0; kb < kBlocks; kb++) {
+            const x0 = v128.load8x8_s(ap);
+            c0 = i32x4.add(c0, i32x4.dot_i16x8_s(x0, v128.load(wp)));
+            c1 = i32x4.add(c1, i32x4.dot_i16x8_s(x0, v128.load(wp, 16)));
+            c2 = i32x4.add(c2, i32x4.dot_i16x8_s(x0, v128.load(wp, 32)));
+            c3 = i32x4.add(c3, i32x4.dot_i16x8_s(x0, v128.load(wp, 48)));
+            ap += 8;
+            wp += 64;
+          }
+          finish4(i32x4.add(reduce4(c0, c1, c2, c3), biasv), rqg, uniformRight, zp, lo, hi, out + <usize>r * <usize>n + col, valid);
+        }
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++) {
+      const ap = a + <usize>r * <usize>k;
+      for (let c = 0; c < n; c++) {
+        const wp = w + <usize>(c >> 2) * panelBytes + (<usize>(c & 3) << 4);
+        let acc = load<i32>(bias + (<usize>c << 2));
+        for (let kk = 0; kk < k; kk++) {
+          const wv = <i32>load<i16>(wp + (<usize>(kk >> 3) << 6) + (<usize>(kk & 7) << 1));
+          acc += <i32>load<i8>(ap + <usize>kk) * wv;
+        }
+        store<i8>(out + <usize>r * <usize>n + <usize>c, <i8>requantScalar(acc, rq, c, outZp, actMin, actMax));
+      }
+    }
+  }
+}

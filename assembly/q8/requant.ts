@@ -1,0 +1,73 @@
+// Requantization shared by the q8 kernels: TFLite's MultiplyByQuantizedMultiplier
+// (SaturatingRoundingDoublingHighMul then RoundingDivideByPOT), + output zero point, clamp.
+//
+// Per-channel parameters come packed by the host (src/quant/pack.ts) in groups of 4 channels,
+// RQ_GROUP_BYTES each: [mult x4][leftMul x4][rightFactor x4][rightMask x4][rightShift x4] (i32)
+//   mult        Q31 significand (> 0, or 0)
+//   leftMul     1 << max(shift, 0)           (the left shift as a multiply, so lanes may differ)
+//   rightFactor 2^(31 - right) as u32        (per-lane floor shift done with a 64-bit multiply)
+//   rightMask   (1 << right) - 1
+//   rightShift  max(-shift, 0)
+
+export const RQ_GROUP_BYTES: usize = 80;
+
+// SaturatingRoundingDoublingHighMul with a positive multiplier never saturates and equals
+// floor((a*b + 2^30) / 2^31); RoundingDivideByPOT rounds half away from zero.
+@inline
+export function requantScalar(acc: i32, rq: usize, ch: i32, outZp: i32, actMin: i32, actMax: i32): i32 {
+  const base = rq + <usize>(ch >> 2) * RQ_GROUP_BYTES + (<usize>(ch & 3) << 2);
+  const mult = load<i32>(base);
+  const leftMul = load<i32>(base, 16);
+  const right = load<i32>(base, 64);
+  const x = acc * leftMul;
+  const h = <i32>((<i64>x * <i64>mult + (<i64>1 << 30)) >> 31);
+  const mask = <i32>((<u32>1 << <u32>right) - 1);
+  const rem = h & mask;
+  const threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+  let r = (h >> right) + (rem > threshold ? 1 : 0);
+  r += outZp;
+  if (r < actMin) r = actMin;
+  if (r > actMax) r = actMax;
+  return r;
+}
+
+// Four channels at once; `rqg` points at their group. zp/lo/hi are splats.
+@inline
+export function requant4(acc: v128, rqg: usize, zp: v128, lo: v128, hi: v128): v128 {
+  const mult = v128.load(rqg);
+  const leftMul = v128.load(rqg, 16);
+  const rightFactor = v128.load(rqg, 32);
+  const rightMask = v128.load(rqg, 48);
+  const x = i32x4.mul(acc, leftMul);
+  const nudge = i64x2.splat(<i64>1 << 30);
+  const pl = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
+  const ph = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
+  const h = i32x4.shuffle(pl, ph, 0, 2, 4, 6);
+  // floor(h / 2^right) per lane: bias h to unsigned, multiply by 2^(31-right), take bits 31..62
+  const hb = v128.xor(h, i32x4.splat(0x80000000));
+  const ql = i64x2.shr_u(i64x2.extmul_low_i32x4_u(hb, rightFactor), 31);
+  const qh = i64x2.shr_u(i64x2.extmul_high_i32x4_u(hb, rightFactor), 31);
+  const floorDiv = i32x4.sub(i32x4.shuffle(ql, qh, 0, 2, 4, 6), rightFactor);
+  const rem = v128.and(h, rightMask);
+  // threshold = mask/2 + (h < 0): subtracting the all-ones comparison mask adds 1
+  const threshold = i32x4.sub(i32x4.shr_u(rightMask, 1), i32x4.shr_s(h, 31));
+  const r = i32x4.sub(floorDiv, i32x4.gt_s(rem, threshold));
+  return i32x4.min_s(i32x4.max_s(i32x4.add(r, zp), lo), hi);
+}
+
+// Same with one right shift shared by all lanes (per-tensor models): a plain shift.
+@inline
+export function requant4Uniform(acc: v128, rqg: usize, right: i32, zp: v128, lo: v128, hi: v128): v128 {
+  const mult = v128.load(rqg);
+  const leftMul = v128.load(rqg, 16);
+  const rightMask = v128.load(rqg, 48);
+  const x = i32x4.mul(acc, leftMul);
+  const nudge = i64x2.splat(<i64>1 << 30);
+  const pl = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
+  const ph = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
+  const h = i32x4.shuffle(pl, ph, 0, 2, 4, 6);
+  const rem = v128.and(h, rightMask);
+  const threshold = i32x4.sub(i32x4.shr_u(rightMask, 1), i32x4.shr_s(h, 31));
+  const r = i32x4.sub(i32x4.shr_s(h, right), i32x4.gt_s(rem, threshold));
+  return i32x4.min_s(i32x4.max_s(i32x4.add(r, zp), lo), hi);
+}

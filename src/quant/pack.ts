@@ -1,0 +1,78 @@
+/**
+ * Constant layouts streamed by the q8 kernels (assembly/q8/*). Weights are stored as int16
+ * (w - w_zp), which removes the weight zero point from the inner loops and feeds
+ * i32x4.dot_i16x8_s / extmul directly.
+ */
+import type { QuantizedMultiplier } from './fixedpoint.js';
+
+/** bytes per group of 4 channels in a requantization block (assembly/q8/requant.ts) */
+export const RQ_GROUP_BYTES = 80;
+
+export const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+
+/**
+ * Per-channel requantization block: groups of 4 channels of
+ * [mult x4][1 << left x4][2^(31 - right) x4][(1 << right) - 1 x4][right x4], channels padded
+ * to `paddedChannels` (a multiple of 4) with a harmless zero multiplier.
+ */
+export function packRequant(q: QuantizedMultiplier[], paddedChannels: number): Uint8Array {
+  const groups = paddedChannels / 4;
+  const v = new Int32Array(groups * 20);
+  for (let ch = 0; ch < paddedChannels; ch++) {
+    const { multiplier, shift } = q[ch] ?? { multiplier: 0, shift: 0 };
+    const left = Math.max(shift, 0);
+    const right = Math.max(-shift, 0);
+    if (left > 31 || right > 31) throw new RangeError(`shift ${shift} out of range`);
+    const base = (ch >> 2) * 20 + (ch & 3);
+    v[base] = multiplier;
+    v[base + 4] = 2 ** left | 0;
+    v[base + 8] = 2 ** (31 - right) | 0;
+    v[base + 12] = 2 ** right - 1;
+    v[base + 16] = right;
+  }
+  return new Uint8Array(v.buffer);
+}
+
+/** the right shift shared by every channel, or -1 when they differ (kernels then shift per lane) */
+export function uniformRightShift(q: QuantizedMultiplier[]): number {
+  const r = Math.max(-q[0].shift, 0);
+  return q.every((x) => Math.max(-x.shift, 0) === r) ? r : -1;
+}
+
+/** GEMM weights: panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3] */
+export function packGemmWeights(w: (n: number, k: number) => number, n: number, k: number): Uint8Array {
+  const kp = roundUp(k, 8);
+  const groups = Math.ceil(n / 4);
+  const out = new Int16Array(groups * kp * 4);
+  for (let c = 0; c < n; c++) {
+    const panel = (c >> 2) * kp * 4;
+    for (let kk = 0; kk < k; kk++) out[panel + (kk >> 3) * 32 + (c & 3) * 8 + (kk & 7)] = w(c, kk);
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/** depthwise weights: [tap][C rounded up to 8] */
+export function packDepthwiseWeights(w: (tap: number, ch: number) => number, taps: number, c: number): Uint8Array {
+  const cp = roundUp(c, 8);
+  const out = new Int16Array(taps * cp);
+  for (let t = 0; t < taps; t++) for (let ch = 0; ch < c; ch++) out[t * cp + ch] = w(t, ch);
+  return new Uint8Array(out.buffer);
+}
+
+/** full-conv weights: [ky][kx][inC][outC rounded up to 8] */
+export function packConvWeights(w: (oc: number, ky: number, kx: number, ic: number) => number, outC: number, kh: number, kw: number, inC: number): Uint8Array {
+  const ocp = roundUp(outC, 8);
+  const out = new Int16Array(kh * kw * inC * ocp);
+  for (let ky = 0; ky < kh; ky++)
+    for (let kx = 0; kx < kw; kx++)
+      for (let ic = 0; ic < inC; ic++)
+        for (let oc = 0; oc < outC; oc++) out[((ky * kw + kx) * inC + ic) * ocp + oc] = w(oc, ky, kx, ic);
+  return new Uint8Array(out.buffer);
+}
+
+/** int32 array padded with zeros */
+export function packInt32(values: ArrayLike<number>, padded: number): Uint8Array {
+  const out = new Int32Array(padded);
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return new Uint8Array(out.buffer);
+}
