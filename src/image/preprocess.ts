@@ -1,0 +1,351 @@
+/**
+ * Image -> model input tensor: central crop, bilinear resize and the model's input mapping,
+ * in one pass over the pixels. Portable (no Node built-ins, no allocation per pixel).
+ *
+ * Conventions (chosen to match how the MobileNet v1 models were trained and evaluated):
+ *
+ * - Crop: TF-slim inception_preprocessing.preprocess_for_eval calls
+ *   tf.image.central_crop(image, 0.875), which keeps each side separately (not a square):
+ *   start = int((dim - dim * fraction) / 2) computed in double, size = dim - 2 * start.
+ *   (AOSP's Java "Inception" preprocessor crops a square of int(0.875 * min side) instead, and
+ *   TFLite's evaluation tool uses round(); both differ from TF-slim by a pixel or a strip.)
+ * - Resize: tf.image.resize_bilinear(align_corners=False) of TF1, i.e. the legacy mapping
+ *   without half-pixel centres: src = dst * (in / out), where TF computes the scale and the
+ *   source coordinate in float32; lower = floor(src), upper = min(lower + 1, in - 1),
+ *   lerp = src - lower; value = top + (bottom - top) * ylerp with top/bottom interpolated
+ *   along x first. We reproduce TF's float32 coordinates exactly (Math.fround, precomputed
+ *   once per geometry) and blend in float64.
+ * - Values: float models get x / 127.5 - 1 (slim's (x/255 - 0.5) * 2), or opts.inputRange.
+ *   Integer models whose input quantization spans the same range with 256 steps
+ *   (uint8 scale 1/128 zero point 128: real (q - 128) / 128; int8 scale 1/255 zero point
+ *   -128 as in vww_96_int8: real (q + 128) / 255) get the raw pixel, uint8 q = round(x),
+ *   int8 q = round(x) - 128. That is TFLite's evaluation tool default
+ *   (tools/evaluation/stages/image_preprocessing_stage.h: no normalisation for uint8,
+ *   x - 128 for int8; the tool truncates the resized float, we round it). Any other
+ *   integer input is quantized from the real value: q = clamp(round(real / scale) + zp),
+ *   with TFLite's round-half-away-from-zero.
+ */
+import { invalidInput, invalidOption, unsupportedModel } from '../errors.js';
+import type { DType, TensorInfo } from '../model/ir.js';
+import { checkRawImage, type CheckedImage, type RawImage } from './types.js';
+
+export interface PreprocessOptions {
+  /** 'central' (default) keeps the central cropFraction of each side; 'none' resizes the whole image */
+  crop?: 'central' | 'none';
+  /** fraction of each side kept by the central crop, in (0, 1]; default 0.875 */
+  cropFraction?: number;
+  /**
+   * real values that pixel 0 and pixel 255 stand for. Default [-1, 1] for float models
+   * (MobileNet v1); for integer models it is read from the input quantization
+   * ([-1, 1], [0, 1] or [0, 255], whichever it covers). Float models trained on [0, 1]
+   * (vww_96_float) need [0, 1] here: a float input tensor does not say.
+   */
+  inputRange?: readonly [number, number];
+  /**
+   * integer models: 'raw' feeds the (resized) pixel bytes as the quantized values,
+   * 'quantize' quantizes the real value; 'auto' (default) uses raw when the input
+   * quantization maps 256 steps onto inputRange, as the 2018 uint8 MobileNets and vww_96_int8 do.
+   */
+  integerInput?: 'auto' | 'raw' | 'quantize';
+}
+
+export const DEFAULT_CROP_FRACTION = 0.875;
+
+export interface CropBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** tf.image.central_crop's box: start = int((d - d * f) / 2) in double, size = d - 2 * start. */
+export function centralCropBox(width: number, height: number, fraction: number = DEFAULT_CROP_FRACTION): CropBox {
+  const x = Math.trunc((width - width * fraction) / 2);
+  const y = Math.trunc((height - height * fraction) / 2);
+  return { x, y, width: width - 2 * x, height: height - 2 * y };
+}
+
+/** How pixel values in [0, 255] become the model's input values. */
+export interface InputMapping {
+  dtype: DType;
+  mode: 'float' | 'raw' | 'quantize';
+  /** real values of pixel 0 and pixel 255 */
+  range: [number, number];
+  /**
+   * float: value = pixel * mul + add.
+   * integer: q = clamp(roundHalfAwayFromZero(pixel * mul + add) + zeroPoint, qmin, qmax).
+   */
+  mul: number;
+  add: number;
+  zeroPoint: number;
+  qmin: number;
+  qmax: number;
+}
+
+const KNOWN_RANGES: ReadonlyArray<[number, number]> = [
+  [-1, 1],
+  [0, 1],
+  [0, 255],
+];
+
+function checkInputTensor(input: TensorInfo): { height: number; width: number } {
+  if (!input || typeof input !== 'object' || !Array.isArray(input.shape)) {
+    throw invalidInput('preprocess needs the model input TensorInfo ({ shape, dtype, quant })');
+  }
+  const s = input.shape;
+  if (s.length !== 4 || s[0] !== 1 || s[3] !== 3 || !(s[1] > 0) || !(s[2] > 0) || !Number.isInteger(s[1]) || !Number.isInteger(s[2])) {
+    throw unsupportedModel(`input ${input.name} has shape [${s.join(', ')}]; image preprocessing needs [1, height, width, 3]`);
+  }
+  if (input.dtype !== 'float32' && input.dtype !== 'uint8' && input.dtype !== 'int8') {
+    throw unsupportedModel(`input ${input.name} has dtype ${String(input.dtype)}; expected float32, uint8 or int8`);
+  }
+  return { height: s[1], width: s[2] };
+}
+
+function checkOptions(opts: PreprocessOptions): void {
+  if (opts === null || typeof opts !== 'object') throw invalidOption('preprocess options must be an object');
+  if (opts.crop !== undefined && opts.crop !== 'central' && opts.crop !== 'none') {
+    throw invalidOption(`crop must be 'central' or 'none', got ${String(opts.crop)}`);
+  }
+  const f = opts.cropFraction;
+  if (f !== undefined && !(typeof f === 'number' && f > 0 && f <= 1)) {
+    throw invalidOption(`cropFraction must be a number in (0, 1], got ${String(f)}`);
+  }
+  const r = opts.inputRange;
+  if (r !== undefined) {
+    if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {
+      throw invalidOption(`inputRange must be [low, high] with finite low < high, got ${JSON.stringify(r)}`);
+    }
+  }
+  const m = opts.integerInput;
+  if (m !== undefined && m !== 'auto' && m !== 'raw' && m !== 'quantize') {
+    throw invalidOption(`integerInput must be 'auto', 'raw' or 'quantize', got ${String(m)}`);
+  }
+}
+
+/** Works out how pixels map to the values of `input` (see the file comment for the rules). */
+export function inputMapping(input: TensorInfo, opts: PreprocessOptions = {}): InputMapping {
+  checkInputTensor(input);
+  checkOptions(opts);
+  if (input.dtype === 'float32') {
+    const [lo, hi] = opts.inputRange ?? [-1, 1];
+    return { dtype: 'float32', mode: 'float', range: [lo, hi], mul: (hi - lo) / 255, add: lo, zeroPoint: 0, qmin: 0, qmax: 0 };
+  }
+  const q = input.quant;
+  if (!q || !Array.isArray(q.scale) || q.scale.length === 0) {
+    throw unsupportedModel(`input ${input.name} is ${input.dtype} but has no quantization parameters`);
+  }
+  if (q.scale.length !== 1) throw unsupportedModel(`input ${input.name} is quantized per channel; images need one scale`);
+  const scale = q.scale[0];
+  const zp = q.zeroPoint?.[0] ?? 0;
+  const [qmin, qmax] = input.dtype === 'uint8' ? [0, 255] : [-128, 127];
+  if (!(scale > 0) || !Number.isFinite(scale) || !Number.isInteger(zp) || zp < qmin || zp > qmax) {
+    throw unsupportedModel(`input ${input.name} has invalid quantization (scale ${scale}, zero point ${zp})`);
+  }
+  // The real interval the quantized input can express.
+  const qlo = scale * (qmin - zp);
+  const qhi = scale * (qmax - zp);
+  let range = opts.inputRange as [number, number] | undefined;
+  if (!range) {
+    range = KNOWN_RANGES.find(([lo, hi]) => {
+      const tol = 0.05 * (hi - lo);
+      return Math.abs(qlo - lo) <= tol && Math.abs(qhi - hi) <= tol;
+    });
+    if (!range) {
+      throw invalidOption(
+        `cannot tell which pixel range input ${input.name} expects (${input.dtype}, scale ${scale}, zero point ${zp}, ` +
+          `covering [${qlo.toPrecision(4)}, ${qhi.toPrecision(4)}]); pass inputRange`,
+      );
+    }
+  }
+  const [lo, hi] = range;
+  const width = hi - lo;
+  // 256 quantization steps laid over [lo, hi], starting at lo: the byte is the pixel.
+  const pixelGrid =
+    Math.abs(qlo - lo) <= scale / 2 &&
+    (Math.abs(scale * 255 - width) <= 0.01 * width || Math.abs(scale * 256 - width) <= 0.01 * width);
+  const mode = opts.integerInput ?? 'auto';
+  if (mode === 'raw' || (mode === 'auto' && pixelGrid)) {
+    return { dtype: input.dtype, mode: 'raw', range: [lo, hi], mul: 1, add: 0, zeroPoint: qmin, qmin, qmax };
+  }
+  return { dtype: input.dtype, mode: 'quantize', range: [lo, hi], mul: width / 255 / scale, add: lo / scale, zeroPoint: zp, qmin, qmax };
+}
+
+// ---- precomputed sampling tables -------------------------------------------------------
+
+/** Per output row or column: element offsets of the two source samples and the weight of the second. */
+interface AxisTable {
+  lower: Int32Array;
+  upper: Int32Array;
+  lerp: Float64Array;
+}
+
+const tableCache = new Map<string, AxisTable>();
+const TABLE_CACHE_SIZE = 16;
+
+/**
+ * TF1 legacy bilinear sampling along one axis of a crop [offset, offset + inSize) resized to
+ * outSize. `stride` turns a source index into an element offset. float32 as in TF's kernel.
+ */
+function axisTable(offset: number, inSize: number, outSize: number, stride: number): AxisTable {
+  const key = `${offset},${inSize},${outSize},${stride}`;
+  const hit = tableCache.get(key);
+  if (hit) return hit;
+  const lower = new Int32Array(outSize);
+  const upper = new Int32Array(outSize);
+  const lerp = new Float64Array(outSize);
+  const scale = Math.fround(inSize / outSize);
+  for (let i = 0; i < outSize; i++) {
+    const src = Math.fround(i * scale);
+    const lo = Math.min(Math.floor(src), inSize - 1);
+    lower[i] = (offset + lo) * stride;
+    upper[i] = (offset + Math.min(lo + 1, inSize - 1)) * stride;
+    lerp[i] = Math.fround(src - lo);
+  }
+  const t = { lower, upper, lerp };
+  if (tableCache.size >= TABLE_CACHE_SIZE) tableCache.delete(tableCache.keys().next().value as string);
+  tableCache.set(key, t);
+  return t;
+}
+
+// ---- the two inner loops (float and byte output), kept monomorphic ------------------------
+
+/** Channel offsets for R, G, B: a gray source reads its one channel three times. */
+function channelOffsets(channels: number): [number, number] {
+  return channels >= 3 ? [1, 2] : [0, 0];
+}
+
+function resizeToFloat(
+  src: Uint8Array,
+  channels: number,
+  xs: AxisTable,
+  ys: AxisTable,
+  out: Float32Array,
+  mul: number,
+  add: number,
+): void {
+  const [g, b] = channelOffsets(channels);
+  const xLower = xs.lower, xUpper = xs.upper, xLerp = xs.lerp;
+  const outW = xLower.length, outH = ys.lower.length;
+  let o = 0;
+  for (let y = 0; y < outH; y++) {
+    const r0 = ys.lower[y], r1 = ys.upper[y], yl = ys.lerp[y];
+    for (let x = 0; x < outW; x++) {
+      const p00 = r0 + xLower[x], p01 = r0 + xUpper[x], p10 = r1 + xLower[x], p11 = r1 + xUpper[x];
+      const xl = xLerp[x];
+      let tl = src[p00], tr = src[p01], bl = src[p10], br = src[p11];
+      let top = tl + (tr - tl) * xl;
+      let v = top + (bl + (br - bl) * xl - top) * yl;
+      out[o] = v * mul + add;
+      tl = src[p00 + g]; tr = src[p01 + g]; bl = src[p10 + g]; br = src[p11 + g];
+      top = tl + (tr - tl) * xl;
+      v = top + (bl + (br - bl) * xl - top) * yl;
+      out[o + 1] = v * mul + add;
+      tl = src[p00 + b]; tr = src[p01 + b]; bl = src[p10 + b]; br = src[p11 + b];
+      top = tl + (tr - tl) * xl;
+      v = top + (bl + (br - bl) * xl - top) * yl;
+      out[o + 2] = v * mul + add;
+      o += 3;
+    }
+  }
+}
+
+/**
+ * Byte output: q = clamp(round(v * mul + add) + zp) stored as (q + storeShift) & 255, so the
+ * same loop writes uint8 values, int8 values (two's complement bytes) or uint8 values in the
+ * arena's shifted int8 storage (storeShift -128).
+ */
+function resizeToBytes(
+  src: Uint8Array,
+  channels: number,
+  xs: AxisTable,
+  ys: AxisTable,
+  out: Uint8Array,
+  m: InputMapping,
+  storeShift: number,
+): void {
+  const [g, b] = channelOffsets(channels);
+  const { mul, add } = m;
+  // Clamp before rounding: rounding keeps a value inside integer bounds, and |0 cannot overflow.
+  const tmin = m.qmin - m.zeroPoint, tmax = m.qmax - m.zeroPoint;
+  const shift = m.zeroPoint + storeShift;
+  const xLower = xs.lower, xUpper = xs.upper, xLerp = xs.lerp;
+  const outW = xLower.length, outH = ys.lower.length;
+  let o = 0;
+  for (let y = 0; y < outH; y++) {
+    const r0 = ys.lower[y], r1 = ys.upper[y], yl = ys.lerp[y];
+    for (let x = 0; x < outW; x++) {
+      const p00 = r0 + xLower[x], p01 = r0 + xUpper[x], p10 = r1 + xLower[x], p11 = r1 + xUpper[x];
+      const xl = xLerp[x];
+      let tl = src[p00], tr = src[p01], bl = src[p10], br = src[p11];
+      let top = tl + (tr - tl) * xl;
+      let t = (top + (bl + (br - bl) * xl - top) * yl) * mul + add;
+      t = t < tmin ? tmin : t > tmax ? tmax : t;
+      // trunc(t +- 0.5): TFLite's round half away from zero
+      out[o] = (((t + (t < 0 ? -0.5 : 0.5)) | 0) + shift) & 255;
+      tl = src[p00 + g]; tr = src[p01 + g]; bl = src[p10 + g]; br = src[p11 + g];
+      top = tl + (tr - tl) * xl;
+      t = (top + (bl + (br - bl) * xl - top) * yl) * mul + add;
+      t = t < tmin ? tmin : t > tmax ? tmax : t;
+      out[o + 1] = (((t + (t < 0 ? -0.5 : 0.5)) | 0) + shift) & 255;
+      tl = src[p00 + b]; tr = src[p01 + b]; bl = src[p10 + b]; br = src[p11 + b];
+      top = tl + (tr - tl) * xl;
+      t = (top + (bl + (br - bl) * xl - top) * yl) * mul + add;
+      t = t < tmin ? tmin : t > tmax ? tmax : t;
+      out[o + 2] = (((t + (t < 0 ? -0.5 : 0.5)) | 0) + shift) & 255;
+      o += 3;
+    }
+  }
+}
+
+// ---- public entry points ------------------------------------------------------------------
+
+export type InputTensor = Float32Array | Uint8Array | Int8Array;
+
+function typeTag(a: unknown): string {
+  return Object.prototype.toString.call(a).slice(8, -1);
+}
+
+/**
+ * Preprocesses `image` into `out`, a typed array of at least H*W*3 elements (for example a
+ * view of wasm memory, so no copy is needed). float32 inputs need a Float32Array; int8 inputs
+ * an Int8Array; uint8 inputs a Uint8Array (values as the model sees them) or an Int8Array, which
+ * receives the arena's storage form of uint8 tensors (value - 128, see src/ops/types.ts).
+ */
+export function preprocessInto(image: RawImage, input: TensorInfo, out: InputTensor, opts: PreprocessOptions = {}): void {
+  const mapping = inputMapping(input, opts);
+  const img = checkRawImage(image);
+  const [, outH, outW] = input.shape;
+  const n = outH * outW * 3;
+  const tag = typeTag(out);
+  const want =
+    mapping.dtype === 'float32' ? ['Float32Array'] : mapping.dtype === 'int8' ? ['Int8Array'] : ['Uint8Array', 'Int8Array'];
+  if (!want.includes(tag)) {
+    throw invalidInput(`a ${mapping.dtype} input needs a ${want.join(' or ')} to write into, got ${tag}`);
+  }
+  if (out.length < n) throw invalidInput(`output array has ${out.length} elements; input ${input.name} needs ${n}`);
+  const box = cropBoxFor(img, opts);
+  const xs = axisTable(box.x, box.width, outW, img.channels);
+  const ys = axisTable(box.y, box.height, outH, img.width * img.channels);
+  if (mapping.dtype === 'float32') {
+    resizeToFloat(img.data, img.channels, xs, ys, out as Float32Array, mapping.mul, mapping.add);
+  } else {
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, n);
+    const storeShift = mapping.dtype === 'uint8' && tag === 'Int8Array' ? -128 : 0;
+    resizeToBytes(img.data, img.channels, xs, ys, bytes, mapping, storeShift);
+  }
+}
+
+/** Preprocesses `image` for the model input `input` ([1, H, W, 3]); returns a new tensor of its dtype. */
+export function preprocess(image: RawImage, input: TensorInfo, opts: PreprocessOptions = {}): InputTensor {
+  const { height, width } = checkInputTensor(input);
+  const n = height * width * 3;
+  const out = input.dtype === 'float32' ? new Float32Array(n) : input.dtype === 'int8' ? new Int8Array(n) : new Uint8Array(n);
+  preprocessInto(image, input, out, opts);
+  return out;
+}
+
+function cropBoxFor(img: CheckedImage, opts: PreprocessOptions): CropBox {
+  if (opts.crop === 'none') return { x: 0, y: 0, width: img.width, height: img.height };
+  return centralCropBox(img.width, img.height, opts.cropFraction ?? DEFAULT_CROP_FRACTION);
+}
