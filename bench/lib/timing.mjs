@@ -3,7 +3,8 @@
  * Every runner is a separate process printing exactly one JSON line on stdout, so a
  * driver can run configurations in isolation (fresh V8, fresh wasm instance, honest cold start).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -169,6 +170,13 @@ export function runMain(peer, main) {
     process.stderr.write(`${peer}: ${err?.stack ?? err}\n`);
     process.exit(1);
   });
+}
+
+/** Fail with the fix when a peer folder has not been installed yet. */
+export function requireInstalled(peerDir, peer) {
+  if (!existsSync(join(peerDir, 'node_modules', '.package-lock.json'))) {
+    throw new Error(`the ${peer} peer is not installed: run \`node bench/peers/install.mjs\` (needs the npm registry)`);
+  }
 }
 
 /** Deterministic PRNG (mulberry32; the same generator as test/helpers/kernels.ts). */

@@ -14,7 +14,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, fileBytes, now, round } from '../../lib/timing.mjs';
+import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, requireInstalled, fileBytes, now, round } from '../../lib/timing.mjs';
 import { buildMobileNetV1, randomInput } from '../../lib/mobilenet-v1.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,6 +46,7 @@ function layersModelArtifacts(dir) {
 }
 
 async function main() {
+  requireInstalled(here, 'tfjs');
   const args = parseArgs();
   const precision = args.precision ?? 'float32';
   if (precision !== 'float32') throw new Error(`tfjs-backend-wasm runs float32 only (asked for ${precision})`);

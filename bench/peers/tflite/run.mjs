@@ -21,7 +21,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, fileBytes, now, round, rng } from '../../lib/timing.mjs';
+import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, requireInstalled, fileBytes, now, round, rng } from '../../lib/timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
@@ -75,6 +75,7 @@ function installBrowserStandIns(factory, wasmBinary) {
 }
 
 async function main() {
+  requireInstalled(here, 'tflite');
   const args = parseArgs();
   const precision = args.precision ?? 'float32';
   if (!['float32', 'uint8', 'int8'].includes(precision)) throw new Error(`--precision must be float32, uint8 or int8, got ${precision}`);
@@ -116,7 +117,8 @@ async function main() {
   // Quantized softmax outputs are fixed by TFLite to scale 1/256 (zero point 0 for uint8, -128 for int8).
   const probs = outInfo.dataType === 'float32' ? first
     : Float32Array.from(first, (q) => (outInfo.dataType === 'int8' ? q + 128 : q) / 256);
-  const check = checkProbabilities(probs, { tolerance: outInfo.dataType === 'float32' ? 1e-3 : 0.1 });
+  // Quantized: with ~1000 classes near 1/1000 each, many round to 0 at 1/256 steps, so mass is lost.
+  const check = checkProbabilities(probs, { tolerance: outInfo.dataType === 'float32' ? 1e-3 : 0.3 });
   const stats = await measure(infer, { runs: args.runs, warmupMs: args.warmupMs });
   const features = await tflite.getWasmFeatures();
 
