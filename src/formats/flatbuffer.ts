@@ -246,6 +246,10 @@ export class Table {
   string(slot: number, name: string, def = ''): string {
     const v = this.vector(slot, name, 1);
     if (!v) return def;
+    // flatbuffer strings are NUL-terminated; a missing terminator means damage (or a cut file)
+    if (v.start + v.length >= this.fb.length || this.fb.view.getUint8(v.start + v.length) !== 0) {
+      throw invalidModel(`.tflite is truncated or corrupt: string ${this.path}.${name} has no NUL terminator within the file`);
+    }
     return utf8.decode(this.fb.bytes.subarray(v.start, v.start + v.length));
   }
 }

@@ -540,8 +540,31 @@ class TfliteReader {
       case BuiltinOperator.SQUEEZE: {
         // The target shape (ReshapeOptions.new_shape or a constant shape input) must agree
         // with the output tensor's shape, which is what we use.
-        for (let k = 1; k < inputs.length; k++) {
-          if (inputs[k] >= 0) this.constant(inputs[k], label, 'shape', ['int32']);
+        const agrees = (target: number[]) =>
+          target.length === output.shape.length &&
+          target.filter((d) => d === -1).length <= 1 &&
+          target.every((d, j) => d === -1 || d === output.shape[j]);
+        if (code === BuiltinOperator.RESHAPE) {
+          if (inputs.length > 1 && inputs[1] >= 0) {
+            const s = this.constant(inputs[1], label, 'shape', ['int32']);
+            if (!agrees(Array.from(s.data as Int32Array))) {
+              throw invalidModel(`${label} target shape ${fmtShape(Array.from(s.data))} disagrees with its output shape ${fmtShape(output.shape)}`);
+            }
+          }
+          const o = this.options(opTable, label, BuiltinOptionsType.ReshapeOptions, 'ReshapeOptions', false);
+          const newShape = o ? o.i32Array(F.ReshapeOptions.new_shape, 'new_shape') : [];
+          if (newShape.length > 0 && !agrees(newShape)) {
+            throw invalidModel(`${label} new_shape ${fmtShape(newShape)} disagrees with its output shape ${fmtShape(output.shape)}`);
+          }
+        } else {
+          const o = this.options(opTable, label, BuiltinOptionsType.SqueezeOptions, 'SqueezeOptions', false);
+          const dims = o ? o.i32Array(F.SqueezeOptions.squeeze_dims, 'squeeze_dims') : [];
+          for (const d of dims) {
+            const axis = d < 0 ? d + input.shape.length : d;
+            if (axis < 0 || axis >= input.shape.length || input.shape[axis] !== 1) {
+              throw invalidModel(`${label} squeezes dimension ${d} of ${fmtShape(input.shape)}, which is not 1`);
+            }
+          }
         }
         this.sameDtype(input, output, label);
         if (sizeOf(input.shape) !== sizeOf(output.shape)) {
