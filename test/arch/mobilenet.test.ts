@@ -3,6 +3,7 @@ import { buildMobileNetV1, mobilenetV1Layers, scaledDepth, type Precision } from
 import { MobileNetError } from '../../src/errors.js';
 import { sizeOf, type Graph, type Op, type TensorInfo } from '../../src/model/ir.js';
 import { rng } from '../helpers/kernels.js';
+import { refF32 } from '../reference/f32.js';
 import { simulate } from './simulate.js';
 
 const M = 1e6;
@@ -133,8 +134,9 @@ function checkGraph(g: Graph, precision: Precision): void {
         expect(q.zeroPoint[0]).toBeGreaterThanOrEqual(0);
         expect(q.zeroPoint[0]).toBeLessThanOrEqual(255);
         // both ends of the range are used: the quantizer spans the tensor's min and max
-        expect(f.data.reduce((m, v) => Math.min(m, v), 255)).toBe(0);
-        expect(f.data.reduce((m, v) => Math.max(m, v), 0)).toBe(255);
+        const values = Array.from(f.data as Uint8Array);
+        expect(values.reduce((m, v) => Math.min(m, v), 255)).toBe(0);
+        expect(values.reduce((m, v) => Math.max(m, v), 0)).toBe(255);
       } else {
         expect(f.data).toBeInstanceOf(Int8Array);
         const axis = dw ? 3 : 0;
@@ -274,5 +276,26 @@ describe('buildMobileNetV1', () => {
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, precision === 'float32' ? 9 : 0);
     expect(top).toBeLessThan(0.9); // not one-hot
     expect(top).toBeGreaterThan(10 / 1000); // not uniform
+  });
+
+  it('float graphs give a softmax that is neither one-hot nor uniform (plain-loop reference)', () => {
+    for (const [alpha, resolution, seed] of [
+      [0.25, 128, 1],
+      [0.5, 96, 2],
+      [1, 64, 3],
+    ]) {
+      const g = buildMobileNetV1({ alpha, resolution, precision: 'float32', seed });
+      const next = rng(seed + 100);
+      const x = Float32Array.from({ length: resolution * resolution * 3 }, () => next() * 2 - 1);
+      const p = g.ops.reduce<Float32Array>((v, op) => refF32(op, v), x);
+      expect(p).toHaveLength(1000);
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      const top = Math.max(...p);
+      expect(top, `alpha ${alpha} top probability`).toBeLessThan(0.9);
+      expect(top, `alpha ${alpha} top probability`).toBeGreaterThan(0.01);
+      // spread: the top class is far above the median one
+      const sorted = [...p].sort((a, b) => a - b);
+      expect(top / sorted[500]).toBeGreaterThan(20);
+    }
   });
 });
