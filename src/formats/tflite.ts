@@ -59,6 +59,13 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 type ElemType = DType | 'int32';
 
+const ELEM_TYPES: Record<number, ElemType> = {
+  [TensorType.FLOAT32]: 'float32',
+  [TensorType.UINT8]: 'uint8',
+  [TensorType.INT8]: 'int8',
+  [TensorType.INT32]: 'int32',
+};
+
 interface RawQuant {
   scale: number[];
   zeroPoint: number[];
@@ -203,13 +210,7 @@ class TfliteReader {
   }
 
   private elemType(t: RawTensor, allowed: readonly ElemType[], role: string): ElemType {
-    const map: Record<number, ElemType> = {
-      [TensorType.FLOAT32]: 'float32',
-      [TensorType.UINT8]: 'uint8',
-      [TensorType.INT8]: 'int8',
-      [TensorType.INT32]: 'int32',
-    };
-    const et = map[t.type];
+    const et = ELEM_TYPES[t.type];
     if (et === undefined || !allowed.includes(et)) {
       const names = allowed.map((a) => a.toUpperCase()).join(', ');
       throw unsupportedModel(`${t.label} (${role}) has type ${tensorTypeName(t.type)}; mobilenet-wasm supports ${names} here`);
