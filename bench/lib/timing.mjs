@@ -3,7 +3,7 @@
  * Every runner is a separate process printing exactly one JSON line on stdout, so a
  * driver can run configurations in isolation (fresh V8, fresh wasm instance, honest cold start).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -170,6 +170,11 @@ export function runMain(peer, main) {
     process.stderr.write(`${peer}: ${err?.stack ?? err}\n`);
     process.exit(1);
   });
+}
+
+/** --dump-output <file>: the first inference's probabilities as raw little-endian float32, for cross-checks. */
+export function dumpOutput(file, probs) {
+  writeFileSync(file, Buffer.from(Float32Array.from(probs).buffer));
 }
 
 /** Fail with the fix when a peer folder has not been installed yet. */

@@ -16,7 +16,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, requireInstalled, fileBytes, now, round } from '../../lib/timing.mjs';
+import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, requireInstalled, dumpOutput, fileBytes, now, round } from '../../lib/timing.mjs';
 import { randomInput } from '../../lib/mobilenet-v1.mjs';
 import { mobileNetV1Onnx } from './onnx-writer.mjs';
 
@@ -32,7 +32,10 @@ async function main() {
   const generated = arch && join(here, '..', '..', 'out', 'models', `mobilenet_v1_${arch.alphaText}_${arch.resolution}_${precision}.onnx`);
   const source = args.extra.source ?? 'auto';
   if (!['auto', 'generated', 'own'].includes(source)) throw new Error(`--source must be auto, generated or own, got ${source}`);
-  if (arch && (source === 'generated' || (source === 'auto' && existsSync(generated)))) {
+  // make-models.ts writes u8-activation int8 models only, so --activations s8 builds in memory.
+  const useGenerated = source === 'generated' || (source === 'auto' && existsSync(generated) && (precision !== 'int8' || activations === 'u8'));
+  if (source === 'generated' && precision === 'int8' && activations !== 'u8') throw new Error('generated int8 .onnx files have u8 activations; use --source own for s8');
+  if (arch && useGenerated) {
     // written by make-models.ts from the project's own random-weight graph
     if (!existsSync(generated)) throw new Error(`${generated} missing: run \`npx tsx bench/peers/make-models.ts\` first`);
     modelBytes = readFileSync(generated);
@@ -75,6 +78,7 @@ async function main() {
   const coldStartMs = now() - t0;
 
   const check = checkProbabilities(first, { tolerance: 1e-3 });
+  if (args.extra['dump-output']) dumpOutput(args.extra['dump-output'], first);
   const stats = await measure(infer, { runs: args.runs, warmupMs: args.warmupMs });
 
   // The package's "exports" hides package.json and the dist folder from require.resolve.

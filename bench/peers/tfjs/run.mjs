@@ -14,7 +14,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, requireInstalled, fileBytes, now, round } from '../../lib/timing.mjs';
+import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, requireInstalled, dumpOutput, fileBytes, now, round } from '../../lib/timing.mjs';
 import { buildMobileNetV1, randomInput } from '../../lib/mobilenet-v1.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -114,6 +114,7 @@ async function main() {
   const coldStartMs = now() - t0;
 
   const check = checkProbabilities(first, { expectedLength: net ? net.numClasses : undefined, tolerance: 1e-3 });
+  if (args.extra['dump-output']) dumpOutput(args.extra['dump-output'], first);
   const stats = await measure(infer, { runs: args.runs, warmupMs: args.warmupMs });
   const leaked = tf.memory().numTensors;
 

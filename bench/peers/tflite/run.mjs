@@ -21,7 +21,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, requireInstalled, fileBytes, now, round, rng } from '../../lib/timing.mjs';
+import { parseArgs, parseArchSpec, measure, report, runMain, checkProbabilities, environment, requireInstalled, dumpOutput, fileBytes, now, round, rng } from '../../lib/timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..', '..');
@@ -119,6 +119,7 @@ async function main() {
     : Float32Array.from(first, (q) => (outInfo.dataType === 'int8' ? q + 128 : q) / 256);
   // Quantized: with ~1000 classes near 1/1000 each, many round to 0 at 1/256 steps, so mass is lost.
   const check = checkProbabilities(probs, { tolerance: outInfo.dataType === 'float32' ? 1e-3 : 0.3 });
+  if (args.extra['dump-output']) dumpOutput(args.extra['dump-output'], probs);
   const stats = await measure(infer, { runs: args.runs, warmupMs: args.warmupMs });
   const features = await tflite.getWasmFeatures();
 
