@@ -99,7 +99,6 @@ class TfliteReader {
   private readonly subgraph: Table;
   private readonly rawTensors = new Map<number, RawTensor>();
   private readonly infos = new Map<number, TensorInfo>();
-  private readonly weights = new Map<string, Weights>();
 
   constructor(private readonly bytes: Uint8Array) {
     this.fb = new FlatBufferReader(bytes);
