@@ -325,6 +325,16 @@ function quantizeInt8PerChannel(w: Float32Array, shape: number[], axis: 0 | 3): 
   return { data, shape, dtype: 'int8', quant: { scale, zeroPoint: new Array(channels).fill(0), axis } };
 }
 
+/** int8 symmetric per-tensor, values in [-127, 127]. */
+function quantizeInt8PerTensor(w: Float32Array, shape: number[]): Weights {
+  let maxAbs = 0;
+  for (let j = 0; j < w.length; j++) maxAbs = Math.max(maxAbs, Math.abs(w[j]));
+  const scale = maxAbs > 0 ? maxAbs / 127 : 1;
+  const data = new Int8Array(w.length);
+  for (let j = 0; j < w.length; j++) data[j] = clamp(Math.round(w[j] / scale), -127, 127);
+  return { data, shape, dtype: 'int8', quant: { scale: [scale], zeroPoint: [0], axis: 0 } };
+}
+
 function quantizeBias(b: Float32Array, inputScale: number, filterScale: number[]): Int32Array {
   const out = new Int32Array(b.length);
   for (let j = 0; j < b.length; j++) {
@@ -340,7 +350,8 @@ function quantizeBias(b: Float32Array, inputScale: number, filterScale: number[]
  * TFLite models). Op sequence as in TFLite's MobileNet v1: conv2d, (depthwise_conv2d, conv2d)
  * x 13, average_pool2d (window = final map, VALID), classifier (1x1 conv2d, or reshape +
  * fully_connected with head 'fc'), reshape, softmax. The quantized graphs quantize the same
- * float weights as the float graph of the same seed.
+ * float weights as the float graph of the same seed. int8 weights are per-channel (axis 0 for
+ * conv, 3 for depthwise) except a fully_connected head, which is per-tensor like TFLite's.
  */
 export function buildMobileNetV1(opts: BuildOptions): Graph {
   const { alpha, resolution, precision } = opts;
@@ -398,7 +409,10 @@ export function buildMobileNetV1(opts: BuildOptions): Graph {
       const w: Weights = quantized
         ? precision === 'uint8'
           ? quantizeUint8PerTensor(layer.filter, head === 'fc' ? [classes, inC] : layer.filterShape)
-          : quantizeInt8PerChannel(layer.filter, head === 'fc' ? [classes, inC] : layer.filterShape, 0)
+          : head === 'fc'
+            ? // int8 FULLY_CONNECTED per-tensor, as TFLite's converter writes it (e.g. vww_96_int8)
+              quantizeInt8PerTensor(layer.filter, [classes, inC])
+            : quantizeInt8PerChannel(layer.filter, layer.filterShape, 0)
         : { data: layer.filter, shape: head === 'fc' ? [classes, inC] : layer.filterShape, dtype: 'float32' };
       const bias = quantized ? quantizeBias(layer.bias, scaleOf(current), w.quant!.scale) : layer.bias;
       if (head === 'conv') {

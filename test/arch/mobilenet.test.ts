@@ -4,7 +4,7 @@ import { MobileNetError } from '../../src/errors.js';
 import { sizeOf, type Graph, type Op, type TensorInfo } from '../../src/model/ir.js';
 import { rng } from '../helpers/kernels.js';
 import { refF32 } from '../reference/f32.js';
-import { simulate } from './simulate.js';
+import { refQ8 } from '../reference/q8.js';
 
 const M = 1e6;
 
@@ -139,10 +139,11 @@ function checkGraph(g: Graph, precision: Precision): void {
         expect(values.reduce((m, v) => Math.max(m, v), 0)).toBe(255);
       } else {
         expect(f.data).toBeInstanceOf(Int8Array);
-        const axis = dw ? 3 : 0;
-        expect(q.axis).toBe(axis);
-        expect(q.scale).toHaveLength(outC);
-        expect(q.zeroPoint).toEqual(new Array(outC).fill(0));
+        // per-channel along the output channels, except fully-connected (per-tensor, as TFLite writes it)
+        const channels = op.op === 'fully_connected' ? 1 : outC;
+        expect(q.axis).toBe(dw ? 3 : 0);
+        expect(q.scale).toHaveLength(channels);
+        expect(q.zeroPoint).toEqual(new Array(channels).fill(0));
         expect(f.data.every((v) => v >= -127 && v <= 127)).toBe(true);
         expect(q.scale.every((s) => s > 0 && Number.isFinite(s))).toBe(true);
       }
@@ -248,34 +249,26 @@ describe('buildMobileNetV1', () => {
     }
   });
 
-  it.each(precisions)('%s activations stay healthy through all layers (fake-quant simulation, 0.25/64)', (precision) => {
-    const g = buildMobileNetV1({ alpha: 0.25, resolution: 64, precision, seed: 11 });
+  it('float activations stay healthy through all 27 conv layers (plain-loop reference, 0.25/64)', () => {
+    const g = buildMobileNetV1({ alpha: 0.25, resolution: 64, precision: 'float32', seed: 11 });
     const next = rng(5);
-    const image = new Float64Array(64 * 64 * 3).map(() => next() * 2 - 1);
-    const trace = simulate(g, image);
+    let v = Float32Array.from({ length: 64 * 64 * 3 }, () => next() * 2 - 1);
     for (let i = 0; i < 27; i++) {
-      const out = trace.outputs[i];
+      v = refF32(g.ops[i], v);
       let zeros = 0;
       let saturated = 0;
-      for (const v of out) {
-        if (v === 0) zeros++;
-        if (v >= 6 - 1e-9) saturated++;
+      let sum = 0;
+      for (const a of v) {
+        if (a === 0) zeros++;
+        if (a === 6) saturated++;
+        sum += a;
       }
-      expect(zeros / out.length, `layer ${i} mostly zero`).toBeLessThan(0.8);
-      expect(saturated / out.length, `layer ${i} saturated`).toBeLessThan(0.05);
+      expect(zeros / v.length, `layer ${i} mostly zero`).toBeLessThan(0.8);
+      expect(saturated / v.length, `layer ${i} saturated`).toBeLessThan(0.05);
+      // mean near the calibrated ReLU6(N(beta, gamma)) mean, not drifting with depth
+      expect(sum / v.length, `layer ${i} mean`).toBeGreaterThan(0.2);
+      expect(sum / v.length, `layer ${i} mean`).toBeLessThan(2);
     }
-    if (precision !== 'float32') {
-      // the logits use their integer range without clipping
-      const logits = trace.codes[28];
-      const [lo, hi] = precision === 'uint8' ? [0, 255] : [-128, 127];
-      expect(logits.every((q) => q > lo && q < hi)).toBe(true);
-      expect(Math.max(...logits) - Math.min(...logits)).toBeGreaterThan(50);
-    }
-    const probs = trace.outputs.at(-1)!;
-    const top = Math.max(...probs);
-    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, precision === 'float32' ? 9 : 0);
-    expect(top).toBeLessThan(0.9); // not one-hot
-    expect(top).toBeGreaterThan(10 / 1000); // not uniform
   });
 
   it('float graphs give a softmax that is neither one-hot nor uniform (plain-loop reference)', () => {
@@ -296,6 +289,40 @@ describe('buildMobileNetV1', () => {
       // spread: the top class is far above the median one
       const sorted = [...p].sort((a, b) => a - b);
       expect(top / sorted[500]).toBeGreaterThan(20);
+    }
+  });
+
+  it.each(['uint8', 'int8'] as const)('%s integer activations are neither all zero nor saturated (TFLite reference kernels)', (precision) => {
+    for (const head of ['conv', 'fc'] as const) {
+      const g = buildMobileNetV1({ alpha: 0.25, resolution: 64, precision, seed: 21, head });
+      const next = rng(8);
+      const n = 64 * 64 * 3;
+      // an image-like input over the whole integer range
+      const x = precision === 'uint8' ? Uint8Array.from({ length: n }, () => Math.floor(next() * 256)) : Int8Array.from({ length: n }, () => Math.floor(next() * 256) - 128);
+      let v: Uint8Array | Int8Array | Float32Array = x;
+      const [lo, hi] = precision === 'uint8' ? [0, 255] : [-128, 127];
+      g.ops.forEach((op, i) => {
+        v = refQ8(op, v);
+        if (op.op === 'fully_connected' || (op.op === 'conv2d' && i > 27)) {
+          // logits use their integer range without clipping
+          const logits = Array.from(v as ArrayLike<number>);
+          expect(logits.every((q) => q > lo && q < hi)).toBe(true);
+          expect(Math.max(...logits) - Math.min(...logits)).toBeGreaterThan(50);
+        }
+        if (i >= 27) return;
+        let atZero = 0;
+        let atMax = 0;
+        for (const q of v) {
+          if (q === lo) atZero++;
+          if (q === hi) atMax++;
+        }
+        expect(atZero / v.length, `op ${i} mostly zero`).toBeLessThan(0.8);
+        expect(atMax / v.length, `op ${i} saturated`).toBeLessThan(0.05);
+      });
+      const probs = Array.from(v as ArrayLike<number>);
+      const nonZero = probs.filter((q) => q > lo).length;
+      expect(nonZero, `${head}: classes with a non-zero probability code`).toBeGreaterThan(5);
+      expect(Math.max(...probs)).toBeLessThan(hi - 25); // no class near probability 0.9+
     }
   });
 });
