@@ -252,7 +252,7 @@ describe('buildMobileNetV1', () => {
   it('float activations stay healthy through all 27 conv layers (plain-loop reference, 0.25/64)', () => {
     const g = buildMobileNetV1({ alpha: 0.25, resolution: 64, precision: 'float32', seed: 11 });
     const next = rng(5);
-    let v = Float32Array.from({ length: 64 * 64 * 3 }, () => next() * 2 - 1);
+    let v: Float32Array = Float32Array.from({ length: 64 * 64 * 3 }, () => next() * 2 - 1);
     for (let i = 0; i < 27; i++) {
       v = refF32(g.ops[i], v);
       let zeros = 0;
