@@ -6,10 +6,10 @@
 // bias: int32 [OCp]. Out-of-image taps are skipped (TFLite adds nothing for them), in-image taps
 // contribute (x - x_zp) * (w - w_zp).
 
-import { RQ_GROUP_BYTES, requant4, requant4Uniform, requantScalar } from "./requant";
+import { RQ_GROUP_BYTES, pack8, requant4, requantScalar, storePartial } from "./requant";
 
 export function q8_conv(
-  inp: usize, inH: i32, inW: i32, inC: i32, w: usize, bias: usize, rq: usize, uniformRight: i32, outC: i32,
+  inp: usize, inH: i32, inW: i32, inC: i32, w: usize, bias: usize, rq: usize, mode: i32, outC: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize,
 ): void {
@@ -24,9 +24,9 @@ export function q8_conv(
       const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
       const outp = out + (<usize>oy * <usize>outW + <usize>ox) * <usize>outC;
       if (ASC_FEATURE_SIMD) {
-        const zp = i32x4.splat(outZp);
-        const lo = i32x4.splat(actMin);
-        const hi = i32x4.splat(actMax);
+        const zp16 = i16x8.splat(<i16>outZp);
+        const lo8 = i8x16.splat(<i8>actMin);
+        const hi8 = i8x16.splat(<i8>actMax);
         for (let ob = 0; ob < outC; ob += 8) {
           let a0 = v128.load(bias + (<usize>ob << 2));
           let a1 = v128.load(bias + (<usize>ob << 2), 16);
@@ -44,24 +44,10 @@ export function q8_conv(
             }
           }
           const rqg = rq + <usize>(ob >> 2) * RQ_GROUP_BYTES;
-          let r0: v128, r1: v128;
-          if (uniformRight >= 0) {
-            r0 = requant4Uniform(a0, rqg, uniformRight, zp, lo, hi);
-            r1 = requant4Uniform(a1, rqg + RQ_GROUP_BYTES, uniformRight, zp, lo, hi);
-          } else {
-            r0 = requant4(a0, rqg, zp, lo, hi);
-            r1 = requant4(a1, rqg + RQ_GROUP_BYTES, zp, lo, hi);
-          }
-          const h = i16x8.narrow_i32x4_s(r0, r1);
-          const b = i8x16.narrow_i16x8_s(h, h);
+          const b = pack8(requant4(a0, rqg, mode), requant4(a1, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8);
           const valid = outC - ob;
-          if (valid >= 8) {
-            v128.store64_lane(outp + <usize>ob, b, 0);
-          } else {
-            for (let i = 0; i < valid; i++) {
-              store<i8>(outp + <usize>(ob + i), <i8>i64x2.extract_lane(i64x2.shr_u(b, <i32>(i << 3)), 0));
-            }
-          }
+          if (valid >= 8) v128.store64_lane(outp + <usize>ob, b, 0);
+          else storePartial(outp + <usize>ob, b, valid);
         }
       } else {
         for (let oc = 0; oc < outC; oc++) {

@@ -9,33 +9,18 @@
 // Channel loads read 8 (or 16) channels even at the end of a pixel; the extra lanes meet zero
 // weights and are not stored.
 
-import { RQ_GROUP_BYTES, requant4, requant4Uniform, requantScalar } from "./requant";
+import { RQ_GROUP_BYTES, pack8, requant4, requantScalar, storePartial } from "./requant";
 
 @inline
-function store8(acc0: v128, acc1: v128, rq: usize, ch: i32, uniformRight: i32, zp: v128, lo: v128, hi: v128, dst: usize, valid: i32): void {
+function store8(acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, lo8: v128, hi8: v128, dst: usize, valid: i32): void {
   const rqg = rq + <usize>(ch >> 2) * RQ_GROUP_BYTES;
-  let r0: v128, r1: v128;
-  if (uniformRight >= 0) {
-    r0 = requant4Uniform(acc0, rqg, uniformRight, zp, lo, hi);
-    r1 = requant4Uniform(acc1, rqg + RQ_GROUP_BYTES, uniformRight, zp, lo, hi);
-  } else {
-    r0 = requant4(acc0, rqg, zp, lo, hi);
-    r1 = requant4(acc1, rqg + RQ_GROUP_BYTES, zp, lo, hi);
-  }
-  const h = i16x8.narrow_i32x4_s(r0, r1);
-  const b = i8x16.narrow_i16x8_s(h, h);
-  if (valid >= 8) {
-    v128.store64_lane(dst, b, 0);
-  } else {
-    for (let i = 0; i < valid; i++) {
-      // lanes are not constant here: shift the vector instead of extract_lane
-      store<i8>(dst + <usize>i, <i8>i64x2.extract_lane(i64x2.shr_u(b, <i32>(i << 3)), 0));
-    }
-  }
+  const b = pack8(requant4(acc0, rqg, mode), requant4(acc1, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8);
+  if (valid >= 8) v128.store64_lane(dst, b, 0);
+  else storePartial(dst, b, valid);
 }
 
 export function q8_dwconv(
-  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, uniformRight: i32,
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize,
 ): void {
@@ -43,9 +28,9 @@ export function q8_dwconv(
   const pixelStride = <usize>c;
   const tapStride = <usize>cp << 1; // bytes between taps in the packed weights
   if (ASC_FEATURE_SIMD) {
-    const zp = i32x4.splat(outZp);
-    const lo = i32x4.splat(actMin);
-    const hi = i32x4.splat(actMax);
+    const zp16 = i16x8.splat(<i16>outZp);
+    const lo8 = i8x16.splat(<i8>actMin);
+    const hi8 = i8x16.splat(<i8>actMax);
     const xzp = i16x8.splat(<i16>inZp);
     const biasInterior = bias + (<usize>cp << 2);
     for (let oy = 0; oy < outH; oy++) {
@@ -80,8 +65,8 @@ export function q8_dwconv(
               }
               rowp += <usize>inW * pixelStride;
             }
-            store8(a0, a1, rq, cb, uniformRight, zp, lo, hi, outp + <usize>cb, c - cb);
-            store8(a2, a3, rq, cb + 8, uniformRight, zp, lo, hi, outp + <usize>cb + 8, c - cb - 8);
+            store8(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>cb, c - cb);
+            store8(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>cb + 8, c - cb - 8);
           }
           if (cb < c) {
             let a0 = v128.load(biasInterior + (<usize>cb << 2));
@@ -100,7 +85,7 @@ export function q8_dwconv(
               }
               rowp += <usize>inW * pixelStride;
             }
-            store8(a0, a1, rq, cb, uniformRight, zp, lo, hi, outp + <usize>cb, c - cb);
+            store8(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>cb, c - cb);
           }
         } else {
           const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
@@ -118,7 +103,7 @@ export function q8_dwconv(
                 a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
               }
             }
-            store8(a0, a1, rq, cb, uniformRight, zp, lo, hi, outp + <usize>cb, c - cb);
+            store8(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>cb, c - cb);
           }
         }
       }

@@ -13,7 +13,7 @@
 // 3 rows x 4 columns = 12 accumulators + 3 activation vectors + 1 weight vector fits the
 // 16 xmm registers V8 uses on x64.
 
-import { RQ_GROUP_BYTES, requant4, requant4Uniform, requantScalar } from "./requant";
+import { RQ_GROUP_BYTES, pack8, requant4, requantScalar, storePartial } from "./requant";
 
 // [sum(a0), sum(a1), sum(a2), sum(a3)] of four i32x4
 @inline
@@ -23,32 +23,24 @@ function reduce4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
 }
 
-// requantize 4 accumulated columns of one row and store the valid ones
+// store 4 columns (bytes 0..3 of b) of one row, or the first `valid` of them
 @inline
-function finish4(acc: v128, rqg: usize, uniformRight: i32, zp: v128, lo: v128, hi: v128, dst: usize, valid: i32): void {
-  const r = uniformRight >= 0 ? requant4Uniform(acc, rqg, uniformRight, zp, lo, hi) : requant4(acc, rqg, zp, lo, hi);
-  const h = i16x8.narrow_i32x4_s(r, r);
-  const b = i8x16.narrow_i16x8_s(h, h);
-  if (valid >= 4) {
-    v128.store32_lane(dst, b, 0);
-  } else {
-    store<i8>(dst, i8x16.extract_lane_s(b, 0));
-    if (valid > 1) store<i8>(dst, i8x16.extract_lane_s(b, 1), 1);
-    if (valid > 2) store<i8>(dst, i8x16.extract_lane_s(b, 2), 2);
-  }
+function store4(dst: usize, b: v128, valid: i32): void {
+  if (valid >= 4) v128.store32_lane(dst, b, 0);
+  else storePartial(dst, b, valid);
 }
 
 export function q8_gemm(
-  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, uniformRight: i32,
+  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
   outZp: i32, actMin: i32, actMax: i32, out: usize,
 ): void {
   const kBlocks = (k + 7) >> 3;
   const panelBytes = <usize>kBlocks << 6;
   const groups = (n + 3) >> 2;
   if (ASC_FEATURE_SIMD) {
-    const zp = i32x4.splat(outZp);
-    const lo = i32x4.splat(actMin);
-    const hi = i32x4.splat(actMax);
+    const zp16 = i16x8.splat(<i16>outZp);
+    const lo8 = i8x16.splat(<i8>actMin);
+    const hi8 = i8x16.splat(<i8>actMax);
     const rowStride = <usize>k;
     // Row blocks keep a slice of A in L1 while all column panels stream past it.
     let rowBlock = 16384 / max(k, 1);
@@ -92,9 +84,14 @@ export function q8_gemm(
             wp += 64;
           }
           const dst = out + <usize>r * <usize>n + col;
-          finish4(i32x4.add(reduce4(c00, c01, c02, c03), biasv), rqg, uniformRight, zp, lo, hi, dst, valid);
-          finish4(i32x4.add(reduce4(c10, c11, c12, c13), biasv), rqg, uniformRight, zp, lo, hi, dst + <usize>n, valid);
-          finish4(i32x4.add(reduce4(c20, c21, c22, c23), biasv), rqg, uniformRight, zp, lo, hi, dst + <usize>n * 2, valid);
+          const r0 = requant4(i32x4.add(reduce4(c00, c01, c02, c03), biasv), rqg, mode);
+          const r1 = requant4(i32x4.add(reduce4(c10, c11, c12, c13), biasv), rqg, mode);
+          const r2 = requant4(i32x4.add(reduce4(c20, c21, c22, c23), biasv), rqg, mode);
+          const b01 = pack8(r0, r1, zp16, lo8, hi8);
+          const b2 = pack8(r2, r2, zp16, lo8, hi8);
+          store4(dst, b01, valid);
+          store4(dst + <usize>n, i64x2.shr_u(b01, 32), valid);
+          store4(dst + <usize>n * 2, b2, valid);
         }
         for (; r < m1; r++) {
           let ap = a + <usize>r * rowStride;
@@ -109,7 +106,8 @@ export function q8_gemm(
             ap += 8;
             wp += 64;
           }
-          finish4(i32x4.add(reduce4(c0, c1, c2, c3), biasv), rqg, uniformRight, zp, lo, hi, out + <usize>r * <usize>n + col, valid);
+          const r0 = requant4(i32x4.add(reduce4(c0, c1, c2, c3), biasv), rqg, mode);
+          store4(out + <usize>r * <usize>n + col, pack8(r0, r0, zp16, lo8, hi8), valid);
         }
       }
     }

@@ -8,6 +8,11 @@
 //   rightFactor 2^(31 - right) as u32        (per-lane floor shift done with a 64-bit multiply)
 //   rightMask   (1 << right) - 1
 //   rightShift  max(-shift, 0)
+//
+// `mode` (src/quant/pack.ts requantMode) picks the cheapest exact vector path:
+//   >= 0  every channel shifts right by `mode`, none left: plain vector shifts
+//   -1    right shifts differ per channel, none left
+//   -2    general: per-lane left and right shifts
 
 export const RQ_GROUP_BYTES: usize = 80;
 
@@ -31,43 +36,50 @@ export function requantScalar(acc: i32, rq: usize, ch: i32, outZp: i32, actMin: 
   return r;
 }
 
-// Four channels at once; `rqg` points at their group. zp/lo/hi are splats.
+// MultiplyByQuantizedMultiplier on four channels; `rqg` points at their group. No zero point,
+// no clamp (see pack8).
 @inline
-export function requant4(acc: v128, rqg: usize, zp: v128, lo: v128, hi: v128): v128 {
+export function requant4(acc: v128, rqg: usize, mode: i32): v128 {
   const mult = v128.load(rqg);
-  const leftMul = v128.load(rqg, 16);
-  const rightFactor = v128.load(rqg, 32);
   const rightMask = v128.load(rqg, 48);
-  const x = i32x4.mul(acc, leftMul);
+  const x = mode == -2 ? i32x4.mul(acc, v128.load(rqg, 16)) : acc;
   const nudge = i64x2.splat(<i64>1 << 30);
   const pl = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
   const ph = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
   const h = i32x4.shuffle(pl, ph, 0, 2, 4, 6);
-  // floor(h / 2^right) per lane: bias h to unsigned, multiply by 2^(31-right), take bits 31..62
-  const hb = v128.xor(h, i32x4.splat(0x80000000));
-  const ql = i64x2.shr_u(i64x2.extmul_low_i32x4_u(hb, rightFactor), 31);
-  const qh = i64x2.shr_u(i64x2.extmul_high_i32x4_u(hb, rightFactor), 31);
-  const floorDiv = i32x4.sub(i32x4.shuffle(ql, qh, 0, 2, 4, 6), rightFactor);
+  let floorDiv: v128;
+  if (mode >= 0) {
+    floorDiv = i32x4.shr_s(h, mode);
+  } else {
+    // floor(h / 2^right) per lane: bias h to unsigned, multiply by 2^(31-right), keep bits 31..62
+    const rightFactor = v128.load(rqg, 32);
+    const hb = v128.xor(h, i32x4.splat(0x80000000));
+    const ql = i64x2.shr_u(i64x2.extmul_low_i32x4_u(hb, rightFactor), 31);
+    const qh = i64x2.shr_u(i64x2.extmul_high_i32x4_u(hb, rightFactor), 31);
+    floorDiv = i32x4.sub(i32x4.shuffle(ql, qh, 0, 2, 4, 6), rightFactor);
+  }
   const rem = v128.and(h, rightMask);
   // threshold = mask/2 + (h < 0): subtracting the all-ones comparison mask adds 1
   const threshold = i32x4.sub(i32x4.shr_u(rightMask, 1), i32x4.shr_s(h, 31));
-  const r = i32x4.sub(floorDiv, i32x4.gt_s(rem, threshold));
-  return i32x4.min_s(i32x4.max_s(i32x4.add(r, zp), lo), hi);
+  return i32x4.sub(floorDiv, i32x4.gt_s(rem, threshold));
 }
 
-// Same with one right shift shared by all lanes (per-tensor models): a plain shift.
+// Eight requantized lanes -> int8 bytes 0..7: + zero point and clamp after saturating
+// narrowing. Exact: the activation range lies inside [-128, 127], and a value saturated at
+// the int16 limits stays beyond the int8 range after adding a zero point in [-128, 127].
+// zp16: i16x8 splat of the output zero point; lo8/hi8: i8x16 splats of the clamp range.
 @inline
-export function requant4Uniform(acc: v128, rqg: usize, right: i32, zp: v128, lo: v128, hi: v128): v128 {
-  const mult = v128.load(rqg);
-  const leftMul = v128.load(rqg, 16);
-  const rightMask = v128.load(rqg, 48);
-  const x = i32x4.mul(acc, leftMul);
-  const nudge = i64x2.splat(<i64>1 << 30);
-  const pl = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
-  const ph = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
-  const h = i32x4.shuffle(pl, ph, 0, 2, 4, 6);
-  const rem = v128.and(h, rightMask);
-  const threshold = i32x4.sub(i32x4.shr_u(rightMask, 1), i32x4.shr_s(h, 31));
-  const r = i32x4.sub(i32x4.shr_s(h, right), i32x4.gt_s(rem, threshold));
-  return i32x4.min_s(i32x4.max_s(i32x4.add(r, zp), lo), hi);
+export function pack8(r0: v128, r1: v128, zp16: v128, lo8: v128, hi8: v128): v128 {
+  const h = i16x8.add_sat_s(i16x8.narrow_i32x4_s(r0, r1), zp16);
+  const b = i8x16.narrow_i16x8_s(h, h);
+  return i8x16.min_s(i8x16.max_s(b, lo8), hi8);
+}
+
+// store the first `valid` (< 8) bytes of b
+@inline
+export function storePartial(dst: usize, b: v128, valid: i32): void {
+  for (let i = 0; i < valid; i++) {
+    // the lane index is not constant: shift the vector instead of extract_lane
+    store<i8>(dst + <usize>i, <i8>i64x2.extract_lane(i64x2.shr_u(b, <i32>(i << 3)), 0));
+  }
 }

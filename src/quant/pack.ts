@@ -33,10 +33,15 @@ export function packRequant(q: QuantizedMultiplier[], paddedChannels: number): U
   return new Uint8Array(v.buffer);
 }
 
-/** the right shift shared by every channel, or -1 when they differ (kernels then shift per lane) */
-export function uniformRightShift(q: QuantizedMultiplier[]): number {
-  const r = Math.max(-q[0].shift, 0);
-  return q.every((x) => Math.max(-x.shift, 0) === r) ? r : -1;
+/**
+ * Which exact vector requantization path the kernels may take (assembly/q8/requant.ts):
+ * the shared right shift (>= 0) when no channel shifts left and all shift right alike,
+ * -1 when right shifts differ but none shifts left, -2 in general.
+ */
+export function requantMode(q: QuantizedMultiplier[]): number {
+  if (q.some((x) => x.shift > 0)) return -2;
+  const r = -q[0].shift;
+  return q.every((x) => -x.shift === r) ? r : -1;
 }
 
 /** GEMM weights: panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3] */

@@ -13,7 +13,7 @@ import {
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
 } from '../../src/quant/fixedpoint.js';
-import { packRequant, uniformRightShift } from '../../src/quant/pack.js';
+import { packRequant, requantMode } from '../../src/quant/pack.js';
 
 /** gemmlowp's literal definition, in BigInt: nudge by sign, then C division (truncation) */
 function srdhmLiteral(a: number, b: number): number {
@@ -157,7 +157,7 @@ describe('fixed-point arithmetic (src/quant/fixedpoint.ts)', () => {
     }
   });
 
-  it('packed requantization block and uniform shift detection', () => {
+  it('packed requantization block and requantization mode', () => {
     const q = [quantizeMultiplier(0.3), quantizeMultiplier(3), quantizeMultiplier(2 ** -20)];
     const v = new Int32Array(packRequant(q, 4).buffer);
     expect(v.length).toBe(20);
@@ -167,7 +167,8 @@ describe('fixed-point arithmetic (src/quant/fixedpoint.ts)', () => {
     expect(v[2 + 12]).toBe(2 ** v[2 + 16] - 1);
     expect(v[0 + 8]).toBe(2 ** (31 - v[0 + 16]) | 0);
     expect(v[3]).toBe(0); // padding channel: zero multiplier
-    expect(uniformRightShift(q)).toBe(-1);
-    expect(uniformRightShift([q[0], q[0]])).toBe(-q[0].shift);
+    expect(requantMode(q)).toBe(-2); // channel 1 shifts left
+    expect(requantMode([q[0], q[2]])).toBe(-1);
+    expect(requantMode([q[0], q[0]])).toBe(-q[0].shift);
   });
 });

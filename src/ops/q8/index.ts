@@ -39,7 +39,7 @@ import {
   packInt32,
   packRequant,
   roundUp,
-  uniformRightShift,
+  requantMode,
 } from '../../quant/pack.js';
 
 type QDType = 'uint8' | 'int8';
@@ -198,7 +198,7 @@ function prepareConv(op: Conv2DOp): PreparedOp {
   const act = storedActivationRange(op, outQ);
   const xzp = storedZp(inQ.dtype, inQ.zeroPoint);
   const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
-  const right = uniformRightShift(f.multipliers);
+  const mode = requantMode(f.multipliers);
   const macs = g.oh * g.ow * oc * kh * kw * ic;
 
   if (kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0) {
@@ -216,7 +216,7 @@ function prepareConv(op: Conv2DOp): PreparedOp {
       scratchBytes: 0,
       macs,
       run(kx: KernelExports, p: RunPointers) {
-        kx.q8_gemm(p.input, m, k, p.constants[0], n, p.constants[1], p.constants[2], right, yzp, act.min, act.max, p.output);
+        kx.q8_gemm(p.input, m, k, p.constants[0], n, p.constants[1], p.constants[2], mode, yzp, act.min, act.max, p.output);
       },
     };
   }
@@ -229,7 +229,7 @@ function prepareConv(op: Conv2DOp): PreparedOp {
     scratchBytes: 0,
     macs,
     run(kx: KernelExports, p: RunPointers) {
-      kx.q8_conv(p.input, g.h, g.w, ic, p.constants[0], p.constants[1], p.constants[2], right, oc, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
+      kx.q8_conv(p.input, g.h, g.w, ic, p.constants[0], p.constants[1], p.constants[2], mode, oc, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
     },
   };
 }
@@ -262,7 +262,7 @@ function prepareDepthwise(op: DepthwiseConv2DOp): PreparedOp {
   const act = storedActivationRange(op, outQ);
   const xzp = storedZp(inQ.dtype, inQ.zeroPoint);
   const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
-  const right = uniformRightShift(f.multipliers);
+  const mode = requantMode(f.multipliers);
   const taps = kh * kw;
   const cp = roundUp(c, 8);
   const weights = packDepthwiseWeights((t, ch) => f.centered(t * c + ch), taps, c);
@@ -280,7 +280,7 @@ function prepareDepthwise(op: DepthwiseConv2DOp): PreparedOp {
     scratchBytes: 0,
     macs: g.oh * g.ow * c * taps,
     run(kx: KernelExports, p: RunPointers) {
-      kx.q8_dwconv(p.input, g.h, g.w, c, p.constants[0], p.constants[1], p.constants[2], right, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
+      kx.q8_dwconv(p.input, g.h, g.w, c, p.constants[0], p.constants[1], p.constants[2], mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
     },
   };
 }
@@ -300,7 +300,7 @@ function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
   const act = storedActivationRange(op, outQ);
   const xzp = storedZp(inQ.dtype, inQ.zeroPoint);
   const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
-  const right = uniformRightShift(f.multipliers);
+  const mode = requantMode(f.multipliers);
   const np = roundUp(n, 4);
   const w = (col: number, kk: number) => f.centered(col * k + kk);
   const constants = [packGemmWeights(w, n, k), packInt32(foldInputZeroPoint(bias, w, n, k, xzp), np), packRequant(f.multipliers, np)];
@@ -310,7 +310,7 @@ function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
     scratchBytes: 0,
     macs: m * n * k,
     run(kx: KernelExports, p: RunPointers) {
-      kx.q8_gemm(p.input, m, k, p.constants[0], n, p.constants[1], p.constants[2], right, yzp, act.min, act.max, p.output);
+      kx.q8_gemm(p.input, m, k, p.constants[0], n, p.constants[1], p.constants[2], mode, yzp, act.min, act.max, p.output);
     },
   };
 }
