@@ -9,11 +9,11 @@
  *   node bench/peers/crosscheck.mjs [--size 0.25/128]
  * Exit 1 when a float comparison fails.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runRunner } from '../lib/runner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const i = process.argv.indexOf('--size');
@@ -22,8 +22,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'peers-crosscheck-'));
 
 function output(peer, extra) {
   const file = join(tmp, `${peer}-${extra.join('_').replace(/[^\w.]+/g, '')}.f32`);
-  const res = spawnSync(process.execPath, [join(here, peer, 'run.mjs'), '--model', size, '--runs', '1', '--warmup-ms', '0', '--json', '--dump-output', file, ...extra], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`${peer} ${extra.join(' ')} failed: ${res.stdout.trim()}`);
+  const res = runRunner(join(here, peer, 'run.mjs'), ['--model', size, '--runs', '1', '--warmup-ms', '0', '--json', '--dump-output', file, ...extra]);
+  if (res.error) throw new Error(`${peer} ${extra.join(' ')} failed: ${res.error}`);
   const bytes = readFileSync(file); // may be a slice of Node's shared buffer pool: copy out exactly
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }

@@ -3,18 +3,19 @@
  * Runs the peer matrix, one fresh process per configuration, and prints a table:
  *
  *   node bench/peers/run-all.mjs [--runs 30] [--warmup-ms 3000] [--repeat 1] [--only tfjs,tflite,ort]
- *                                [--sizes 1.0/224,0.5/160,0.25/128] [--out bench/out/peers.jsonl]
+ *                                [--sizes 1.0/224,0.5/160,0.25/128] [--out bench/out/peers.jsonl] [--wait-quiet S]
  *
  * Every JSON line the runners print is appended to --out. With --repeat N each configuration
  * runs N times (separate processes) and the table shows the run with the lowest median: on a
- * shared 2-core machine, other processes only ever make a run slower.
+ * shared 2-core machine, other processes only ever make a run slower. Each result records
+ * busy_before (CPU share busy just before it); --wait-quiet S waits up to S s for a quiet machine.
  * TFLite sizes without a shared or generated .tflite are reported as skipped
  * (`npx tsx bench/peers/make-models.ts` writes them).
  */
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { busyFraction, runRunner } from '../lib/runner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -25,6 +26,7 @@ const opt = (name, fallback) => {
 const runs = opt('runs', '30');
 const warmupMs = opt('warmup-ms', '3000');
 const repeat = Number(opt('repeat', '1'));
+const waitQuiet = Number(opt('wait-quiet', '0'));
 const only = opt('only', 'tfjs,tflite,ort').split(',');
 const sizes = opt('sizes', '1.0/224,0.5/160,0.25/128').split(',');
 const out = resolve(opt('out', join(here, '..', 'out', 'peers.jsonl')));
@@ -37,39 +39,16 @@ for (const size of sizes) {
   if (only.includes('ort')) for (const p of ['float32', 'int8']) matrix.push(['ort', size, p]);
 }
 
-/** Share of the machine's CPU time other processes used over the last ~0.5 s (0..1). */
-function busyFraction() {
-  const read = () => readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const a = read();
-  spawnSync('sleep', ['0.5']);
-  const b = read();
-  const d = b.map((v, i) => v - a[i]);
-  const total = d.reduce((x, y) => x + y, 0);
-  return total ? 1 - (d[3] + d[4]) / total : 0;
-}
-
 const rows = [];
 for (const [peer, size, precision] of matrix) {
   let best;
   for (let r = 0; r < repeat; r++) {
-    let busy = 0;
-    try {
-      busy = busyFraction();
-    } catch {
-      // no /proc/stat: not Linux
-    }
-    const res = spawnSync(process.execPath, [join(here, peer, 'run.mjs'), '--model', size, '--precision', precision, '--runs', runs, '--warmup-ms', warmupMs, '--json'], {
-      encoding: 'utf8',
-    });
-    const line = res.stdout.trim().split('\n').pop() ?? '';
-    let result;
-    try {
-      result = JSON.parse(line);
-    } catch {
-      result = { peer, error: `no JSON from runner (exit ${res.status}): ${res.stderr.trim().split('\n').pop()}` };
-    }
+    let busy = busyFraction();
+    // --wait-quiet S: up to S seconds for the machine to be mostly idle (< 25% busy) before a run.
+    for (const deadline = Date.now() + waitQuiet * 1000; busy > 0.25 && Date.now() < deadline; ) busy = busyFraction(1000);
+    const result = runRunner(join(here, peer, 'run.mjs'), ['--model', size, '--precision', precision, '--runs', runs, '--warmup-ms', warmupMs, '--json']);
     result.request = { peer, size, precision };
-    result.busy_before = Number(busy.toFixed(2));
+    result.busy_before = Number(busy.toFixed(2)); // CPU share busy just before the run (other processes)
     appendFileSync(out, JSON.stringify(result) + '\n');
     if (result.error) {
       best = result;
