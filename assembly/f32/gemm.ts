@@ -40,6 +40,8 @@ export function f32_gemm(
 }
 
 // 4 rows x 8 columns in 8 f32x4 accumulators; per k: 4 broadcasts of A, 2 loads of B.
+// One k per iteration on purpose: unrolled, Binaryen hoists the next k's loads above the
+// multiply-adds and V8 then spills accumulators to the stack (seen in --print-wasm-code).
 function tile4x8(
   a0: usize, lda: usize, bp: usize, bias: usize, c: usize, ldc: usize,
   K: i32, cols: i32, actMin: f32, actMax: f32,
@@ -49,29 +51,7 @@ function tile4x8(
   const a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
   const end = <usize>K << 2;
   let off: usize = 0;
-  // two k per iteration halves the loop and pointer overhead
-  for (; off + 8 <= end; off += 8) {
-    let b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(a0 + off);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(a1 + off);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(a2 + off);
-    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(a3 + off);
-    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
-    x = v128.load32_splat(a0 + off, 4);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(a1 + off, 4);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(a2 + off, 4);
-    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(a3 + off, 4);
-    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    bp += 64;
-  }
-  if (off < end) {
+  for (; off < end; off += 4) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     let x = v128.load32_splat(a0 + off);
     c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
@@ -81,6 +61,7 @@ function tile4x8(
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
     x = v128.load32_splat(a3 + off);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    bp += 32;
   }
   const lo = f32x4.splat(actMin), hi = f32x4.splat(actMax);
   c00 = clamp4(c00, lo, hi); c01 = clamp4(c01, lo, hi);
@@ -103,8 +84,8 @@ function tile4x8(
   }
 }
 
-// One row x 8 columns: the M % 4 remainder and the fully connected GEMV (M = 1). Four
-// independent accumulator pairs so the adds do not wait on each other.
+// One row x 8 columns: the M % 4 remainder and the fully connected GEMV (M = 1). Two
+// accumulator pairs so consecutive k do not wait on each other's adds (four would spill).
 function row1x8(
   a: usize, bp: usize, bias: usize, c: usize, K: i32, cols: i32, actMin: f32, actMax: f32,
 ): void {
@@ -112,25 +93,20 @@ function row1x8(
   let off: usize = 0;
   if (ASC_FEATURE_SIMD) {
     let s0 = v128.load(bias), s1 = v128.load(bias, 16);
-    let t0 = f32x4.splat(0), t1 = t0, u0 = t0, u1 = t0, v0 = t0, v1 = t0;
-    for (; off + 16 <= end; off += 16) {
+    let t0 = f32x4.splat(0), t1 = t0;
+    for (; off + 8 <= end; off += 8) {
       let x = v128.load32_splat(a + off);
       s0 = madd(x, v128.load(bp), s0); s1 = madd(x, v128.load(bp, 16), s1);
       x = v128.load32_splat(a + off, 4);
       t0 = madd(x, v128.load(bp, 32), t0); t1 = madd(x, v128.load(bp, 48), t1);
-      x = v128.load32_splat(a + off, 8);
-      u0 = madd(x, v128.load(bp, 64), u0); u1 = madd(x, v128.load(bp, 80), u1);
-      x = v128.load32_splat(a + off, 12);
-      v0 = madd(x, v128.load(bp, 96), v0); v1 = madd(x, v128.load(bp, 112), v1);
-      bp += 128;
+      bp += 64;
     }
-    for (; off < end; off += 4) {
+    if (off < end) {
       const x = v128.load32_splat(a + off);
       s0 = madd(x, v128.load(bp), s0); s1 = madd(x, v128.load(bp, 16), s1);
-      bp += 32;
     }
-    s0 = f32x4.add(f32x4.add(s0, t0), f32x4.add(u0, v0));
-    s1 = f32x4.add(f32x4.add(s1, t1), f32x4.add(u1, v1));
+    s0 = f32x4.add(s0, t0);
+    s1 = f32x4.add(s1, t1);
     const lo = f32x4.splat(actMin), hi = f32x4.splat(actMax);
     s0 = clamp4(s0, lo, hi); s1 = clamp4(s1, lo, hi);
     if (cols == 8) {
