@@ -3,7 +3,7 @@
  * WebAssembly.Module (Cloudflare Workers and other hosts that forbid compiling at run time)
  * or from bytes. No Node built-ins here: this file is part of the portable core.
  */
-import loader from '@assemblyscript/loader';
+import { instantiate } from '@assemblyscript/loader';
 import { MobileNetError, invalidOption } from '../errors.js';
 
 export type Flavour = 'scalar' | 'simd' | 'relaxed';
@@ -71,7 +71,7 @@ export async function instantiateKernels(source: KernelSource, flavour: Flavour)
       },
     };
     const src = source instanceof WebAssembly.Module ? source : toBytes(source);
-    result = await loader.instantiate<Record<string, unknown>>(src as never, imports);
+    result = await instantiate<Record<string, unknown>>(src as never, imports);
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     throw invalidOption(`cannot instantiate the ${flavour} kernels: ${(e as Error).message}`);
