@@ -255,6 +255,15 @@ function resizeToFloat(
  * same loop writes uint8 values, int8 values (two's complement bytes) or uint8 values in the
  * arena's shifted int8 storage (storeShift -128).
  */
+/**
+ * TFLite's round half away from zero for |t| < 2^20 without a sign-dependent branch:
+ * floor(t + 0.5) via an offset that keeps the argument positive, then negative ties moved down.
+ */
+function roundAway(t: number): number {
+  const q = ((t + 1048576.5) | 0) - 1048576;
+  return q - t === 0.5 && t < 0 ? q - 1 : q;
+}
+
 function resizeToBytes(
   src: Uint8Array,
   channels: number,
@@ -266,7 +275,7 @@ function resizeToBytes(
 ): void {
   const [g, b] = channelOffsets(channels);
   const { mul, add } = m;
-  // Clamp before rounding: rounding keeps a value inside integer bounds, and |0 cannot overflow.
+  // Clamp before rounding: rounding keeps a value inside integer bounds (and roundAway's range).
   const tmin = m.qmin - m.zeroPoint, tmax = m.qmax - m.zeroPoint;
   const shift = m.zeroPoint + storeShift;
   const xLower = xs.lower, xUpper = xs.upper, xLerp = xs.lerp;
@@ -280,19 +289,44 @@ function resizeToBytes(
       let tl = src[p00], tr = src[p01], bl = src[p10], br = src[p11];
       let top = tl + (tr - tl) * xl;
       let t = (top + (bl + (br - bl) * xl - top) * yl) * mul + add;
-      t = t < tmin ? tmin : t > tmax ? tmax : t;
-      // trunc(t +- 0.5): TFLite's round half away from zero
-      out[o] = (((t + (t < 0 ? -0.5 : 0.5)) | 0) + shift) & 255;
+      out[o] = (roundAway(Math.max(tmin, Math.min(tmax, t))) + shift) & 255;
       tl = src[p00 + g]; tr = src[p01 + g]; bl = src[p10 + g]; br = src[p11 + g];
       top = tl + (tr - tl) * xl;
       t = (top + (bl + (br - bl) * xl - top) * yl) * mul + add;
-      t = t < tmin ? tmin : t > tmax ? tmax : t;
-      out[o + 1] = (((t + (t < 0 ? -0.5 : 0.5)) | 0) + shift) & 255;
+      out[o + 1] = (roundAway(Math.max(tmin, Math.min(tmax, t))) + shift) & 255;
       tl = src[p00 + b]; tr = src[p01 + b]; bl = src[p10 + b]; br = src[p11 + b];
       top = tl + (tr - tl) * xl;
       t = (top + (bl + (br - bl) * xl - top) * yl) * mul + add;
-      t = t < tmin ? tmin : t > tmax ? tmax : t;
-      out[o + 2] = (((t + (t < 0 ? -0.5 : 0.5)) | 0) + shift) & 255;
+      out[o + 2] = (roundAway(Math.max(tmin, Math.min(tmax, t))) + shift) & 255;
+      o += 3;
+    }
+  }
+}
+
+/**
+ * Raw-pixel byte output (the usual integer case): the interpolated pixel v is in [0, 255], so
+ * q = floor(v + 0.5) + qmin needs no clamp and no sign handling.
+ */
+function resizeToRawBytes(src: Uint8Array, channels: number, xs: AxisTable, ys: AxisTable, out: Uint8Array, shift: number): void {
+  const [g, b] = channelOffsets(channels);
+  const bias = 0.5;
+  const xLower = xs.lower, xUpper = xs.upper, xLerp = xs.lerp;
+  const outW = xLower.length, outH = ys.lower.length;
+  let o = 0;
+  for (let y = 0; y < outH; y++) {
+    const r0 = ys.lower[y], r1 = ys.upper[y], yl = ys.lerp[y];
+    for (let x = 0; x < outW; x++) {
+      const p00 = r0 + xLower[x], p01 = r0 + xUpper[x], p10 = r1 + xLower[x], p11 = r1 + xUpper[x];
+      const xl = xLerp[x];
+      let tl = src[p00], tr = src[p01], bl = src[p10], br = src[p11];
+      let top = tl + (tr - tl) * xl;
+      out[o] = (((top + (bl + (br - bl) * xl - top) * yl + bias) | 0) + shift) & 255;
+      tl = src[p00 + g]; tr = src[p01 + g]; bl = src[p10 + g]; br = src[p11 + g];
+      top = tl + (tr - tl) * xl;
+      out[o + 1] = (((top + (bl + (br - bl) * xl - top) * yl + bias) | 0) + shift) & 255;
+      tl = src[p00 + b]; tr = src[p01 + b]; bl = src[p10 + b]; br = src[p11 + b];
+      top = tl + (tr - tl) * xl;
+      out[o + 2] = (((top + (bl + (br - bl) * xl - top) * yl + bias) | 0) + shift) & 255;
       o += 3;
     }
   }
@@ -332,7 +366,8 @@ export function preprocessInto(image: RawImage, input: TensorInfo, out: InputTen
   } else {
     const bytes = new Uint8Array(out.buffer, out.byteOffset, n);
     const storeShift = mapping.dtype === 'uint8' && tag === 'Int8Array' ? -128 : 0;
-    resizeToBytes(img.data, img.channels, xs, ys, bytes, mapping, storeShift);
+    if (mapping.mode === 'raw') resizeToRawBytes(img.data, img.channels, xs, ys, bytes, mapping.qmin + storeShift);
+    else resizeToBytes(img.data, img.channels, xs, ys, bytes, mapping, storeShift);
   }
 }
 

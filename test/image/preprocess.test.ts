@@ -157,6 +157,15 @@ describe('preprocess against a float64 reference', () => {
     }
   });
 
+  it('rounds exact ties away from zero on both sides', () => {
+    // identity size (no interpolation), scale 2: t = pixel / 2 (+ offset) lands on exact .5 ties
+    const img = { data: new Uint8Array([0, 2, 4, 1, 3, 5]), width: 2, height: 1 };
+    const neg = preprocess(img, tensor(1, 2, 'int8', 2, 0), { crop: 'none', inputRange: [-255, 0] });
+    expect(Array.from(neg)).toEqual([-128, -127, -126, -127, -126, -125]); // -127.5, -126.5, -125.5, -127, -126, -125
+    const pos = preprocess(img, tensor(1, 2, 'int8', 2, -128), { crop: 'none', inputRange: [0, 255] });
+    expect(Array.from(pos)).toEqual([0, 1, 2, 1, 2, 3].map((q) => q - 128)); // 0, 1, 2, 0.5, 1.5, 2.5
+  });
+
   it('reads gray, gray + alpha and RGB(A) sources the same way, ignoring alpha', () => {
     const rgb = randomImage(21, 14, 3, 11);
     const alpha = randomImage(21, 14, 1, 12).data;
