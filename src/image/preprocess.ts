@@ -208,7 +208,7 @@ function axisTable(offset: number, inSize: number, outSize: number, stride: numb
   return t;
 }
 
-// ---- the two inner loops (float and byte output), kept monomorphic ------------------------
+// ---- the inner loops (float, quantized bytes, raw bytes), each monomorphic ------------------
 
 /** Channel offsets for R, G, B: a gray source reads its one channel three times. */
 function channelOffsets(channels: number): [number, number] {
