@@ -9,6 +9,9 @@ import { readTflite } from './formats/tflite.js';
 import { chooseFlavour, instantiateKernels, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
 import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
+import { preprocessInto, type PreprocessOptions } from './image/preprocess.js';
+import type { RawImage } from './image/types.js';
+import { alignLabels, topK } from './labels.js';
 
 export type WasmSources =
   | Partial<Record<Flavour, KernelSource | Promise<KernelSource>>>
@@ -23,6 +26,21 @@ export interface LoadOptions {
   wasm?: WasmSources;
   /** refuse models whose arena would exceed this (default 1 GiB) */
   maxMemoryBytes?: number;
+  /** class names, one per model output (a 1001-entry list with "background" first fits a 1000-class model too) */
+  labels?: readonly string[];
+}
+
+export interface ClassifyOptions extends PreprocessOptions {
+  /** how many classes to return, best first (default 5) */
+  topK?: number;
+}
+
+export interface Classification {
+  /** the model's output index */
+  index: number;
+  label: string | undefined;
+  /** probability (dequantized for integer models) */
+  score: number;
 }
 
 export type Tensor = Float32Array | Uint8Array | Int8Array;
@@ -60,6 +78,9 @@ export class MobileNet {
   private readonly plan: Plan;
   private readonly arena: ArenaLayout;
   private readonly graph: Graph;
+  private labels: string[] | undefined;
+  /** step whose output is the pooled feature vector (embeddings), -1 if the graph has no pool */
+  private readonly poolStep: number;
 
   private constructor(graph: Graph, kernels: Kernels, plan: Plan, arena: ArenaLayout) {
     this.graph = graph;
@@ -67,6 +88,7 @@ export class MobileNet {
     this.plan = plan;
     this.arena = arena;
     this.info = describe(graph, plan, arena, kernels);
+    this.poolStep = plan.steps.findIndex((s) => s.op.op === 'average_pool2d');
   }
 
   static async load(model: ModelSource, options: LoadOptions = {}): Promise<MobileNet> {
@@ -84,7 +106,64 @@ export class MobileNet {
     reserve(kernels.memory, arena.end, options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
     const mem = new Uint8Array(kernels.memory.buffer);
     plan.steps.forEach((s, i) => s.prepared?.constants.forEach((c, j) => mem.set(c, arena.constantOffsets[i][j])));
-    return new MobileNet(graph, kernels, plan, arena);
+    const net = new MobileNet(graph, kernels, plan, arena);
+    if (options.labels) net.setLabels(options.labels);
+    return net;
+  }
+
+  /** Name the classes (see LoadOptions.labels). */
+  setLabels(labels: readonly string[]): void {
+    this.labels = alignLabels(labels as string[], this.info.classes);
+  }
+
+  /**
+   * Classify an image (or a batch: an array of images) given as RGBA/RGB/gray pixels
+   * ({ data, width, height, channels? }, ImageData-shaped). Preprocessing (central crop,
+   * bilinear resize, the model's input mapping) writes straight into the model's arena.
+   */
+  classify(image: RawImage, options?: ClassifyOptions): Classification[];
+  classify(images: readonly RawImage[], options?: ClassifyOptions): Classification[][];
+  classify(image: RawImage | readonly RawImage[], options: ClassifyOptions = {}): Classification[] | Classification[][] {
+    if (Array.isArray(image)) return image.map((im) => this.classify(im as RawImage, options));
+    const k = options.topK ?? 5;
+    if (!(Number.isInteger(k) && k >= 1)) throw invalidOption(`topK must be a positive integer, got ${String(options.topK)}`);
+    const scores = this.probabilities(image as RawImage, options);
+    return topK(scores, k).map(({ index, score }) => ({ index, label: this.labels?.[index], score }));
+  }
+
+  /** Class probabilities for an image (softmax output, dequantized; softmax applied if the model ends without one). */
+  probabilities(image: RawImage, options: PreprocessOptions = {}): Float32Array {
+    const k = this.live();
+    this.writeImage(k, image, options);
+    this.execute(k, this.plan.steps.length);
+    const out = dequantize(this.readTensor(k, this.graph.output, this.arena.buffers[this.plan.outputBuffer]), this.graph.output);
+    const last = this.graph.ops[this.graph.ops.length - 1];
+    return last.op === 'softmax' ? out : softmax(out);
+  }
+
+  /**
+   * The pooled feature vector (global average pool output, 1024 * alpha floats, dequantized for
+   * integer models) of an image or of each image in a batch: the input of a custom classifier.
+   */
+  embed(image: RawImage, options?: PreprocessOptions): Float32Array;
+  embed(images: readonly RawImage[], options?: PreprocessOptions): Float32Array[];
+  embed(image: RawImage | readonly RawImage[], options: PreprocessOptions = {}): Float32Array | Float32Array[] {
+    if (Array.isArray(image)) return image.map((im) => this.embed(im as RawImage, options));
+    if (this.poolStep < 0) throw new MobileNetError('UNSUPPORTED_MODEL', 'this model has no average pool, so it has no embedding layer');
+    const k = this.live();
+    this.writeImage(k, image as RawImage, options);
+    this.execute(k, this.poolStep + 1);
+    const step = this.plan.steps[this.poolStep];
+    return dequantize(this.readTensor(k, step.op.output, this.arena.buffers[step.to]), step.op.output);
+  }
+
+  private writeImage(k: Kernels, image: RawImage, options: PreprocessOptions): void {
+    const t = this.graph.input;
+    const n = sizeOf(t.shape);
+    const at = this.arena.buffers[0];
+    // uint8 inputs go in as the arena's shifted int8 form (src/ops/types.ts)
+    const view = t.dtype === 'float32' ? new Float32Array(k.memory.buffer, at, n) : new Int8Array(k.memory.buffer, at, n);
+    preprocessInto(image, t, view, options);
   }
 
   /** Run one inference. `input` is the model's input tensor (NHWC, its own dtype); returns a new output tensor. */
@@ -181,6 +260,26 @@ export class MobileNet {
   }
 }
 
+/** Integer tensor -> real values (float tensors pass through). */
+function dequantize(t: Tensor, info: TensorInfo): Float32Array {
+  if (t instanceof Float32Array) return t;
+  const scale = info.quant?.scale[0] ?? 1;
+  const zp = info.quant?.zeroPoint[0] ?? 0;
+  const out = new Float32Array(t.length);
+  for (let i = 0; i < t.length; i++) out[i] = (t[i] - zp) * scale;
+  return out;
+}
+
+function softmax(x: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of x) max = Math.max(max, v);
+  let sum = 0;
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) sum += out[i] = Math.exp(x[i] - max);
+  for (let i = 0; i < x.length; i++) out[i] /= sum;
+  return out;
+}
+
 function toGraph(model: ModelSource): Graph {
   if (model instanceof Uint8Array) return readTflite(model);
   if (model instanceof ArrayBuffer) return readTflite(new Uint8Array(model));
@@ -193,7 +292,7 @@ function toGraph(model: ModelSource): Graph {
 
 function checkOptions(o: LoadOptions): void {
   if (o === null || typeof o !== 'object') throw invalidOption('options must be an object');
-  const known = new Set(['kernels', 'preferRelaxed', 'wasm', 'maxMemoryBytes']);
+  const known = new Set(['kernels', 'preferRelaxed', 'wasm', 'maxMemoryBytes', 'labels']);
   for (const key of Object.keys(o)) if (!known.has(key)) throw invalidOption(`unknown option '${key}' (known: ${[...known].join(', ')})`);
   if (o.maxMemoryBytes !== undefined && !(Number.isFinite(o.maxMemoryBytes) && o.maxMemoryBytes > 0)) {
     throw invalidOption(`maxMemoryBytes must be a positive number, got ${o.maxMemoryBytes}`);

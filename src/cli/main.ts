@@ -10,6 +10,8 @@ import { sizeOf } from '../model/ir.js';
 import type { KernelChoice } from '../runtime/kernels.js';
 import type { Tensor } from '../mobilenet.js';
 import { statsCommand } from './stats.js';
+import { resolveModel, resolveLabels } from './models.js';
+import { decodeImageFile } from '../image/decode-node.js';
 
 export class UsageError extends Error {}
 
@@ -20,6 +22,9 @@ commands:
         raw little-endian tensors in the model's own input/output dtype and NHWC shape
   stats --alpha A --resolution R [--json]
         multiply-adds and parameters of MobileNet v1 (1000 classes), per layer and total
+  classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] IMAGE...
+        top classes of JPEG/PNG/BMP/GIF photos. The model is --model, else the default model
+        (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS, else in weights/models/
 `;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -84,9 +89,75 @@ function cmdStats(argv: string[]): void {
   process.stdout.write(statsCommand({ alpha, resolution, json: !!values.json }) + '\n');
 }
 
+async function cmdClassify(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, {
+    model: { type: 'string' },
+    labels: { type: 'string' },
+    top: { type: 'string' },
+    json: { type: 'boolean' },
+    'no-crop': { type: 'boolean' },
+    kernels: { type: 'string' },
+  });
+  if (positionals.length === 0) throw new UsageError('classify needs at least one image file');
+  const top = values.top === undefined ? 5 : Number(values.top);
+  if (!(Number.isInteger(top) && top >= 1)) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
+  const net = await loadModel(resolveModel(values.model as string | undefined), { kernels: kernelsOpt(values.kernels) });
+  const labels = resolveLabels(values.labels as string | undefined, net.info.classes);
+  if (labels) net.setLabels(labels);
+  const crop = values['no-crop'] ? 'none' : 'central';
+  const progress = positionals.length > 5 ? progressBar(positionals.length) : undefined;
+  let failed = 0;
+  for (const [i, path] of positionals.entries()) {
+    progress?.(i, path);
+    let result;
+    try {
+      result = net.classify(await decodeImageFile(path), { topK: top, crop });
+    } catch (e) {
+      // one bad photo in a batch should not hide the others' results
+      if (positionals.length === 1) throw e;
+      failed++;
+      const msg = e instanceof MobileNetError ? `${e.code}: ${e.message}` : String(e);
+      process.stderr.write(`mobilenet-wasm: error: ${path}: ${msg.split('\n')[0]}\n`);
+      continue;
+    }
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ image: path, top: result.map((r) => ({ index: r.index, label: r.label ?? null, score: r.score })) }) + '\n');
+    } else {
+      process.stdout.write(`${path}\n`);
+      for (const [rank, r] of result.entries()) {
+        process.stdout.write(`  ${String(rank + 1).padStart(2)}  ${r.score.toFixed(4)}  ${r.label ?? '?'} (${r.index})\n`);
+      }
+    }
+  }
+  progress?.(positionals.length, '');
+  net.dispose();
+  if (failed) throw new MobileNetError('INVALID_IMAGE', `${failed} of ${positionals.length} images could not be classified`);
+}
+
+/** Progress on stderr: a bar redrawn in place on a terminal, a line every 10% otherwise. */
+export function progressBar(total: number, label = 'images'): (done: number, name: string) => void {
+  const tty = process.stderr.isTTY;
+  let lastTenth = -1;
+  return (done, name) => {
+    if (tty) {
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label} ${name.slice(-40).padEnd(40)}`);
+      if (done === total) process.stderr.write('\n');
+    } else {
+      const tenth = Math.floor((done / total) * 10);
+      if (tenth !== lastTenth) {
+        lastTenth = tenth;
+        process.stderr.write(`${done}/${total} ${label}\n`);
+      }
+    }
+  };
+}
+
 const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   run: cmdRun,
   stats: cmdStats,
+  classify: cmdClassify,
 };
 
 export async function main(argv: string[]): Promise<number> {
