@@ -30,7 +30,7 @@ export function f32_dwconv(
           dwPixel(input, w, bias, out + <usize>ox * pixB, iy0, ox * strideW - padLeft, inH, inW, C, KH, KW, actMin, actMax);
         }
         const first = input + (<usize>(iy0 * inW + oxLo * strideW - padLeft)) * pixB;
-        dwRow3x3(first, w, bias, out + <usize>oxLo * pixB, oxHi - oxLo, <usize>strideW * pixB, pixB, <usize>inW * pixB, C, actMin, actMax);
+        dwRow3x3(first, w, bias, out + <usize>oxLo * pixB, oxHi - oxLo, <usize>strideW * pixB, pixB, <usize>inW * pixB, C, strideW, actMin, actMax);
         for (let ox = oxHi; ox < outW; ox++) {
           dwPixel(input, w, bias, out + <usize>ox * pixB, iy0, ox * strideW - padLeft, inH, inW, C, KH, KW, actMin, actMax);
         }
@@ -94,33 +94,89 @@ function dwPixel(
 }
 
 // 4 channels of one output pixel, all 9 taps inside: q is the top-left tap of this channel group.
-// Two partial sums halve the dependent add chain in the non-fused build.
+// A loop over the 3 kernel rows, not 9 straight-line taps: V8 schedules all 18 loads of a
+// straight-line version first and spills (seen with --print-wasm-code); the loop keeps ~7 live.
 // @ts-ignore: decorator
 @inline function group3x3(q: usize, wg: usize, b: v128, pixB: usize, rowB: usize): v128 {
   const pix2 = pixB << 1;
-  let s = madd(v128.load(q), v128.load(wg), b);
-  let t = f32x4.mul(v128.load(q + pixB), v128.load(wg, 16));
-  s = madd(v128.load(q + pix2), v128.load(wg, 32), s);
-  q += rowB;
-  t = madd(v128.load(q), v128.load(wg, 48), t);
-  s = madd(v128.load(q + pixB), v128.load(wg, 64), s);
-  t = madd(v128.load(q + pix2), v128.load(wg, 80), t);
-  q += rowB;
-  s = madd(v128.load(q), v128.load(wg, 96), s);
-  t = madd(v128.load(q + pixB), v128.load(wg, 112), t);
-  s = madd(v128.load(q + pix2), v128.load(wg, 128), s);
-  return f32x4.add(s, t);
+  let acc = b;
+  const wEnd = wg + 144;
+  do {
+    acc = madd(v128.load(q + pix2), v128.load(wg, 32),
+      madd(v128.load(q + pixB), v128.load(wg, 16), madd(v128.load(q), v128.load(wg), acc)));
+    q += rowB;
+    wg += 48;
+  } while (wg < wEnd);
+  return acc;
 }
 
-// A run of `count` interior output pixels of one row, 3x3 taps, no bounds checks.
+// Two horizontally adjacent output pixels of one channel group, all taps inside: they share
+// the weight loads, and at stride 1 (2) also 2 (1) of the 3 input columns per kernel row.
+// Stores lanes [0, lanes) of each pixel.
+// @ts-ignore: decorator
+@inline function pair3x3(
+  q: usize, wg: usize, b: v128, out: usize, pixB: usize, rowB: usize, strideW: i32,
+  lo: v128, hi: v128, lanes: i32,
+): void {
+  const pix2 = pixB << 1;
+  let a = b, c = b;
+  const wEnd = wg + 144;
+  if (strideW == 1) {
+    do {
+      const w0 = v128.load(wg), w1 = v128.load(wg, 16), w2 = v128.load(wg, 32);
+      const x0 = v128.load(q), x1 = v128.load(q + pixB), x2 = v128.load(q + pix2), x3 = v128.load(q + pix2 + pixB);
+      a = madd(x2, w2, madd(x1, w1, madd(x0, w0, a)));
+      c = madd(x3, w2, madd(x2, w1, madd(x1, w0, c)));
+      q += rowB;
+      wg += 48;
+    } while (wg < wEnd);
+  } else {
+    // stride 2
+    do {
+      const w0 = v128.load(wg), w1 = v128.load(wg, 16), w2 = v128.load(wg, 32);
+      const x0 = v128.load(q), x1 = v128.load(q + pixB), x2 = v128.load(q + pix2);
+      a = madd(x2, w2, madd(x1, w1, madd(x0, w0, a)));
+      const x3 = v128.load(q + pix2 + pixB), x4 = v128.load(q + (pix2 << 1));
+      c = madd(x4, w2, madd(x3, w1, madd(x2, w0, c)));
+      q += rowB;
+      wg += 48;
+    } while (wg < wEnd);
+  }
+  a = clamp4(a, lo, hi);
+  c = clamp4(c, lo, hi);
+  if (lanes == 4) {
+    v128.store(out, a);
+    v128.store(out + pixB, c);
+  } else {
+    storeLanes(out, a, lanes);
+    storeLanes(out + pixB, c, lanes);
+  }
+}
+
+// A run of `count` interior output pixels of one row, 3x3 taps, no bounds checks; pixels in
+// pairs at stride 1 and 2.
 function dwRow3x3(
   first: usize, w: usize, bias: usize, out: usize, count: i32, stepB: usize,
-  pixB: usize, rowB: usize, C: i32, actMin: f32, actMax: f32,
+  pixB: usize, rowB: usize, C: i32, strideW: i32, actMin: f32, actMax: f32,
 ): void {
   const lo = f32x4.splat(actMin), hi = f32x4.splat(actMax);
   const fullB = <usize>(C & ~3) << 2;
   const tail = C & 3;
-  for (let n = 0; n < count; n++) {
+  let n = 0;
+  if (strideW <= 2) {
+    for (; n + 2 <= count; n += 2) {
+      let wg = w;
+      let co: usize = 0;
+      for (; co < fullB; co += 16) {
+        pair3x3(first + co, wg, v128.load(bias + co), out + co, pixB, rowB, strideW, lo, hi, 4);
+        wg += 144;
+      }
+      if (tail) pair3x3(first + co, wg, v128.load(bias + co), out + co, pixB, rowB, strideW, lo, hi, tail);
+      first += stepB << 1;
+      out += pixB << 1;
+    }
+  }
+  for (; n < count; n++) {
     let wg = w;
     let co: usize = 0;
     for (; co < fullB; co += 16) {
