@@ -51,7 +51,37 @@ export function q8_dwconv(
             let rowp = inp0 + <usize>cb;
             for (let ky = 0; ky < kh; ky++) {
               let xp = rowp;
-              for (let kx = 0; kx < kw; kx++) {
+              let kx = 0;
+              // three taps at a time (the whole row of a 3x3 filter) without loop overhead
+              for (; kx + 3 <= kw; kx += 3) {
+                let x0 = v128.load8x8_s(xp);
+                let x1 = v128.load8x8_s(xp, 8);
+                let w0 = v128.load(wp);
+                let w1 = v128.load(wp, 16);
+                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+                a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
+                a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+                x0 = v128.load8x8_s(xp + pixelStride);
+                x1 = v128.load8x8_s(xp + pixelStride, 8);
+                w0 = v128.load(wp + tapStride);
+                w1 = v128.load(wp + tapStride, 16);
+                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+                a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
+                a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+                x0 = v128.load8x8_s(xp + pixelStride * 2);
+                x1 = v128.load8x8_s(xp + pixelStride * 2, 8);
+                w0 = v128.load(wp + tapStride * 2);
+                w1 = v128.load(wp + tapStride * 2, 16);
+                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+                a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
+                a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+                xp += pixelStride * 3;
+                wp += tapStride * 3;
+              }
+              for (; kx < kw; kx++) {
                 const x0 = v128.load8x8_s(xp);
                 const x1 = v128.load8x8_s(xp, 8);
                 const w0 = v128.load(wp);

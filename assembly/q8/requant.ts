@@ -40,9 +40,13 @@ export function requantScalar(acc: i32, rq: usize, ch: i32, outZp: i32, actMin: 
 // no clamp (see pack8).
 @inline
 export function requant4(acc: v128, rqg: usize, mode: i32): v128 {
-  const mult = v128.load(rqg);
-  const rightMask = v128.load(rqg, 48);
-  const x = mode == -2 ? i32x4.mul(acc, v128.load(rqg, 16)) : acc;
+  return requant4With(acc, v128.load(rqg), v128.load(rqg, 16), v128.load(rqg, 32), v128.load(rqg, 48), mode);
+}
+
+// The same with the group's parameter vectors already loaded (hoisted out of row loops).
+@inline
+export function requant4With(acc: v128, mult: v128, leftMul: v128, rightFactor: v128, rightMask: v128, mode: i32): v128 {
+  const x = mode == -2 ? i32x4.mul(acc, leftMul) : acc;
   const nudge = i64x2.splat(<i64>1 << 30);
   const pl = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
   const ph = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
@@ -52,7 +56,6 @@ export function requant4(acc: v128, rqg: usize, mode: i32): v128 {
     floorDiv = i32x4.shr_s(h, mode);
   } else {
     // floor(h / 2^right) per lane: bias h to unsigned, multiply by 2^(31-right), keep bits 31..62
-    const rightFactor = v128.load(rqg, 32);
     const hb = v128.xor(h, i32x4.splat(0x80000000));
     const ql = i64x2.shr_u(i64x2.extmul_low_i32x4_u(hb, rightFactor), 31);
     const qh = i64x2.shr_u(i64x2.extmul_high_i32x4_u(hb, rightFactor), 31);
