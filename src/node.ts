@@ -74,3 +74,4 @@ export async function readModelFile(path: string): Promise<ModelSource> {
   }
   return new Uint8Array(await readFile(path));
 }
+export { decodeImage, decodeImageFile } from './image/decode-node.js';
