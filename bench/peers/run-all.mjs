@@ -62,7 +62,7 @@ for (const [peer, size, precision] of matrix) {
 }
 
 const pad = (s, n) => String(s).padEnd(n);
-console.log(`\n${pad('peer', 18)}${pad('size', 9)}${pad('prec', 9)}${pad('median', 9)}${pad('min', 9)}${pad('p90', 9)}${pad('cold', 9)}${pad('wasm KiB', 10)}model`);
+console.log(`\n${pad('peer', 18)}${pad('size', 9)}${pad('prec', 9)}${pad('median', 9)}${pad('min', 9)}${pad('p90', 9)}${pad('cpu med', 9)}${pad('cold', 9)}${pad('wasm KiB', 10)}model`);
 for (const r of rows) {
   const q = r.request;
   if (r.error) {
@@ -70,7 +70,7 @@ for (const r of rows) {
     continue;
   }
   console.log(
-    `${pad(r.peer, 18)}${pad(q.size, 9)}${pad(r.precision, 9)}${pad(r.median_ms, 9)}${pad(r.min_ms, 9)}${pad(r.p90_ms, 9)}` +
+    `${pad(r.peer, 18)}${pad(q.size, 9)}${pad(r.precision, 9)}${pad(r.median_ms, 9)}${pad(r.min_ms, 9)}${pad(r.p90_ms, 9)}${pad(r.cpu_median_ms, 9)}` +
       `${pad(Math.round(r.cold_start_ms), 9)}${pad(Math.round(r.wasm_bytes / 1024), 10)}${r.model}`,
   );
 }
