@@ -127,7 +127,7 @@ async function main() {
     {
       peer: 'tflite-wasm',
       version: require('@tensorflow/tfjs-tflite/package.json').version,
-      precision: inInfo.dataType === 'float32' ? 'float32' : precision,
+      precision: inInfo.dataType, // what the file is (float32, uint8 or int8 input), whatever was asked
       model: model.label,
       ...stats,
       cold_start_ms: round(coldStartMs),
