@@ -64,14 +64,20 @@ export function packDepthwiseWeights(w: (tap: number, ch: number) => number, tap
   return new Uint8Array(out.buffer);
 }
 
-/** full-conv weights: [ky][kx][inC][outC rounded up to 8] */
+/**
+ * full-conv weights: per filter row, pairs of consecutive (kx, ic) taps, each pair for every
+ * output channel: [ky][pair][outC rounded up to 8][2]; the odd last tap's partner is zero
+ */
 export function packConvWeights(w: (oc: number, ky: number, kx: number, ic: number) => number, outC: number, kh: number, kw: number, inC: number): Uint8Array {
   const ocp = roundUp(outC, 8);
-  const out = new Int16Array(kh * kw * inC * ocp);
+  const rowLen = kw * inC;
+  const pairs = Math.ceil(rowLen / 2);
+  const out = new Int16Array(kh * pairs * ocp * 2);
   for (let ky = 0; ky < kh; ky++)
-    for (let kx = 0; kx < kw; kx++)
-      for (let ic = 0; ic < inC; ic++)
-        for (let oc = 0; oc < outC; oc++) out[((ky * kw + kx) * inC + ic) * ocp + oc] = w(oc, ky, kx, ic);
+    for (let k = 0; k < rowLen; k++)
+      for (let oc = 0; oc < outC; oc++) {
+        out[((ky * pairs + (k >> 1)) * ocp + oc) * 2 + (k & 1)] = w(oc, ky, Math.floor(k / inC), k % inC);
+      }
   return new Uint8Array(out.buffer);
 }
 
