@@ -121,13 +121,25 @@ function paddedBias(bias: Float32Array, multiple: number): Float32Array {
 
 // ---------- packers ----------
 
-/** [N, K] row-major (OHWI with 1x1, or FC [out, in]) -> panels of 8 columns: [N/8][K][8]. */
+/**
+ * [N, K] row-major (OHWI with 1x1, or FC [out, in]) -> panels of 8 columns: [N/8][K][8].
+ * Writes the destination in order, reading 8 source rows side by side (4.2M weights of
+ * MobileNet 1.0 pack in tens of milliseconds).
+ */
 export function packGemmB(w: Float32Array, N: number, K: number): Float32Array {
   const packed = new Float32Array(roundUp(N, 8) * K);
-  for (let n = 0; n < N; n++) {
-    const base = (n >> 3) * K * 8 + (n & 7);
-    const src = n * K;
-    for (let k = 0; k < K; k++) packed[base + k * 8] = w[src + k];
+  let i = 0;
+  for (let n0 = 0; n0 < N; n0 += 8) {
+    if (n0 + 8 <= N) {
+      const s0 = n0 * K, s1 = s0 + K, s2 = s1 + K, s3 = s2 + K, s4 = s3 + K, s5 = s4 + K, s6 = s5 + K, s7 = s6 + K;
+      for (let k = 0; k < K; k++, i += 8) {
+        packed[i] = w[s0 + k]; packed[i + 1] = w[s1 + k]; packed[i + 2] = w[s2 + k]; packed[i + 3] = w[s3 + k];
+        packed[i + 4] = w[s4 + k]; packed[i + 5] = w[s5 + k]; packed[i + 6] = w[s6 + k]; packed[i + 7] = w[s7 + k];
+      }
+    } else {
+      // last, partial panel: the missing columns stay 0
+      for (let k = 0; k < K; k++, i += 8) for (let j = 0; n0 + j < N; j++) packed[i + j] = w[(n0 + j) * K + k];
+    }
   }
   return packed;
 }
