@@ -1,0 +1,431 @@
+/**
+ * `mobilenet-wasm eval`: top-1 / top-5 accuracy of every ImageNet model in a folder on the
+ * AOSP labelled photos (../shared/images/photos), compared with AOSP's expected top-1.
+ *
+ * Each photo is decoded once (jimp is the slow part) and then run through every model, so
+ * the whole evaluation costs one decode per photo plus the inferences.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import os from 'node:os';
+import { MobileNetError, invalidInput } from '../errors.js';
+import { loadModel } from '../node.js';
+import { decodeImageFile } from '../image/decode-node.js';
+import type { MobileNet } from '../mobilenet.js';
+import type { PreprocessOptions } from '../image/preprocess.js';
+import { DEFAULT_CROP_FRACTION } from '../image/preprocess.js';
+import type { RawImage } from '../image/types.js';
+import { alignLabels, parseLabels, topK } from '../labels.js';
+import type { KernelChoice } from '../runtime/kernels.js';
+import { progressBar, UsageError } from './main.js';
+import { resolveLabels } from './models.js';
+
+/** The issue's target: each model's top-1 at least AOSP's expected top-1 minus 1.5 points. */
+export const AOSP_MARGIN = 0.015;
+
+/**
+ * How the photo is cut before the resize.
+ * - 'tf-slim': tf.image.central_crop(0.875) on each side separately (the library default)
+ * - 'aosp-square': AOSP's Java Inception preprocessor, a centred square of int(0.875 * min side)
+ * - 'none': the whole photo, squashed to the model's input size
+ */
+export type CropConvention = 'tf-slim' | 'aosp-square' | 'none';
+export const CROP_CONVENTIONS: readonly CropConvention[] = ['tf-slim', 'aosp-square', 'none'];
+
+export interface LabelledPhoto {
+  file: string;
+  label: string;
+}
+
+export interface EvalModel {
+  name: string;
+  net: MobileNet;
+  /** one label per model output (see alignLabels) */
+  labels: readonly string[];
+  /** AOSP's expected top-1 on these photos, when AOSP lists the model */
+  expectedTop1?: number;
+}
+
+export interface ModelAccuracy {
+  name: string;
+  precision: string;
+  alpha: number | undefined;
+  resolution: number;
+  classes: number;
+  images: number;
+  top1Correct: number;
+  top5Correct: number;
+  top1: number;
+  top5: number;
+  expectedTop1?: number;
+  /** expectedTop1 - AOSP_MARGIN */
+  threshold?: number;
+  pass?: boolean;
+}
+
+export interface EvalResult {
+  models: ModelAccuracy[];
+  /** photos that could not be decoded (left out of every model's count) */
+  failed: { file: string; error: string }[];
+  seconds: number;
+}
+
+/**
+ * ground_truth_labels.txt of a photo folder: line N is the label of image-N.jpeg. Every label
+ * must be in `vocabulary` (else no model could ever get it right, and the figures would lie).
+ */
+export function readGroundTruth(photosDir: string, vocabulary: readonly string[], limit?: number): LabelledPhoto[] {
+  const file = join(photosDir, 'ground_truth_labels.txt');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new MobileNetError('IO', `cannot read ${file} (the photo folder needs image-N.jpeg and ground_truth_labels.txt)`);
+  }
+  const labels = parseLabels(text);
+  const known = new Set(vocabulary);
+  const count = limit === undefined ? labels.length : Math.min(limit, labels.length);
+  const photos: LabelledPhoto[] = [];
+  for (let i = 0; i < count; i++) {
+    if (!known.has(labels[i])) throw invalidInput(`${file} line ${i + 1}: label "${labels[i]}" is not in the label list`);
+    photos.push({ file: join(photosDir, `image-${i}.jpeg`), label: labels[i] });
+  }
+  return photos;
+}
+
+/** AOSP's mobilenet_topk_aosp.json -> expected top-1 by model file name (without .tflite). */
+export function aospExpectedTop1(json: unknown): Map<string, number> {
+  const out = new Map<string, number>();
+  const models = (json as { models?: unknown })?.models;
+  if (!Array.isArray(models)) throw invalidInput('AOSP top-k file has no "models" array');
+  for (const m of models) {
+    const file = m?.modelFile;
+    const top1 = m?.evaluator?.expectedTop1;
+    if (typeof file === 'string' && typeof top1 === 'number') out.set(file, top1);
+  }
+  return out;
+}
+
+/** .tflite files and TF.js model folders (holding model.json) in `dir` and its subfolders, sorted. */
+export function findModelFiles(dir: string, depth = 2): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).sort();
+  } catch {
+    throw new MobileNetError('IO', `cannot read the models folder ${dir}`);
+  }
+  const found: string[] = [];
+  for (const e of entries) {
+    const p = join(dir, e);
+    const st = statSync(p);
+    if (st.isFile() && e.endsWith('.tflite')) found.push(p);
+    else if (st.isDirectory()) {
+      if (existsSync(join(p, 'model.json'))) found.push(p);
+      else if (depth > 1) found.push(...findModelFiles(p, depth - 1));
+    }
+  }
+  return found;
+}
+
+/** A model's name in the table: its path under the models folder, without .tflite. */
+export function modelName(modelsDir: string, path: string): string {
+  return relative(modelsDir, path).split('\\').join('/').replace(/\.tflite$/, '');
+}
+
+/** The centred square AOSP's Java preprocessor keeps: side int(0.875f * min), origin w/2 - side/2 (integer division). */
+export function aospSquareBox(width: number, height: number): { x: number; y: number; size: number } {
+  const size = Math.trunc(Math.fround(Math.fround(DEFAULT_CROP_FRACTION) * Math.min(width, height)));
+  return { x: (width >> 1) - (size >> 1), y: (height >> 1) - (size >> 1), size };
+}
+
+/** Copy of a region of an image (same channel count). */
+function cropImage(img: RawImage, x: number, y: number, w: number, h: number): RawImage {
+  const ch = img.channels ?? img.data.length / (img.width * img.height);
+  const out = new Uint8Array(w * h * ch);
+  for (let r = 0; r < h; r++) {
+    const from = ((y + r) * img.width + x) * ch;
+    out.set(img.data.subarray(from, from + w * ch), r * w * ch);
+  }
+  return { data: out, width: w, height: h, channels: ch as RawImage['channels'] };
+}
+
+/** The image and preprocess options that implement a crop convention. */
+export function applyCrop(img: RawImage, crop: CropConvention): { image: RawImage; options: PreprocessOptions } {
+  if (crop === 'tf-slim') return { image: img, options: { crop: 'central' } };
+  if (crop === 'none') return { image: img, options: { crop: 'none' } };
+  const b = aospSquareBox(img.width, img.height);
+  return { image: cropImage(img, b.x, b.y, b.size, b.size), options: { crop: 'none' } };
+}
+
+export interface EvaluateOptions {
+  crop?: CropConvention;
+  /** called before each photo and once at the end (done = photos.length) */
+  onProgress?: (done: number, name: string) => void;
+  /** image decoder (default decodeImageFile) */
+  decode?: (file: string) => Promise<RawImage>;
+}
+
+/**
+ * Runs every model on every photo (photos outer, so each is decoded once) and counts
+ * predictions whose label string equals the photo's label, at rank 1 and within the top 5.
+ * Comparing strings, not indices, makes a 1000-class model and a 1001-class model directly
+ * comparable, and counts either copy of a duplicated label (crane, cardigan, maillot).
+ */
+export async function evaluate(models: readonly EvalModel[], photos: readonly LabelledPhoto[], opts: EvaluateOptions = {}): Promise<EvalResult> {
+  const crop = opts.crop ?? 'tf-slim';
+  const decode = opts.decode ?? ((f: string) => decodeImageFile(f));
+  for (const m of models) {
+    if (m.labels.length !== m.net.info.classes) {
+      throw invalidInput(`model ${m.name} has ${m.net.info.classes} outputs but ${m.labels.length} labels`);
+    }
+  }
+  const top1 = new Array<number>(models.length).fill(0);
+  const top5 = new Array<number>(models.length).fill(0);
+  const failed: EvalResult['failed'] = [];
+  const t0 = performance.now();
+  for (const [i, photo] of photos.entries()) {
+    opts.onProgress?.(i, basename(photo.file));
+    let decoded: RawImage;
+    try {
+      decoded = await decode(photo.file);
+    } catch (e) {
+      failed.push({ file: photo.file, error: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    const { image, options } = applyCrop(decoded, crop);
+    for (const [j, m] of models.entries()) {
+      const best = topK(m.net.probabilities(image, options), 5);
+      if (m.labels[best[0].index] === photo.label) top1[j]++;
+      if (best.some((b) => m.labels[b.index] === photo.label)) top5[j]++;
+    }
+  }
+  opts.onProgress?.(photos.length, '');
+  const images = photos.length - failed.length;
+  const results = models.map((m, j): ModelAccuracy => {
+    const r: ModelAccuracy = {
+      name: m.name,
+      precision: m.net.info.precision,
+      alpha: m.net.info.alpha,
+      resolution: m.net.info.resolution,
+      classes: m.net.info.classes,
+      images,
+      top1Correct: top1[j],
+      top5Correct: top5[j],
+      top1: images ? top1[j] / images : 0,
+      top5: images ? top5[j] / images : 0,
+    };
+    if (m.expectedTop1 !== undefined) {
+      r.expectedTop1 = m.expectedTop1;
+      // rounded so 0.596 - 0.015 is 0.581, not 0.58099999
+      r.threshold = Math.round((m.expectedTop1 - AOSP_MARGIN) * 1e6) / 1e6;
+      r.pass = r.top1 >= r.threshold;
+    }
+    return r;
+  });
+  return { models: results, failed, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The results as a markdown table. */
+export function accuracyTable(results: readonly ModelAccuracy[]): string {
+  const pct = (x: number) => x.toFixed(3);
+  const rows = [
+    '| model | precision | alpha/res | top-1 | top-5 | AOSP expected top-1 | AOSP - 1.5 pts | pass | images |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    rows.push(
+      `| ${r.name} | ${r.precision} | ${r.alpha ?? '?'}/${r.resolution} | ${pct(r.top1)} (${r.top1Correct}) | ${pct(r.top5)} (${r.top5Correct}) | ` +
+        `${r.expectedTop1 !== undefined ? pct(r.expectedTop1) : 'none'} | ${r.threshold !== undefined ? pct(r.threshold) : '-'} | ` +
+        `${r.pass === undefined ? 'n/a' : r.pass ? 'pass' : 'FAIL'} | ${r.images} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+export interface ReportContext {
+  command: string;
+  date: string;
+  cpu: string;
+  node: string;
+  kernels: string;
+  crop: CropConvention;
+  photos: number;
+}
+
+const CROP_TEXT: Record<CropConvention, string> = {
+  'tf-slim':
+    'TF-slim `preprocess_for_eval`: `tf.image.central_crop(image, 0.875)`, which keeps 87.5% of each side separately ' +
+    '(start = int((d - 0.875 d) / 2), size = d - 2 start), so a landscape photo stays landscape',
+  'aosp-square':
+    "AOSP's Java Inception preprocessor: a centred square of side int(0.875 * min(width, height)), origin width/2 - side/2, height/2 - side/2 (integer division)",
+  none: 'no crop: the whole photo is resized to the model input (aspect ratio not kept)',
+};
+
+/** The whole bench/ACCURACY.md text. */
+export function accuracyReport(result: EvalResult, ctx: ReportContext): string {
+  const lines: string[] = [];
+  lines.push('# MobileNet v1 accuracy on the AOSP labelled photos');
+  lines.push('');
+  lines.push('Generated by `mobilenet-wasm eval`; do not edit by hand.');
+  lines.push('');
+  lines.push(`- date: ${ctx.date}`);
+  lines.push(`- machine: ${ctx.cpu}, Node ${ctx.node}, kernels: ${ctx.kernels}`);
+  lines.push(`- command: \`${ctx.command}\``);
+  lines.push(`- photos: ${ctx.photos} (Open Images v4, \`images/photos\` of the shared data); evaluation took ${result.seconds.toFixed(0)} s`);
+  if (result.failed.length) {
+    lines.push(`- ${result.failed.length} photo(s) could not be decoded and are left out: ${result.failed.map((f) => basename(f.file)).join(', ')}`);
+  }
+  lines.push('');
+  lines.push(accuracyTable(result.models));
+  lines.push('');
+  lines.push(
+    'top-1 / top-5: fraction (count) of photos whose label is the best class / among the 5 best. A prediction is correct when its ' +
+      'label string in `imagenet_1001_short.txt` equals the photo\'s line in `ground_truth_labels.txt` (1000-class models are mapped ' +
+      'with index i = label line i + 1). Target: top-1 >= AOSP expected top-1 - 1.5 points (`mobilenet_topk_aosp.json`).',
+  );
+  lines.push('');
+  lines.push('## Preprocessing');
+  lines.push('');
+  lines.push('Inception preprocessing as in `src/image/preprocess.ts`:');
+  lines.push('');
+  lines.push(`- crop: ${CROP_TEXT[ctx.crop]};`);
+  lines.push(
+    '- resize: TF1 `tf.image.resize_bilinear(align_corners=False)` (legacy, no half-pixel centres: src = dst * in/out, ' +
+      'coordinates in float32 as TF computes them);',
+  );
+  lines.push(
+    '- input: float models get x / 127.5 - 1; the uint8 models (input scale 1/128, zero point 128) get the resized pixel ' +
+      'rounded to the nearest integer (the raw byte, as TFLite\'s evaluation tool feeds them); EXIF orientation applied by the JPEG decoder (jimp).',
+  );
+  lines.push('');
+  lines.push('## Notes');
+  lines.push('');
+  lines.push(
+    '- AOSP measured its figures with its own Java preprocessor (square crop of int(0.875 * min side), Android `createScaledBitmap` ' +
+      'bilinear filtering, uint8 inputs computed as int(x * 2/255 - 1) / 0.007812 + 128) truncated, which wraps the brightest pixels ' +
+      '(255 -> 0)), so its figures are a reference, not a bit-exact target.',
+  );
+  lines.push(
+    '- `mobilenet_v1_1.0_224_quant` here is Google Coral\'s embedding extractor + head joined at the average pool, standing in for ' +
+      'the 2018 hosted file AOSP measured (0.596); it is compared against that figure.',
+  );
+  lines.push(
+    '- Models without an AOSP figure get no threshold. The TF.js layers model (alpha 0.25, 224 px, 1000 classes, Keras 2.1.4 ' +
+      'export) can be compared informally with the 0.25 models\' figures: AOSP 0.444 for 0.25/128 float and 0.402 for 0.25/128 uint8; ' +
+      'the larger input should do somewhat better than 128 px.',
+  );
+  lines.push(
+    '- uint8 outputs tie often (scores are multiples of 1/256); ties are broken by the lower class index. The short label list ' +
+      'repeats three names (crane, cardigan, maillot): either index counts as correct.',
+  );
+  lines.push('');
+  return lines.join('\n');
+}
+
+function kernelsOption(v: unknown): KernelChoice {
+  const k = (v ?? 'auto') as string;
+  if (!['auto', 'simd', 'scalar', 'relaxed'].includes(k)) throw new UsageError(`--kernels must be auto, simd, scalar or relaxed, got '${k}'`);
+  return k as KernelChoice;
+}
+
+function defaultModelsDir(): string {
+  return resolve(process.env.MOBILENET_WASM_MODELS ?? join('..', 'shared', 'models'));
+}
+
+/** The label vocabulary: --labels, else labels/imagenet_1001_short.txt beside the models folder, else the copy in weights/. */
+function vocabulary(path: string | undefined, modelsDir: string): string[] {
+  const beside = join(modelsDir, '..', 'labels', 'imagenet_1001_short.txt');
+  if (path === undefined && existsSync(beside)) path = beside;
+  return resolveLabels(path, 1001)!;
+}
+
+/** `mobilenet-wasm eval [--models DIR] [--photos DIR] [--limit N] [--out FILE] [--kernels K] [--crop C] [--labels L] [--aosp JSON]` */
+export async function cmdEval(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        models: { type: 'string' },
+        photos: { type: 'string' },
+        limit: { type: 'string' },
+        out: { type: 'string' },
+        kernels: { type: 'string' },
+        crop: { type: 'string' },
+        labels: { type: 'string' },
+        aosp: { type: 'string' },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values } = parsed;
+  const modelsDir = values.models ? resolve(values.models) : defaultModelsDir();
+  if (!existsSync(modelsDir)) throw new MobileNetError('IO', `models folder not found: ${modelsDir} (pass --models or set MOBILENET_WASM_MODELS)`);
+  const photosDir = values.photos ? resolve(values.photos) : join(modelsDir, '..', 'images', 'photos');
+  let limit: number | undefined;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!(Number.isInteger(limit) && limit >= 1)) throw new UsageError(`--limit must be a positive integer, got '${values.limit}'`);
+  }
+  const crop = (values.crop ?? 'tf-slim') as CropConvention;
+  if (!CROP_CONVENTIONS.includes(crop)) throw new UsageError(`--crop must be ${CROP_CONVENTIONS.join(', ')}, got '${values.crop}'`);
+  const kernels = kernelsOption(values.kernels);
+  const out = values.out ?? join('bench', 'ACCURACY.md');
+
+  const vocab = vocabulary(values.labels, modelsDir);
+  const photos = readGroundTruth(photosDir, vocab, limit);
+  const aospFile = values.aosp ?? join(modelsDir, '..', 'golden', 'mobilenet_topk_aosp.json');
+  let expected = new Map<string, number>();
+  if (existsSync(aospFile)) {
+    expected = aospExpectedTop1(JSON.parse(readFileSync(aospFile, 'utf8')));
+  } else {
+    process.stderr.write(`mobilenet-wasm: no AOSP figures at ${aospFile}: no thresholds\n`);
+  }
+
+  const models: EvalModel[] = [];
+  for (const path of findModelFiles(modelsDir)) {
+    const name = modelName(modelsDir, path);
+    const net = await loadModel(path, { kernels });
+    if (net.info.classes !== 1000 && net.info.classes !== 1001) {
+      process.stderr.write(`mobilenet-wasm: skipping ${name}: ${net.info.classes} classes, not an ImageNet classifier\n`);
+      net.dispose();
+      continue;
+    }
+    models.push({ name, net, labels: alignLabels(vocab, net.info.classes), expectedTop1: expected.get(basename(name)) });
+  }
+  if (models.length === 0) throw new MobileNetError('IO', `no ImageNet models (.tflite or TF.js model.json) in ${modelsDir}`);
+  // uint8 first, largest first, then float: the order of the issue's targets
+  models.sort((a, b) => rank(a) - rank(b) || (b.net.info.alpha ?? 0) - (a.net.info.alpha ?? 0) || a.name.localeCompare(b.name));
+
+  process.stderr.write(`evaluating ${models.length} models on ${photos.length} photos\n`);
+  const result = await evaluate(models, photos, { crop, onProgress: progressBar(photos.length, 'photos') });
+  for (const f of result.failed) process.stderr.write(`mobilenet-wasm: ${basename(f.file)}: ${f.error}\n`);
+  const report = accuracyReport(result, {
+    command: ['node bin/mobilenet-wasm.js eval', ...argv].join(' ') + (values.models || !process.env.MOBILENET_WASM_MODELS ? '' : ` (MOBILENET_WASM_MODELS=${process.env.MOBILENET_WASM_MODELS})`),
+    date: new Date().toISOString().slice(0, 10),
+    cpu: cpuDescription(),
+    node: process.versions.node,
+    kernels: [...new Set(models.map((m) => m.net.info.kernels))].join(', '),
+    crop,
+    photos: photos.length,
+  });
+  for (const m of models) m.net.dispose();
+  process.stdout.write(accuracyTable(result.models) + '\n');
+  await mkdir(dirname(resolve(out)), { recursive: true });
+  await writeFile(out, report);
+  process.stderr.write(`wrote ${out}\n`);
+}
+
+function rank(m: EvalModel): number {
+  return (m.net.info.precision === 'float32' ? 2 : 0) + (m.net.info.source === 'tfjs' ? 1 : 0);
+}
+
+function cpuDescription(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${cpus.length} logical CPUs, ${os.platform()} ${os.arch()})`;
+}
