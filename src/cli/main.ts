@@ -12,6 +12,7 @@ import type { Tensor } from '../mobilenet.js';
 import { statsCommand } from './stats.js';
 import { resolveModel, resolveLabels } from './models.js';
 import { decodeImageFile } from '../image/decode-node.js';
+import { cmdEval } from './eval.js';
 
 export class UsageError extends Error {}
 
@@ -25,6 +26,8 @@ commands:
   classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] IMAGE...
         top classes of JPEG/PNG/BMP/GIF photos. The model is --model, else the default model
         (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS, else in weights/models/
+  eval  [--models DIR] [--photos DIR] [--limit N] [--out bench/ACCURACY.md] [--kernels K] [--crop tf-slim|aosp-square|none]
+        top-1 / top-5 of every ImageNet model in DIR on the labelled photos vs AOSP's figures
 `;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -158,6 +161,7 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   run: cmdRun,
   stats: cmdStats,
   classify: cmdClassify,
+  eval: cmdEval,
 };
 
 export async function main(argv: string[]): Promise<number> {
