@@ -11,6 +11,7 @@ import type { KernelChoice } from '../runtime/kernels.js';
 import type { Tensor } from '../mobilenet.js';
 import { statsCommand } from './stats.js';
 import { resolveModel, resolveLabels } from './models.js';
+import { bench, formatBench } from './bench.js';
 import { decodeImageFile } from '../image/decode-node.js';
 import { cmdEval } from './eval.js';
 
@@ -26,6 +27,9 @@ commands:
   classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] IMAGE...
         top classes of JPEG/PNG/BMP/GIF photos. The model is --model, else the default model
         (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS, else in weights/models/
+  bench (--model M.tflite | --alpha A --resolution R --precision f32|uint8|int8) [--runs N]
+        [--warmup-ms MS] [--kernels K] [--profile] [--json]
+        latency after a warm-up (default 3000 ms, 30 runs); --profile adds per-layer times
   eval  [--models DIR] [--photos DIR] [--limit N] [--out bench/ACCURACY.md] [--kernels K] [--crop tf-slim|aosp-square|none]
         top-1 / top-5 of every ImageNet model in DIR on the labelled photos vs AOSP's figures
 `;
@@ -157,10 +161,51 @@ export function progressBar(total: number, label = 'images'): (done: number, nam
   };
 }
 
+async function cmdBench(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    model: { type: 'string' },
+    alpha: { type: 'string' },
+    resolution: { type: 'string' },
+    precision: { type: 'string' },
+    runs: { type: 'string' },
+    'warmup-ms': { type: 'string' },
+    kernels: { type: 'string' },
+    profile: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const num = (name: string, def?: number) => {
+    const v = values[name];
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a non-negative number, got '${v}'`);
+    return n;
+  };
+  const precisions: Record<string, 'float32' | 'uint8' | 'int8'> = { f32: 'float32', float32: 'float32', uint8: 'uint8', int8: 'int8' };
+  const p = values.precision as string | undefined;
+  if (p !== undefined && !precisions[p]) throw new UsageError(`--precision must be f32, uint8 or int8, got '${p}'`);
+  if (!values.model && (values.alpha === undefined || values.resolution === undefined || !p)) {
+    throw new UsageError('bench needs --model M.tflite, or --alpha, --resolution and --precision');
+  }
+  const runs = num('runs', 30)!;
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new UsageError(`--runs must be a positive integer, got '${values.runs}'`);
+  const r = await bench({
+    model: values.model ? resolveModel(values.model as string) : undefined,
+    alpha: num('alpha'),
+    resolution: num('resolution'),
+    precision: p ? precisions[p] : undefined,
+    runs,
+    warmupMs: num('warmup-ms', 3000)!,
+    kernels: kernelsOpt(values.kernels),
+    profile: !!values.profile,
+  });
+  process.stdout.write((values.json ? JSON.stringify(r) : formatBench(r)) + '\n');
+}
+
 const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   run: cmdRun,
   stats: cmdStats,
   classify: cmdClassify,
+  bench: cmdBench,
   eval: cmdEval,
 };
 
