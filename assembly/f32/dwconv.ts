@@ -25,12 +25,15 @@ export function f32_dwconv(
     for (let oy = 0; oy < outH; oy++) {
       const iy0 = oy * strideH - padTop;
       const out = output + <usize>oy * outRowB;
-      if (fast3x3 && iy0 >= 0 && iy0 + 3 <= inH && oxHi > oxLo) {
+      // kernel rows inside the input; the 3x3 path also serves the top and bottom rows
+      const kyLo = max(0, -iy0), kyHi = min(KH, inH - iy0);
+      if (fast3x3 && kyHi > kyLo && oxHi > oxLo) {
         for (let ox = 0; ox < oxLo; ox++) {
           dwPixel(input, w, bias, out + <usize>ox * pixB, iy0, ox * strideW - padLeft, inH, inW, C, KH, KW, actMin, actMax);
         }
-        const first = input + (<usize>(iy0 * inW + oxLo * strideW - padLeft)) * pixB;
-        dwRow3x3(first, w, bias, out + <usize>oxLo * pixB, oxHi - oxLo, <usize>strideW * pixB, pixB, <usize>inW * pixB, C, strideW, actMin, actMax);
+        const first = input + (<usize>((iy0 + kyLo) * inW + oxLo * strideW - padLeft)) * pixB;
+        dwRow3x3(first, w + <usize>kyLo * 48, <usize>(kyHi - kyLo) * 48, bias, out + <usize>oxLo * pixB, oxHi - oxLo,
+          <usize>strideW * pixB, pixB, <usize>inW * pixB, C, strideW, actMin, actMax);
         for (let ox = oxHi; ox < outW; ox++) {
           dwPixel(input, w, bias, out + <usize>ox * pixB, iy0, ox * strideW - padLeft, inH, inW, C, KH, KW, actMin, actMax);
         }
@@ -97,10 +100,10 @@ function dwPixel(
 // A loop over the 3 kernel rows, not 9 straight-line taps: V8 schedules all 18 loads of a
 // straight-line version first and spills (seen with --print-wasm-code); the loop keeps ~7 live.
 // @ts-ignore: decorator
-@inline function group3x3(q: usize, wg: usize, b: v128, pixB: usize, rowB: usize): v128 {
+@inline function group3x3(q: usize, wg: usize, rowsB: usize, b: v128, pixB: usize, rowB: usize): v128 {
   const pix2 = pixB << 1;
   let acc = b;
-  const wEnd = wg + 144;
+  const wEnd = wg + rowsB;
   do {
     acc = madd(v128.load(q + pix2), v128.load(wg, 32),
       madd(v128.load(q + pixB), v128.load(wg, 16), madd(v128.load(q), v128.load(wg), acc)));
@@ -115,12 +118,12 @@ function dwPixel(
 // Stores lanes [0, lanes) of each pixel.
 // @ts-ignore: decorator
 @inline function pair3x3(
-  q: usize, wg: usize, b: v128, out: usize, pixB: usize, rowB: usize, strideW: i32,
+  q: usize, wg: usize, rowsB: usize, b: v128, out: usize, pixB: usize, rowB: usize, strideW: i32,
   lo: v128, hi: v128, lanes: i32,
 ): void {
   const pix2 = pixB << 1;
   let a = b, c = b;
-  const wEnd = wg + 144;
+  const wEnd = wg + rowsB;
   if (strideW == 1) {
     do {
       const w0 = v128.load(wg), w1 = v128.load(wg, 16), w2 = v128.load(wg, 32);
@@ -153,10 +156,11 @@ function dwPixel(
   }
 }
 
-// A run of `count` interior output pixels of one row, 3x3 taps, no bounds checks; pixels in
-// pairs at stride 1 and 2.
+// A run of `count` output pixels of one row whose columns are all inside, 3x3 taps, no bounds
+// checks: `first` and `w` start at the first kernel row inside the input, rowsB = rows * 48
+// bytes of weights. Pixels go in pairs at stride 1 and 2.
 function dwRow3x3(
-  first: usize, w: usize, bias: usize, out: usize, count: i32, stepB: usize,
+  first: usize, w: usize, rowsB: usize, bias: usize, out: usize, count: i32, stepB: usize,
   pixB: usize, rowB: usize, C: i32, strideW: i32, actMin: f32, actMax: f32,
 ): void {
   const lo = f32x4.splat(actMin), hi = f32x4.splat(actMax);
@@ -168,10 +172,10 @@ function dwRow3x3(
       let wg = w;
       let co: usize = 0;
       for (; co < fullB; co += 16) {
-        pair3x3(first + co, wg, v128.load(bias + co), out + co, pixB, rowB, strideW, lo, hi, 4);
+        pair3x3(first + co, wg, rowsB, v128.load(bias + co), out + co, pixB, rowB, strideW, lo, hi, 4);
         wg += 144;
       }
-      if (tail) pair3x3(first + co, wg, v128.load(bias + co), out + co, pixB, rowB, strideW, lo, hi, tail);
+      if (tail) pair3x3(first + co, wg, rowsB, v128.load(bias + co), out + co, pixB, rowB, strideW, lo, hi, tail);
       first += stepB << 1;
       out += pixB << 1;
     }
@@ -180,12 +184,12 @@ function dwRow3x3(
     let wg = w;
     let co: usize = 0;
     for (; co < fullB; co += 16) {
-      const acc = group3x3(first + co, wg, v128.load(bias + co), pixB, rowB);
+      const acc = group3x3(first + co, wg, rowsB, v128.load(bias + co), pixB, rowB);
       v128.store(out + co, clamp4(acc, lo, hi));
       wg += 144;
     }
     if (tail) {
-      const acc = group3x3(first + co, wg, v128.load(bias + co), pixB, rowB);
+      const acc = group3x3(first + co, wg, rowsB, v128.load(bias + co), pixB, rowB);
       storeLanes(out + co, clamp4(acc, lo, hi), tail);
     }
     first += stepB;
