@@ -56,11 +56,20 @@ export function packGemmWeights(w: (n: number, k: number) => number, n: number, 
   return new Uint8Array(out.buffer);
 }
 
-/** depthwise weights: [tap][C rounded up to 8] */
+/**
+ * depthwise weights: [tap][C rounded up to 8], then consecutive taps paired per channel for
+ * dot_i16x8: [floor(taps/2)][C rounded up to 8][2]
+ */
 export function packDepthwiseWeights(w: (tap: number, ch: number) => number, taps: number, c: number): Uint8Array {
   const cp = roundUp(c, 8);
-  const out = new Int16Array(taps * cp);
-  for (let t = 0; t < taps; t++) for (let ch = 0; ch < c; ch++) out[t * cp + ch] = w(t, ch);
+  const pairs = Math.floor(taps / 2);
+  const out = new Int16Array(taps * cp + pairs * cp * 2);
+  const paired = taps * cp;
+  for (let t = 0; t < taps; t++)
+    for (let ch = 0; ch < c; ch++) {
+      out[t * cp + ch] = w(t, ch);
+      if (t < pairs * 2) out[paired + ((t >> 1) * cp + ch) * 2 + (t & 1)] = w(t, ch);
+    }
   return new Uint8Array(out.buffer);
 }
 
