@@ -31,19 +31,36 @@ export function f32_conv(
           convBlock8(input, w, bias, out, ob, iy0, ix0, kyLo, kyHi, kxLo, kxHi, inW, inC, KW, outC, wRowB, actMin, actMax);
         }
       } else {
-        for (let o = 0; o < outC; o++) {
-          let acc = load<f32>(bias + (<usize>o << 2));
+        // 8 output channels (one packed weight row) per pass, as in the GEMM's scalar row
+        for (let ob = 0; ob < outC; ob += 8) {
+          const bo = <usize>ob << 2;
+          let a0 = load<f32>(bias + bo), a1 = load<f32>(bias + bo, 4), a2 = load<f32>(bias + bo, 8), a3 = load<f32>(bias + bo, 12);
+          let a4 = load<f32>(bias + bo, 16), a5 = load<f32>(bias + bo, 20), a6 = load<f32>(bias + bo, 24), a7 = load<f32>(bias + bo, 28);
           for (let ky = kyLo; ky < kyHi; ky++) {
             for (let kx = kxLo; kx < kxHi; kx++) {
-              const ip = input + <usize>((iy0 + ky) * inW + ix0 + kx) * inPixB;
-              let wp = w + <usize>((ky * KW + kx) * inC) * wRowB + (<usize>o << 2);
-              for (let ic = 0; ic < inC; ic++) {
-                acc += load<f32>(ip + (<usize>ic << 2)) * load<f32>(wp);
+              let ip = input + <usize>((iy0 + ky) * inW + ix0 + kx) * inPixB;
+              let wp = w + <usize>((ky * KW + kx) * inC) * wRowB + bo;
+              const end = ip + inPixB;
+              for (; ip < end; ip += 4) {
+                const x = load<f32>(ip);
+                a0 += x * load<f32>(wp); a1 += x * load<f32>(wp, 4);
+                a2 += x * load<f32>(wp, 8); a3 += x * load<f32>(wp, 12);
+                a4 += x * load<f32>(wp, 16); a5 += x * load<f32>(wp, 20);
+                a6 += x * load<f32>(wp, 24); a7 += x * load<f32>(wp, 28);
                 wp += wRowB;
               }
             }
           }
-          store<f32>(out + (<usize>o << 2), clamp1(acc, actMin, actMax));
+          const op = out + bo;
+          const n = outC - ob;
+          store<f32>(op, clamp1(a0, actMin, actMax));
+          if (n > 1) store<f32>(op, clamp1(a1, actMin, actMax), 4);
+          if (n > 2) store<f32>(op, clamp1(a2, actMin, actMax), 8);
+          if (n > 3) store<f32>(op, clamp1(a3, actMin, actMax), 12);
+          if (n > 4) store<f32>(op, clamp1(a4, actMin, actMax), 16);
+          if (n > 5) store<f32>(op, clamp1(a5, actMin, actMax), 20);
+          if (n > 6) store<f32>(op, clamp1(a6, actMin, actMax), 24);
+          if (n > 7) store<f32>(op, clamp1(a7, actMin, actMax), 28);
         }
       }
     }

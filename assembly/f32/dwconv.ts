@@ -52,16 +52,31 @@ export function f32_dwconv(
         const ix0 = ox * strideW - padLeft;
         const kxLo = max(0, -ix0), kxHi = min(KW, inW - ix0);
         const out = output + (<usize>(oy * outW + ox)) * pixB;
-        for (let c = 0; c < C; c++) {
-          let acc = load<f32>(bias + (<usize>c << 2));
-          const wc = w + ((<usize>(c >> 2) * taps) << 4) + (<usize>(c & 3) << 2);
+        // four channels (one packed weight group) per pass, so the tap loops run C/4 times
+        let wg = w;
+        for (let c = 0; c < C; c += 4) {
+          const co = <usize>c << 2;
+          let a0 = load<f32>(bias + co), a1 = load<f32>(bias + co, 4);
+          let a2 = load<f32>(bias + co, 8), a3 = load<f32>(bias + co, 12);
           for (let ky = kyLo; ky < kyHi; ky++) {
-            const row = input + (<usize>((iy0 + ky) * inW + ix0) * pixB) + (<usize>c << 2);
+            let ip = input + <usize>((iy0 + ky) * inW + ix0 + kxLo) * pixB + co;
+            let wp = wg + (<usize>(ky * KW + kxLo) << 4);
             for (let kx = kxLo; kx < kxHi; kx++) {
-              acc += load<f32>(row + <usize>kx * pixB) * load<f32>(wc + (<usize>(ky * KW + kx) << 4));
+              // lanes past C read the next pixel (or the slack) against zero weights
+              a0 += load<f32>(ip) * load<f32>(wp);
+              a1 += load<f32>(ip, 4) * load<f32>(wp, 4);
+              a2 += load<f32>(ip, 8) * load<f32>(wp, 8);
+              a3 += load<f32>(ip, 12) * load<f32>(wp, 12);
+              ip += pixB;
+              wp += 16;
             }
           }
-          store<f32>(out + (<usize>c << 2), clamp1(acc, actMin, actMax));
+          const op = out + co;
+          store<f32>(op, clamp1(a0, actMin, actMax));
+          if (c + 1 < C) store<f32>(op, clamp1(a1, actMin, actMax), 4);
+          if (c + 2 < C) store<f32>(op, clamp1(a2, actMin, actMax), 8);
+          if (c + 3 < C) store<f32>(op, clamp1(a3, actMin, actMax), 12);
+          wg += <usize>taps << 4;
         }
       }
     }

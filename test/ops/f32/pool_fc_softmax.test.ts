@@ -1,11 +1,11 @@
 import { describe, it, beforeAll } from 'vitest';
 import { FLAVOURS, loadKernels, rng } from '../../helpers/kernels.js';
 import type { Kernels } from '../../../src/runtime/kernels.js';
-import type { AveragePool2DOp, FullyConnectedOp, SoftmaxOp } from '../../../src/model/ir.js';
+import type { AveragePool2DOp, FullyConnectedOp, ReshapeOp, SoftmaxOp } from '../../../src/model/ir.js';
 import { ACTIVATIONS, CHANNELS, PADDINGS, SIZES, checkOp, f32, pick, spatialOut, uniform } from './harness.js';
 
 for (const flavour of FLAVOURS) {
-  describe(`f32 average_pool2d / fully_connected / softmax (${flavour})`, () => {
+  describe(`f32 average_pool2d / fully_connected / softmax / reshape (${flavour})`, () => {
     let k: Kernels;
     beforeAll(async () => {
       k = await loadKernels(flavour);
@@ -59,6 +59,11 @@ for (const flavour of FLAVOURS) {
         const op: SoftmaxOp = { op: 'softmax', input: f32('in', [rows, n]), output: f32('out', [rows, n]), beta };
         checkOp(k, op, uniform(r, rows * n, 10), `softmax ${rows}x${n} beta ${beta}`);
       }
+    });
+
+    it('reshape copies the values when it has its own output buffer', () => {
+      const op: ReshapeOp = { op: 'reshape', input: f32('in', [1, 1, 1, 1001]), output: f32('out', [1, 1001]) };
+      checkOp(k, op, uniform(rng(25), 1001, 3), 'reshape');
     });
   });
 }
