@@ -107,14 +107,29 @@ export function q8_gemm(
       }
     }
   } else {
+    const fullBlocks = k >> 3;
     for (let r = 0; r < m; r++) {
-      const ap = a + <usize>r * <usize>k;
+      const arow = a + <usize>r * <usize>k;
       for (let c = 0; c < n; c++) {
-        const wp = w + <usize>(c >> 2) * panelBytes + (<usize>(c & 3) << 4);
+        let wp = w + <usize>(c >> 2) * panelBytes + (<usize>(c & 3) << 4);
+        let ap = arow;
         let acc = load<i32>(bias + (<usize>c << 2));
-        for (let kk = 0; kk < k; kk++) {
-          const wv = <i32>load<i16>(wp + (<usize>(kk >> 3) << 6) + (<usize>(kk & 7) << 1));
-          acc += <i32>load<i8>(ap + <usize>kk) * wv;
+        for (let kb = 0; kb < fullBlocks; kb++) {
+          acc += <i32>load<i8>(ap) * <i32>load<i16>(wp)
+            + <i32>load<i8>(ap, 1) * <i32>load<i16>(wp, 2)
+            + <i32>load<i8>(ap, 2) * <i32>load<i16>(wp, 4)
+            + <i32>load<i8>(ap, 3) * <i32>load<i16>(wp, 6)
+            + <i32>load<i8>(ap, 4) * <i32>load<i16>(wp, 8)
+            + <i32>load<i8>(ap, 5) * <i32>load<i16>(wp, 10)
+            + <i32>load<i8>(ap, 6) * <i32>load<i16>(wp, 12)
+            + <i32>load<i8>(ap, 7) * <i32>load<i16>(wp, 14);
+          ap += 8;
+          wp += 64;
+        }
+        for (let kk = fullBlocks << 3; kk < k; kk++) {
+          acc += <i32>load<i8>(ap) * <i32>load<i16>(wp);
+          ap++;
+          wp += 2;
         }
         store<i8>(out + <usize>r * <usize>n + <usize>c, <i8>requantScalar(acc, rq, c, outZp, actMin, actMax));
       }
