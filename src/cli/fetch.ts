@@ -361,18 +361,20 @@ function byteProgress(label: string, out: { write(s: string): unknown; isTTY?: b
   const tty = !!out.isTTY;
   let last = 0;
   let drawn = false;
-  const draw = (n: number, total?: number) => {
-    const pct = total ? ` ${Math.floor((100 * n) / total)}%` : '';
-    out.write(`\r${label}  ${mb(n)}${total ? ` / ${mb(total)}` : ''}${pct}   `);
+  let total: number | undefined;
+  const draw = (n: number) => {
+    const of = total ? ` / ${mb(total)} ${Math.floor((100 * n) / total)}%` : '';
+    out.write(`\r${label}  ${mb(n)}${of}\x1b[K`); // \x1b[K: clear what a longer line left
     drawn = true;
   };
   return {
-    update(n: number, total?: number) {
+    update(n: number, size?: number) {
+      total = size;
       if (!tty) return;
       const now = Date.now();
       if (now - last < 100) return;
       last = now;
-      draw(n, total);
+      draw(n);
     },
     done(n: number) {
       if (tty) {

@@ -14,7 +14,7 @@ import { create as createTar } from 'tar';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cmdFetch, closeMatches, fetchModel, rebaseUrl, UnreachableError } from '../../src/cli/fetch.js';
 import { knownModels, type KnownModel } from '../../src/cli/models.js';
-import { UsageError } from '../../src/cli/main.js';
+import { main, UsageError } from '../../src/cli/main.js';
 import { buildMobileNetV1, type Precision } from '../../src/arch/mobilenet.js';
 import { writeTflite } from '../../src/formats/tflite-writer.js';
 import { readTflite } from '../../src/formats/tflite.js';
@@ -318,6 +318,18 @@ describe('fetch: unreachable host', () => {
     expect(e.message).toMatch(offline);
     expect(e.message).toContain('ECONNREFUSED');
     expect(e.message).toContain(dir);
+  });
+
+  it('the CLI prints one line and exits 1 (2 for a usage error)', async () => {
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((done) => closed.close(done));
+    expect(await main(['fetch', '--dir', dir, '--base-url', `http://127.0.0.1:${port}`, NAME])).toBe(1);
+    const errors = stderr.split('\n').filter((l) => l.startsWith('mobilenet-wasm:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^mobilenet-wasm: error: IO: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\): offline\?/);
+    expect(await main(['fetch', '--dir', dir, 'no_such_model'])).toBe(2);
   });
 
   it('server that never answers', async () => {
