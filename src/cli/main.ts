@@ -14,6 +14,7 @@ import { resolveModel, resolveLabels } from './models.js';
 import { bench, formatBench } from './bench.js';
 import { decodeImageFile } from '../image/decode-node.js';
 import { cmdEval } from './eval.js';
+import { cmdFetch } from './fetch.js';
 
 export class UsageError extends Error {}
 
@@ -32,6 +33,9 @@ commands:
         latency after a warm-up (default 3000 ms, 30 runs); --profile adds per-layer times
   eval  [--models DIR] [--photos DIR] [--limit N] [--out bench/ACCURACY.md] [--kernels K] [--crop tf-slim|aosp-square|none]
         top-1 / top-5 of every ImageNet model in DIR on the labelled photos vs AOSP's figures
+  fetch [NAME...|--all|--list] [--force] [--dir DIR] [--base-url URL] [--timeout SEC] [--max-size MIB]
+        download official MobileNet v1 .tflite files (default mobilenet_v1_1.0_224_quant) into
+        --dir, else $MOBILENET_WASM_MODELS, else weights/models/ ($MOBILENET_WASM_FETCH_BASE = --base-url)
 `;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -207,6 +211,7 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   classify: cmdClassify,
   bench: cmdBench,
   eval: cmdEval,
+  fetch: cmdFetch,
 };
 
 export async function main(argv: string[]): Promise<number> {
