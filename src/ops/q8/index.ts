@@ -92,6 +92,14 @@ function checkShape(t: TensorInfo, rank: number, what: string): void {
   }
 }
 
+/** QuantizeMultiplier with the failure modes of absurd scales reported as model errors */
+function checkedMultiplier(real: number, what: string): QuantizedMultiplier {
+  if (!Number.isFinite(real) || real < 0) throw unsupportedModel(`${what}: requantization multiplier ${real} is not finite`);
+  const q = quantizeMultiplier(real);
+  if (q.shift > 31) throw unsupportedModel(`${what}: requantization multiplier ${real} is too large (>= 2^31)`);
+  return q;
+}
+
 interface FilterInfo {
   /** w - w_zp for element i of the raw data */
   centered: (i: number) => number;
@@ -114,7 +122,7 @@ function filterInfo(filter: Weights, input: TensorQuant, output: TensorQuant, ch
     if (q.scale.length !== 1 || q.zeroPoint.length !== 1) throw unsupportedModel('uint8 filter with per-channel quantization');
     const wzp = q.zeroPoint[0];
     if (!Number.isInteger(wzp) || wzp < 0 || wzp > 255) throw invalidModel(`filter zero point ${wzp} is outside the uint8 range`);
-    const m = quantizeMultiplier(perTensorRealMultiplier(input.scale, q.scale[0], output.scale));
+    const m = checkedMultiplier(perTensorRealMultiplier(input.scale, q.scale[0], output.scale), 'filter');
     return { centered: (i) => data[i] - wzp, multipliers: new Array(channels).fill(m) };
   }
   if (q.scale.length !== 1 && q.scale.length !== channels) throw invalidModel(`filter has ${q.scale.length} scales for ${channels} output channels`);
@@ -123,7 +131,7 @@ function filterInfo(filter: Weights, input: TensorQuant, output: TensorQuant, ch
   if (q.zeroPoint.some((z) => z !== 0)) {
     if (perTensorRule && q.zeroPoint.length === 1 && Number.isInteger(q.zeroPoint[0]) && Math.abs(q.zeroPoint[0]) <= 128) {
       const wzp = q.zeroPoint[0];
-      const m = quantizeMultiplier(perTensorRealMultiplier(input.scale, q.scale[0], output.scale));
+      const m = checkedMultiplier(perTensorRealMultiplier(input.scale, q.scale[0], output.scale), 'filter');
       return { centered: (i) => data[i] - wzp, multipliers: new Array(channels).fill(m) };
     }
     throw unsupportedModel('int8 filter with a non-zero zero point (TFLite requires symmetric int8 weights)');
@@ -131,7 +139,7 @@ function filterInfo(filter: Weights, input: TensorQuant, output: TensorQuant, ch
   const multipliers: QuantizedMultiplier[] = [];
   for (let c = 0; c < channels; c++) {
     const fs = q.scale.length === 1 ? q.scale[0] : q.scale[c];
-    multipliers.push(quantizeMultiplier(perTensorRule ? perTensorRealMultiplier(input.scale, fs, output.scale) : perChannelRealMultiplier(input.scale, fs, output.scale)));
+    multipliers.push(checkedMultiplier(perTensorRule ? perTensorRealMultiplier(input.scale, fs, output.scale) : perChannelRealMultiplier(input.scale, fs, output.scale), `filter channel ${c}`));
   }
   return { centered: (i) => data[i], multipliers };
 }
@@ -401,7 +409,7 @@ function prepareQuantize(op: QuantizeOp): PreparedOp {
   }
   const inQ = tensorQuant(op.input, 'input');
   const inShift = inQ.dtype === 'uint8' ? 128 : 0;
-  const mq = quantizeMultiplier(Math.fround(inQ.scale) / Math.fround(outQ.scale));
+  const mq = checkedMultiplier(Math.fround(inQ.scale) / Math.fround(outQ.scale), 'requantize');
   return {
     kernel: 'requantize',
     constants: [],

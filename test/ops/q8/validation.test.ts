@@ -61,6 +61,9 @@ describe('prepareQ8 validation', () => {
     const f = fresh({ dtype: 'int8' }) as Op & { filter: { quant: { zeroPoint: number[] } } };
     f.filter.quant.zeroPoint = [3, 0, 0, 0];
     expectError(f, 'UNSUPPORTED_MODEL', /non-zero zero point/);
+    const h = fresh();
+    h.input.quant!.scale = [1e30];
+    expectError(h, 'UNSUPPORTED_MODEL', /multiplier/);
     const g = fresh({ dtype: 'int8' }) as Op & { filter: { quant: { scale: number[] } } };
     g.filter.quant.scale = [0.1, 0.2];
     expectError(g, 'INVALID_MODEL', /2 scales for 4 output channels/);
