@@ -10,6 +10,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { MobileNetError, invalidInput } from '../errors.js';
 import { loadModel } from '../node.js';
 import { decodeImageFile } from '../image/decode-node.js';
@@ -157,6 +159,63 @@ export function applyCrop(img: RawImage, crop: CropConvention): { image: RawImag
   if (crop === 'none') return { image: img, options: { crop: 'none' } };
   const b = aospSquareBox(img.width, img.height);
   return { image: cropImage(img, b.x, b.y, b.size, b.size), options: { crop: 'none' } };
+}
+
+/**
+ * Decodes photos in a worker thread, `ahead` photos ahead of the one asked for (in the order of
+ * `files`), so jimp's JPEG decoding (about as slow as running all the models) overlaps the
+ * inferences on another core. Only when running from dist/ (a worker cannot load the .ts
+ * sources); returns undefined otherwise.
+ */
+export function workerDecoder(
+  files: readonly string[],
+  ahead = 3,
+): { decode: (file: string) => Promise<RawImage>; close: () => Promise<void> } | undefined {
+  const module = new URL('../image/decode-node.js', import.meta.url);
+  if (!existsSync(fileURLToPath(module))) return undefined;
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     import(workerData).then(({ decodeImageFile }) => parentPort.on('message', (file) =>
+       decodeImageFile(file).then(
+         (img) => parentPort.postMessage({ file, data: img.data, width: img.width, height: img.height }, [img.data.buffer]),
+         (e) => parentPort.postMessage({ file, error: e instanceof Error ? e.message : String(e), code: e && e.code }))));`,
+    { eval: true, workerData: module.href },
+  );
+  type Reply = { file: string; data?: Uint8Array; width: number; height: number; error?: string; code?: string };
+  const waiting = new Map<string, { resolve: (img: RawImage) => void; reject: (e: Error) => void }>();
+  const requested = new Map<string, Promise<RawImage>>();
+  worker.on('message', (m: Reply) => {
+    const w = waiting.get(m.file);
+    waiting.delete(m.file);
+    if (m.error !== undefined) w?.reject(new MobileNetError((m.code ?? 'INVALID_IMAGE') as 'INVALID_IMAGE', m.error));
+    else w?.resolve({ data: m.data!, width: m.width, height: m.height, channels: 4 });
+  });
+  worker.on('error', (e) => {
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+  });
+  const request = (file: string) => {
+    let r = requested.get(file);
+    if (!r) {
+      r = new Promise<RawImage>((resolve, reject) => waiting.set(file, { resolve, reject }));
+      r.catch(() => {}); // a prefetched photo's failure is reported when it is asked for
+      requested.set(file, r);
+      worker.postMessage(file);
+    }
+    return r;
+  };
+  return {
+    decode: (file) => {
+      const r = request(file);
+      requested.delete(file);
+      const i = files.indexOf(file);
+      if (i >= 0) for (const next of files.slice(i + 1, i + 1 + ahead)) request(next);
+      return r;
+    },
+    close: async () => {
+      await worker.terminate();
+    },
+  };
 }
 
 export interface EvaluateOptions {
@@ -403,7 +462,13 @@ export async function cmdEval(argv: string[]): Promise<void> {
   models.sort((a, b) => rank(a) - rank(b) || (b.net.info.alpha ?? 0) - (a.net.info.alpha ?? 0) || a.name.localeCompare(b.name));
 
   process.stderr.write(`evaluating ${models.length} models on ${photos.length} photos\n`);
-  const result = await evaluate(models, photos, { crop, onProgress: progressBar(photos.length, 'photos') });
+  const decoder = workerDecoder(photos.map((p) => p.file));
+  let result: EvalResult;
+  try {
+    result = await evaluate(models, photos, { crop, onProgress: progressBar(photos.length, 'photos'), decode: decoder?.decode });
+  } finally {
+    await decoder?.close();
+  }
   for (const f of result.failed) process.stderr.write(`mobilenet-wasm: ${basename(f.file)}: ${f.error}\n`);
   const report = accuracyReport(result, {
     command: ['node bin/mobilenet-wasm.js eval', ...argv].join(' ') + (values.models || !process.env.MOBILENET_WASM_MODELS ? '' : ` (MOBILENET_WASM_MODELS=${process.env.MOBILENET_WASM_MODELS})`),

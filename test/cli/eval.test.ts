@@ -5,7 +5,8 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { loadModel, decodeImageFile } from '../../src/node.js';
 import { alignLabels, parseLabels } from '../../src/labels.js';
@@ -170,6 +171,42 @@ describe.skipIf(!MODELS_DIR)('eval helpers and command', () => {
     expect(md).toMatch(/\| mobilenet_v1_0\.25_128 \| float32 \| 0\.25\/128 \| .* \| 0\.444 \| 0\.429 \| (pass|FAIL) \| 6 \|/);
     expect(md).not.toContain('vww');
     expect(md).toMatch(/central_crop\(image, 0\.875\)/);
+  });
+
+  it('a photo that cannot be decoded is left out of every count and listed', async () => {
+    const vocab = parseLabels(readFileSync(join(SHARED_DIR!, 'labels', 'imagenet_1001_short.txt'), 'utf8'));
+    const photos = readGroundTruth(join(SHARED_DIR!, 'images', 'photos'), vocab, 3);
+    const net = await loadModel(join(MODELS_DIR!, 'mobilenet_v1_0.25_128_quant.tflite'));
+    const r = await evaluate([{ name: 'q', net, labels: alignLabels(vocab, 1001) }], photos, {
+      decode: async (f) => {
+        if (f === photos[1].file) throw new Error('corrupt');
+        return decodeImageFile(f);
+      },
+    });
+    expect(r.failed).toEqual([{ file: photos[1].file, error: 'corrupt' }]);
+    expect(r.models[0].images).toBe(2);
+    expect(r.models[0].top5Correct).toBeLessThanOrEqual(2);
+  });
+
+  // the worker decoder loads dist/image/decode-node.js, so it can only be checked against a build
+  const distEval = join(__dirname, '..', '..', 'dist', 'cli', 'eval.js');
+  it.skipIf(!existsSync(distEval))('the worker decoder (dist build) gives the same pixels as decoding in-thread', async () => {
+    const mod = await import(pathToFileURL(distEval).href);
+    if (typeof mod.workerDecoder !== 'function') return console.warn('dist/ is older than src/: run `npx tsc -p tsconfig.json`');
+    const files = [0, 1, 2, 3].map((i) => join(SHARED_DIR!, 'images', 'photos', `image-${i}.jpeg`));
+    const dec = mod.workerDecoder(files, 2);
+    expect(dec).toBeDefined();
+    try {
+      for (const f of files) {
+        const a: RawImage = await dec.decode(f);
+        const b = await decodeImageFile(f);
+        expect([a.width, a.height, a.channels]).toEqual([b.width, b.height, 4]);
+        expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+      }
+      await expect(dec.decode(join(SHARED_DIR!, 'PROVENANCE.md'))).rejects.toThrow(/not an image|INVALID_IMAGE|PROVENANCE/);
+    } finally {
+      await dec.close();
+    }
   });
 
   it('bad options are usage errors', async () => {
