@@ -18,10 +18,12 @@ export type WasmSources =
   | ((flavour: Flavour) => KernelSource | Promise<KernelSource>);
 
 export interface LoadOptions {
-  /** which kernel build to run: 'auto' (default) picks SIMD when the engine has it, else scalar */
+  /**
+   * which kernel build to run: 'auto' (default) picks relaxed SIMD when the engine validates it,
+   * else SIMD, else scalar. Integer results are identical on every build; float results of the
+   * relaxed build may differ in the last bits between engines (fused multiply-add or not).
+   */
   kernels?: KernelChoice;
-  /** with kernels 'auto', use the relaxed-SIMD build when the engine validates it (floats may then differ in the last bits between engines) */
-  preferRelaxed?: boolean;
   /** the kernel builds: a Module or bytes per flavour, or a function returning one */
   wasm?: WasmSources;
   /** refuse models whose arena would exceed this (default 1 GiB) */
@@ -95,13 +97,14 @@ export class MobileNet {
     checkOptions(options);
     const graph = toGraph(model);
     const plan = planGraph(graph);
-    const flavour = chooseFlavour(options.kernels ?? 'auto', options.preferRelaxed ?? false);
+    const flavour = chooseFlavour(options.kernels ?? 'auto');
     const source = await wasmFor(options.wasm, flavour);
     const kernels = await instantiateKernels(source, flavour);
     const arena = layoutArena(
       plan.steps.map((s) => s.prepared?.constants ?? []),
       plan.maxActivationBytes,
       plan.scratchBytes,
+      kernels.exports.heap_base(),
     );
     reserve(kernels.memory, arena.end, options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
     const mem = new Uint8Array(kernels.memory.buffer);
@@ -292,7 +295,7 @@ function toGraph(model: ModelSource): Graph {
 
 function checkOptions(o: LoadOptions): void {
   if (o === null || typeof o !== 'object') throw invalidOption('options must be an object');
-  const known = new Set(['kernels', 'preferRelaxed', 'wasm', 'maxMemoryBytes', 'labels']);
+  const known = new Set(['kernels', 'wasm', 'maxMemoryBytes', 'labels']);
   for (const key of Object.keys(o)) if (!known.has(key)) throw invalidOption(`unknown option '${key}' (known: ${[...known].join(', ')})`);
   if (o.maxMemoryBytes !== undefined && !(Number.isFinite(o.maxMemoryBytes) && o.maxMemoryBytes > 0)) {
     throw invalidOption(`maxMemoryBytes must be a positive number, got ${o.maxMemoryBytes}`);

@@ -42,7 +42,7 @@ export function enableRelaxedSimd(): void {
  * kernel builds from this package.
  */
 export async function loadModel(model: string | ModelSource, options: LoadOptions = {}): Promise<MobileNet> {
-  if (options.kernels === 'relaxed' || options.preferRelaxed) enableRelaxedSimd();
+  if (options.kernels === 'relaxed') enableRelaxedSimd();
   const opts: LoadOptions = { ...options, wasm: options.wasm ?? nodeKernelModule };
   if (typeof model === 'string') model = await readModelFile(model);
   return MobileNet.load(model, opts);

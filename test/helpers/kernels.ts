@@ -26,11 +26,16 @@ export async function loadKernels(flavour: Flavour): Promise<Kernels> {
 
 /** Bump allocator for tests: every block 16-byte aligned, with 64 bytes of slack after it. */
 export class TestHeap {
-  private top = 1024; // keep address 0 unused so a null pointer bug shows
-  constructor(readonly k: Kernels) {}
+  private readonly base: number;
+  private top: number;
+  constructor(readonly k: Kernels) {
+    // above the kernels' static data, and keep address 0 unused so a null pointer bug shows
+    this.base = Math.max(1024, k.exports.heap_base());
+    this.top = this.base;
+  }
 
   reset(): void {
-    this.top = 1024;
+    this.top = this.base;
   }
 
   alloc(bytes: number): number {

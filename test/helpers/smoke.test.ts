@@ -10,3 +10,14 @@ describe('kernel builds', () => {
     });
   }
 });
+
+describe('memory map', () => {
+  it('the arena starts above the static data of every build', async () => {
+    for (const f of FLAVOURS) {
+      const k = await loadKernels(f);
+      const base = k.exports.heap_base();
+      expect(base).toBeGreaterThanOrEqual(0);
+      expect(base).toBeLessThan(65536);
+    }
+  });
+});
