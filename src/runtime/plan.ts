@@ -4,11 +4,14 @@
  */
 import { MobileNetError, unsupportedModel, invalidModel } from '../errors.js';
 import { bytesPerElement, sizeOf, type Graph, type Op, type TensorInfo } from '../model/ir.js';
-import { prepareOp } from '../ops/index.js';
+import { prepareOp, prepareFusedPair } from '../ops/index.js';
 import type { PreparedOp } from '../ops/types.js';
 
 export interface Step {
+  /** the op whose output this step writes (for a fused pair, the second) */
   op: Op;
+  /** the IR ops this step runs (two for a fused depthwise + pointwise pair) */
+  ops: Op[];
   prepared: PreparedOp | null; // null: a reshape, which moves no data
   /** index into the two ping-pong buffers */
   from: 0 | 1;
@@ -34,7 +37,19 @@ export function planGraph(graph: Graph): Plan {
   let scratchBytes = 0;
   let macs = 0;
   let prev = graph.input;
-  graph.ops.forEach((op, i) => {
+  const prep = (i: number, op: Op, f: () => PreparedOp | null): PreparedOp | null => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof MobileNetError) {
+        e.message = `op ${i} (${op.op}): ${e.message}`;
+        throw e;
+      }
+      throw unsupportedModel(`op ${i} (${op.op}): ${(e as Error).message}`);
+    }
+  };
+  for (let i = 0; i < graph.ops.length; i++) {
+    const op = graph.ops[i];
     if (sizeOf(op.input.shape) !== sizeOf(prev.shape) || op.input.dtype !== prev.dtype) {
       throw invalidModel(`op ${i} (${op.op}) reads a ${fmt(op.input)} tensor but the previous one is ${fmt(prev)}`);
     }
@@ -43,26 +58,25 @@ export function planGraph(graph: Graph): Plan {
       if (sizeOf(op.input.shape) !== sizeOf(op.output.shape) || op.input.dtype !== op.output.dtype) {
         throw invalidModel(`op ${i} reshapes ${fmt(op.input)} into ${fmt(op.output)}: element counts or dtypes differ`);
       }
-      steps.push({ op, prepared: null, from: cur, to: cur });
+      steps.push({ op, ops: [op], prepared: null, from: cur, to: cur });
     } else {
-      let prepared: PreparedOp;
-      try {
-        prepared = prepareOp(op);
-      } catch (e) {
-        if (e instanceof MobileNetError) {
-          e.message = `op ${i} (${op.op}): ${e.message}`;
-          throw e;
-        }
-        throw unsupportedModel(`op ${i} (${op.op}): ${(e as Error).message}`);
-      }
+      const next = graph.ops[i + 1];
+      const fused = next ? prep(i, op, () => prepareFusedPair(op, next)) : null;
+      const ops = fused ? [op, next] : [op];
+      const prepared = fused ?? prep(i, op, () => prepareOp(op))!;
+      const last = ops[ops.length - 1];
       const to: 0 | 1 = cur === 0 ? 1 : 0;
-      steps.push({ op, prepared, from: cur, to });
+      steps.push({ op: last, ops, prepared, from: cur, to });
       scratchBytes = Math.max(scratchBytes, prepared.scratchBytes);
       macs += prepared.macs;
       cur = to;
+      if (fused) {
+        maxActivationBytes = Math.max(maxActivationBytes, tensorBytes(next.output));
+        i++;
+      }
     }
-    prev = op.output;
-  });
+    prev = graph.ops[i].output;
+  }
   if (sizeOf(prev.shape) !== sizeOf(graph.output.shape) || prev.dtype !== graph.output.dtype) {
     throw invalidModel(`the last op writes ${fmt(prev)} but the model output is ${fmt(graph.output)}`);
   }
