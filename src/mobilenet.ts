@@ -61,6 +61,8 @@ export interface ModelInfo {
   macs: number;
   /** bytes of packed constants in the arena */
   weightBytes: number;
+  /** bytes of the largest activation tensor (each of the two ping-pong buffers holds one) */
+  maxActivationBytes: number;
   /** wasm linear memory held by this model */
   memoryBytes: number;
 }
@@ -330,6 +332,7 @@ function describe(graph: Graph, plan: Plan, arena: ArenaLayout, kernels: Kernels
     source: graph.source,
     macs: plan.macs,
     weightBytes: arena.constantBytes,
+    maxActivationBytes: plan.maxActivationBytes,
     memoryBytes: kernels.memory.buffer.byteLength,
   };
 }
