@@ -48,8 +48,10 @@ export function requant4(acc: v128, rqg: usize, mode: i32): v128 {
 export function requant4With(acc: v128, mult: v128, leftMul: v128, rightFactor: v128, rightMask: v128, mode: i32): v128 {
   const x = mode == -2 ? i32x4.mul(acc, leftMul) : acc;
   const nudge = i64x2.splat(<i64>1 << 30);
-  const pl = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
-  const ph = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
+  // Only bits 31..62 of each 64-bit sum are kept, which a logical shift gives as well as an
+  // arithmetic one; x64 has no 64-bit arithmetic vector shift (V8 emulates it in 5 instructions).
+  const pl = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
+  const ph = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
   const h = i32x4.shuffle(pl, ph, 0, 2, 4, 6);
   let floorDiv: v128;
   if (mode >= 0) {
