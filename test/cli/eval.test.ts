@@ -113,6 +113,18 @@ describe.skipIf(!MODELS_DIR)('eval on the first photos', () => {
     expect(wrong.top5).toBeLessThan(tfjs.top5);
   });
 
+  it('several crop conventions in one pass: one row per model and convention, same counts as a single-convention run', async () => {
+    const both = await evaluate(models.slice(0, 2), photos, { crop: ['aosp-square', 'tf-slim'], decode: async (f) => decoded.get(f)! });
+    expect(both.models.map((m) => `${m.crop}:${m.name}`)).toEqual(['aosp-square:quant', 'aosp-square:tfjs', 'tf-slim:quant', 'tf-slim:tfjs']);
+    expect(both.models.slice(2)).toEqual(result.models.slice(0, 2));
+    // a different crop really feeds different pixels: some prediction changes
+    const p = (crop: 'aosp-square' | 'tf-slim') => {
+      const { image, options } = applyCrop(decoded.get(photos[0].file)!, crop);
+      return models[0].net.probabilities(image, options);
+    };
+    expect(p('aosp-square')).not.toEqual(p('tf-slim'));
+  });
+
   it('the table has a row for every model with its figures', () => {
     const table = accuracyTable(result.models);
     const rows = table.split('\n');
@@ -171,6 +183,11 @@ describe.skipIf(!MODELS_DIR)('eval helpers and command', () => {
     expect(md).toMatch(/\| mobilenet_v1_0\.25_128 \| float32 \| 0\.25\/128 \| .* \| 0\.444 \| 0\.429 \| (pass|FAIL) \| 6 \|/);
     expect(md).not.toContain('vww');
     expect(md).toMatch(/central_crop\(image, 0\.875\)/);
+    // both default crop conventions, each with its table, and the target summary
+    expect(md).toContain('## Crop `aosp-square`');
+    expect(md).toContain('## Crop `tf-slim`');
+    expect(md.match(/^\| mobilenet_v1_0\.25_128_quant \|/gm)).toHaveLength(2);
+    expect(md).toMatch(/crop `tf-slim`: \d of 2 models with an AOSP figure meet the target/);
   });
 
   it('a photo that cannot be decoded is left out of every count and listed', async () => {
@@ -211,7 +228,7 @@ describe.skipIf(!MODELS_DIR)('eval helpers and command', () => {
 
   it('bad options are usage errors', async () => {
     await expect(cmdEval(['--limit', '0', '--models', MODELS_DIR!])).rejects.toBeInstanceOf(UsageError);
-    await expect(cmdEval(['--crop', 'square', '--models', MODELS_DIR!])).rejects.toThrow(/--crop must be/);
+    await expect(cmdEval(['--crop', 'tf-slim,square', '--models', MODELS_DIR!])).rejects.toThrow(/--crop takes .* got 'square'/);
     await expect(cmdEval(['--kernels', 'gpu', '--models', MODELS_DIR!])).rejects.toThrow(/--kernels must be/);
     await expect(cmdEval(['--models', join(tmpdir(), 'no-such-dir-mnw')])).rejects.toThrow(/models folder not found/);
   });
