@@ -20,11 +20,70 @@ function store8(acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v12
   else storePartial(dst, b, valid);
 }
 
+// Where a pixel's output starts: int8 NHWC, or its lane in a tile of 4 pixels (see q8_dwconv16).
+@inline
+function outPixel(out: usize, wide: bool, row: i32, ox: i32, outW: i32, pixelStride: usize, tileBytes: usize): usize {
+  const p = <usize>row * <usize>outW + <usize>ox;
+  return wide ? out + (p >> 2) * tileBytes + ((p & 3) << 2) : out + p * pixelStride;
+}
+
+// Requantize 8 channels and store them: as int8, or as int16 (y - nextZp) pairs into a tile
+// (four 4-byte lanes 16 bytes apart; `pairs` of them are inside the row's K).
+@inline
+function emit(
+  acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, lo8: v128, hi8: v128, dst: usize, valid: i32,
+  wide: bool, lo16: v128, hi16: v128, nz16: v128, pairs: i32,
+): void {
+  if (!wide) {
+    store8(acc0, acc1, rq, ch, mode, zp16, lo8, hi8, dst, valid);
+    return;
+  }
+  const rqg = rq + <usize>(ch >> 2) * RQ_GROUP_BYTES;
+  // saturating narrow + zero point + clamp: exact for the same reason as pack8
+  const h = i16x8.add_sat_s(i16x8.narrow_i32x4_s(requant4(acc0, rqg, mode), requant4(acc1, rqg + RQ_GROUP_BYTES, mode)), zp16);
+  const v = i16x8.sub(i16x8.min_s(i16x8.max_s(h, lo16), hi16), nz16);
+  if (pairs >= 4) {
+    v128.store32_lane(dst, v, 0);
+    v128.store32_lane(dst, v, 1, 16);
+    v128.store32_lane(dst, v, 2, 32);
+    v128.store32_lane(dst, v, 3, 48);
+  } else {
+    v128.store32_lane(dst, v, 0);
+    if (pairs > 1) v128.store32_lane(dst, v, 1, 16);
+    if (pairs > 2) v128.store32_lane(dst, v, 2, 32);
+  }
+}
+
 export function q8_dwconv(
   inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize,
 ): void {
+  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, false, 0, outH, 0);
+}
+
+// The same for output rows [oy0, oy1), written for the pointwise GEMM that follows in a fused
+// step (assembly/q8/gemm16.ts): int16 (y - nextZp), where y is the clamped int8 output and
+// nextZp the pointwise input zero point (exact: nextZp is the same tensor's zero point), in
+// tiles of 4 pixels [pair of channels][pixel][2]. Pixel 0 is the first pixel of row oy0.
+export function q8_dwconv16(
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32,
+): void {
+  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp);
+}
+
+@inline
+function dwconv(
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, wide: bool, oy0: i32, oy1: i32, nextZp: i32,
+): void {
+  const kPairs = (c + 1) >> 1;
+  const tileBytes = <usize>kPairs << 4;
+  // byte step per channel in the output: int8 pixels, or (pair * 16 + lane * 2) in a tile
+  const chScale: usize = wide ? 8 : 1;
   const cp = (c + 7) & ~7;
   const pixelStride = <usize>c;
   const tapStride = <usize>cp << 1; // bytes between taps in the packed weights
@@ -33,13 +92,16 @@ export function q8_dwconv(
     const lo8 = i8x16.splat(<i8>actMin);
     const hi8 = i8x16.splat(<i8>actMax);
     const xzp = i16x8.splat(<i16>inZp);
+    const lo16 = i16x8.splat(<i16>actMin);
+    const hi16 = i16x8.splat(<i16>actMax);
+    const nz16 = i16x8.splat(<i16>nextZp);
     const biasInterior = bias + (<usize>cp << 2);
-    for (let oy = 0; oy < outH; oy++) {
+    for (let oy = oy0; oy < oy1; oy++) {
       const iy0 = oy * sh - padTop;
       const rowInterior = iy0 >= 0 && iy0 + kh <= inH;
       for (let ox = 0; ox < outW; ox++) {
         const ix0 = ox * sw - padLeft;
-        const outp = out + (<usize>oy * <usize>outW + <usize>ox) * pixelStride;
+        const outp = outPixel(out, wide, oy - oy0, ox, outW, pixelStride, tileBytes);
         if (rowInterior && ix0 >= 0 && ix0 + kw <= inW) {
           const inp0 = inp + (<usize>iy0 * <usize>inW + <usize>ix0) * pixelStride;
           let cb = 0;
@@ -121,8 +183,8 @@ export function q8_dwconv(
               a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
               a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
               a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
-              store8(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>cb, c - cb);
-              store8(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>cb + 8, c - cb - 8);
+              emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1));
+              emit(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1));
             }
           }
           for (; cb + 8 < c; cb += 16) {
@@ -178,8 +240,8 @@ export function q8_dwconv(
               }
               rowp += <usize>inW * pixelStride;
             }
-            store8(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>cb, c - cb);
-            store8(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>cb + 8, c - cb - 8);
+            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1));
+            emit(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1));
           }
           if (cb < c) {
             let a0 = v128.load(biasInterior + (<usize>cb << 2));
@@ -198,7 +260,7 @@ export function q8_dwconv(
               }
               rowp += <usize>inW * pixelStride;
             }
-            store8(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>cb, c - cb);
+            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1));
           }
         } else {
           const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
@@ -216,19 +278,19 @@ export function q8_dwconv(
                 a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
               }
             }
-            store8(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>cb, c - cb);
+            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1));
           }
         }
       }
     }
   } else {
-    for (let oy = 0; oy < outH; oy++) {
+    for (let oy = oy0; oy < oy1; oy++) {
       const iy0 = oy * sh - padTop;
       const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
       for (let ox = 0; ox < outW; ox++) {
         const ix0 = ox * sw - padLeft;
         const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
-        const outp = out + (<usize>oy * <usize>outW + <usize>ox) * pixelStride;
+        const outp = outPixel(out, wide, oy - oy0, ox, outW, pixelStride, tileBytes);
         for (let ch = 0; ch < c; ch++) {
           let acc = load<i32>(bias + (<usize>ch << 2));
           for (let ky = ky0; ky < ky1; ky++) {
@@ -238,7 +300,9 @@ export function q8_dwconv(
               acc += (xv - inZp) * wv;
             }
           }
-          store<i8>(outp + <usize>ch, <i8>requantScalar(acc, rq, ch, outZp, actMin, actMax));
+          const y = requantScalar(acc, rq, ch, outZp, actMin, actMax);
+          if (wide) store<i16>(outp + (<usize>(ch >> 1) << 4) + (<usize>(ch & 1) << 1), <i16>(y - nextZp));
+          else store<i8>(outp + <usize>ch, <i8>y);
         }
       }
     }

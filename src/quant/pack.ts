@@ -57,6 +57,22 @@ export function packGemmWeights(w: (n: number, k: number) => number, n: number, 
 }
 
 /**
+ * GEMM weights for int16 activations (assembly/q8/gemm16.ts): panels of 8 output columns, one
+ * 32-byte block per pair of k: [c0 k k+1][c1 k k+1]...[c7 k k+1], K rounded up to 2 and N to 8
+ * with zeros.
+ */
+export function packGemm16Weights(w: (n: number, k: number) => number, n: number, k: number): Uint8Array {
+  const kPairs = Math.ceil(k / 2);
+  const panels = Math.ceil(n / 8);
+  const out = new Int16Array(panels * kPairs * 16);
+  for (let c = 0; c < n; c++) {
+    const panel = (c >> 3) * kPairs * 16;
+    for (let kk = 0; kk < k; kk++) out[panel + (kk >> 1) * 16 + (c & 7) * 2 + (kk & 1)] = w(c, kk);
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/**
  * depthwise weights: [tap][C rounded up to 8], then consecutive taps paired per channel for
  * dot_i16x8: [floor(taps/2)][C rounded up to 8][2]
  */

@@ -36,6 +36,7 @@ import {
   packConvWeights,
   packDepthwiseWeights,
   packGemmWeights,
+  packGemm16Weights,
   packInt32,
   packRequant,
   roundUp,
@@ -189,7 +190,7 @@ function geometry(op: Conv2DOp | DepthwiseConv2DOp | AveragePool2DOp, kh: number
   return { h, w, sh, sw, oh, ow, padTop: gy.padBefore, padLeft: gx.padBefore };
 }
 
-function prepareConv(op: Conv2DOp): PreparedOp {
+function convParts(op: Conv2DOp) {
   checkShape(op.input, 4, 'input');
   checkShape(op.output, 4, 'output');
   const inQ = tensorQuant(op.input, 'input');
@@ -208,8 +209,13 @@ function prepareConv(op: Conv2DOp): PreparedOp {
   const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
   const mode = requantMode(f.multipliers);
   const macs = g.oh * g.ow * oc * kh * kw * ic;
+  const pointwise = kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0;
+  return { oc, kh, kw, ic, g, f, bias, act, xzp, yzp, mode, macs, pointwise };
+}
 
-  if (kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0) {
+function prepareConv(op: Conv2DOp): PreparedOp {
+  const { oc, kh, kw, ic, g, f, bias, act, xzp, yzp, mode, macs, pointwise } = convParts(op);
+  if (pointwise) {
     // pointwise: a GEMM over the H*W rows, zero point folded into the bias
     const n = oc;
     const k = ic;
@@ -253,7 +259,7 @@ function foldInputZeroPoint(bias: Int32Array, w: (n: number, k: number) => numbe
   return out;
 }
 
-function prepareDepthwise(op: DepthwiseConv2DOp): PreparedOp {
+function depthwiseParts(op: DepthwiseConv2DOp) {
   checkShape(op.input, 4, 'input');
   checkShape(op.output, 4, 'output');
   const inQ = tensorQuant(op.input, 'input');
@@ -282,13 +288,62 @@ function prepareDepthwise(op: DepthwiseConv2DOp): PreparedOp {
     biases[cp + ch] = (bias[ch] - Math.imul(xzp, s)) | 0;
   }
   const constants = [weights, new Uint8Array(biases.buffer), packRequant(f.multipliers, cp)];
+  return { c, kh, kw, g, act, xzp, yzp, mode, constants, macs: g.oh * g.ow * c * taps };
+}
+
+function prepareDepthwise(op: DepthwiseConv2DOp): PreparedOp {
+  const { c, kh, kw, g, act, xzp, yzp, mode, constants, macs } = depthwiseParts(op);
   return {
     kernel: 'q8_dwconv',
     constants,
     scratchBytes: 0,
-    macs: g.oh * g.ow * c * taps,
+    macs,
     run(kx: KernelExports, p: RunPointers) {
       kx.q8_dwconv(p.input, g.h, g.w, c, p.constants[0], p.constants[1], p.constants[2], mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
+    },
+  };
+}
+
+/** bytes of depthwise output (int16 tiles) a fused step produces before the GEMM consumes them */
+const FUSED_BAND_BYTES = 64 * 1024;
+
+/**
+ * A quantized depthwise conv followed by a pointwise conv on its output, as one step: the
+ * depthwise writes a band of output rows into scratch as int16 (y - x_zp of the pointwise) in
+ * the tile layout of assembly/q8/gemm16.ts, and the GEMM consumes the band while it is in
+ * cache. Bit-exact with the two ops run separately. null when the pair is not of that form.
+ */
+export function prepareFusedQ8(first: Op, second: Op, bandBytes = FUSED_BAND_BYTES): PreparedOp | null {
+  if (first.op !== 'depthwise_conv2d' || second.op !== 'conv2d') return null;
+  if (!isQ(first.input.dtype) || !isQ(second.input.dtype)) return null;
+  const [d0, d1, d2, d3] = first.output.shape;
+  const s = second.input.shape;
+  if (s.length !== 4 || s[0] !== d0 || s[1] !== d1 || s[2] !== d2 || s[3] !== d3) return null;
+  const dw = depthwiseParts(first);
+  const pw = convParts(second);
+  if (!pw.pointwise) return null;
+  const { c, kh, kw, g } = dw;
+  const n = pw.oc;
+  const k = pw.ic;
+  const w = (col: number, kk: number) => pw.f.centered(col * k + kk);
+  const np = roundUp(n, 8);
+  const constants = [...dw.constants, packGemm16Weights(w, n, k), packInt32(pw.bias, np), packRequant(pw.f.multipliers, np)];
+  const tileBytes = Math.ceil(k / 2) * 16;
+  const bandRows = Math.max(1, Math.min(g.oh, Math.floor(bandBytes / ((g.ow * tileBytes) / 4))));
+  const bandTiles = Math.ceil((bandRows * g.ow) / 4);
+  const yzp = pw.yzp, act = pw.act, mode = pw.mode;
+  return {
+    kernel: 'q8_dw+gemm16',
+    constants,
+    scratchBytes: bandTiles * tileBytes,
+    macs: dw.macs + pw.macs,
+    run(kx: KernelExports, p: RunPointers) {
+      const [dwW, dwB, dwRq, pwW, pwB, pwRq] = p.constants;
+      for (let oy0 = 0; oy0 < g.oh; oy0 += bandRows) {
+        const oy1 = Math.min(g.oh, oy0 + bandRows);
+        kx.q8_dwconv16(p.input, g.h, g.w, c, dwW, dwB, dwRq, dw.mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, dw.xzp, dw.yzp, dw.act.min, dw.act.max, p.scratch, oy0, oy1, pw.xzp);
+        kx.q8_gemm16(p.scratch, (oy1 - oy0) * g.ow, k, pwW, n, pwB, pwRq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * n);
+      }
     },
   };
 }

@@ -1,0 +1,101 @@
+// Pointwise GEMM on centred int16 activations: out[M, N] = requant(A[M, K] * W^T + bias).
+//
+// A: int16 (x - x_zp) in tiles of 4 rows, written by the depthwise of a fused depthwise +
+// pointwise step: tile t holds rows 4t..4t+3 as 16-byte blocks per pair of k:
+// [row0 k k+1][row1 k k+1][row2][row3], K rounded up to 2. Rows past M (in the last tile) and
+// the k-padding lane are computed on but never stored / meet zero weights, so any value works.
+// W: packed by the host (src/quant/pack.ts packGemm16Weights): int16 (w - w_zp), in panels of
+// 8 output columns; inside a panel one 32-byte block per pair of k (k, k+1):
+// [c0 k k+1][c1 k k+1][c2][c3] [c4][c5][c6][c7], N padded to 8 with zero columns.
+// bias: int32 [N padded to 8], the model's bias (A is already centred, nothing to fold).
+//
+// SIMD ("c2" layout): v128.load32_splat puts a row's (k, k+1) pair in every lane, so one
+// i32x4.dot_i16x8_s against a block half gives 4 columns' partial sums directly: a 4x8 tile is
+// 8 accumulators, per k-pair 4 splat loads (constant offsets in the tile) + 2 weight loads +
+// 8 dots, and no horizontal reduction at the end.
+
+import { RQ_GROUP_BYTES, pack8, requant4, requantScalar, storePartial } from "./requant";
+
+// Rows of A kept hot while every column panel streams past them (about half of L1).
+const A_BLOCK_BYTES: i32 = 24576;
+
+@inline
+function storeRow8(dst: usize, b: v128, valid: i32): void {
+  if (valid >= 8) v128.store64_lane(dst, b, 0);
+  else storePartial(dst, b, valid);
+}
+
+export function q8_gemm16(
+  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize,
+): void {
+  const kPairs = (k + 1) >> 1;
+  const panelBytes = <usize>kPairs << 5;
+  const tileBytes = <usize>kPairs << 4;
+  const panels = (n + 7) >> 3;
+  const tiles = (m + 3) >> 2;
+  const outStride = <usize>n;
+  if (ASC_FEATURE_SIMD) {
+    const zp16 = i16x8.splat(<i16>outZp);
+    const lo8 = i8x16.splat(<i8>actMin);
+    const hi8 = i8x16.splat(<i8>actMax);
+    const tileBlock = max(1, A_BLOCK_BYTES / <i32>tileBytes);
+    for (let t0 = 0; t0 < tiles; t0 += tileBlock) {
+      const t1 = min(tiles, t0 + tileBlock);
+      for (let g = 0; g < panels; g++) {
+        const wp0 = w + <usize>g * panelBytes;
+        const b0 = v128.load(bias + (<usize>g << 5));
+        const b1 = v128.load(bias + (<usize>g << 5), 16);
+        const rqg = rq + <usize>(g << 1) * RQ_GROUP_BYTES;
+        const valid = n - (g << 3);
+        const col = <usize>(g << 3);
+        for (let t = t0; t < t1; t++) {
+          let ap = a + <usize>t * tileBytes;
+          let wp = wp0;
+          let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+          const wEnd = wp0 + panelBytes;
+          while (wp < wEnd) {
+            const w0 = v128.load(wp);
+            const w1 = v128.load(wp, 16);
+            const x0 = v128.load32_splat(ap);
+            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0));
+            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
+            const x1 = v128.load32_splat(ap, 4);
+            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0));
+            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
+            const x2 = v128.load32_splat(ap, 8);
+            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, w0));
+            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, w1));
+            const x3 = v128.load32_splat(ap, 12);
+            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, w0));
+            c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, w1));
+            ap += 16;
+            wp += 32;
+          }
+          const r = t << 2;
+          const rows = m - r;
+          const dst = out + <usize>r * outStride + col;
+          storeRow8(dst, pack8(requant4(c00, rqg, mode), requant4(c01, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8), valid);
+          if (rows > 1) storeRow8(dst + outStride, pack8(requant4(c10, rqg, mode), requant4(c11, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8), valid);
+          if (rows > 2) storeRow8(dst + outStride * 2, pack8(requant4(c20, rqg, mode), requant4(c21, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8), valid);
+          if (rows > 3) storeRow8(dst + outStride * 3, pack8(requant4(c30, rqg, mode), requant4(c31, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8), valid);
+        }
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++) {
+      const arow = a + <usize>(r >> 2) * tileBytes + (<usize>(r & 3) << 2);
+      for (let c = 0; c < n; c++) {
+        let wp = w + <usize>(c >> 3) * panelBytes + (<usize>(c & 7) << 2);
+        let ap = arow;
+        let acc = load<i32>(bias + (<usize>c << 2));
+        for (let j = 0; j < kPairs; j++) {
+          acc += <i32>load<i16>(ap) * <i32>load<i16>(wp) + <i32>load<i16>(ap, 2) * <i32>load<i16>(wp, 2);
+          ap += 16;
+          wp += 32;
+        }
+        store<i8>(out + <usize>r * outStride + <usize>c, <i8>requantScalar(acc, rq, c, outZp, actMin, actMax));
+      }
+    }
+  }
+}

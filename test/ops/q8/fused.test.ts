@@ -1,0 +1,84 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { FLAVOURS, loadKernels, rng } from '../../helpers/kernels.js';
+import type { Kernels, Flavour } from '../../../src/runtime/kernels.js';
+import { prepareFusedQ8 } from '../../../src/ops/q8/index.js';
+import { refQ8 } from '../../reference/q8.js';
+import { sizeOf, type Conv2DOp, type DepthwiseConv2DOp, type Padding } from '../../../src/model/ir.js';
+import { ACTIVATIONS, convOp, fromStored, pick, randInt, randomActivations, runPrepared, toStored, type QType } from './helpers.js';
+
+const CHANNELS = [1, 3, 5, 8, 11, 16, 22, 33];
+
+interface Pair {
+  dw: DepthwiseConv2DOp;
+  pw: Conv2DOp;
+}
+
+function randomPair(r: () => number, t: number): Pair {
+  const dtype: QType = t % 2 ? 'uint8' : 'int8';
+  const kh = pick(r, [3, 3, 3, 1, 5]);
+  const padding = pick(r, ['same', 'valid'] as Padding[]);
+  const minSize = padding === 'valid' ? kh : 1;
+  const ic = pick(r, CHANNELS);
+  const dw = convOp(r, {
+    dtype, h: randInt(r, minSize, 13), w: randInt(r, minSize, 13), ic, oc: 0, kh, kw: kh,
+    stride: pick(r, [1, 2]), padding, activation: ACTIVATIONS[t % 4], depthwise: true,
+    log2Mult: t % 5 === 0 ? [-1, 4] : [-12, -4], biasMagnitude: 2000,
+  }) as DepthwiseConv2DOp;
+  const [, oh, ow] = dw.output.shape;
+  const pw = convOp(r, {
+    dtype, h: oh, w: ow, ic, oc: pick(r, CHANNELS), kh: 1, kw: 1, stride: 1, padding: 'same',
+    activation: ACTIVATIONS[(t >> 1) % 4], depthwise: false,
+    log2Mult: t % 7 === 0 ? [-2, 3] : [-14, -5], biasMagnitude: 3000,
+  }) as Conv2DOp;
+  // usually the pointwise reads the depthwise's own output tensor; sometimes the same bytes
+  // with other quantization parameters (the fused kernel must use the pointwise's)
+  if (t % 3 !== 0) pw.input = dw.output;
+  return { dw, pw };
+}
+
+describe.each(FLAVOURS)('fused q8 depthwise + pointwise, %s kernels', (flavour: Flavour) => {
+  let k: Kernels;
+  beforeAll(async () => {
+    k = await loadKernels(flavour);
+  });
+
+  it('matches the reference depthwise then pointwise byte for byte (odd shapes, both strides, bands of 1 row to whole)', () => {
+    const r = rng(909);
+    for (let t = 0; t < 60; t++) {
+      const { dw, pw } = randomPair(r, t);
+      const dtype = dw.input.dtype as QType;
+      const input = randomActivations(r, sizeOf(dw.input.shape), dtype);
+      const expected = refQ8(pw, refQ8(dw, input) as Uint8Array | Int8Array);
+      // band sizes: one row per band, a few rows, everything at once
+      const bandBytes = [1, 700, 1 << 20][t % 3];
+      const prepared = prepareFusedQ8(dw, pw, bandBytes);
+      expect(prepared, `case ${t}`).not.toBeNull();
+      const outBytes = sizeOf(pw.output.shape);
+      const { out, overrun } = runPrepared(k, prepared!, toStored(input, dtype), outBytes);
+      expect(overrun, `case ${t}: wrote past the output`).toBe(false);
+      const got = fromStored(new Int8Array(out.buffer), dtype);
+      const i = got.findIndex((v, j) => v !== expected[j]);
+      if (i >= 0) expect.fail(`case ${t} (dw ${dw.input.shape} k${dw.filter.shape[1]} s${dw.strides[0]} ${dw.padding}, pw ${pw.filter.shape}): first mismatch at ${i}: got ${got[i]}, expected ${expected[i]}`);
+    }
+  });
+});
+
+describe('prepareFusedQ8 applies only to a quantized depthwise followed by a 1x1 stride-1 conv on its output', () => {
+  const r = rng(17);
+  const pair = () => randomPair(r, 1);
+  it('fuses the plain pair', () => {
+    const { dw, pw } = pair();
+    expect(prepareFusedQ8(dw, pw)?.kernel).toBe('q8_dw+gemm16');
+  });
+  it('declines other pairs', () => {
+    const { dw, pw } = pair();
+    expect(prepareFusedQ8(pw, dw)).toBeNull();
+    expect(prepareFusedQ8(dw, dw)).toBeNull();
+    const strided: Conv2DOp = { ...pw, strides: [2, 2], output: { ...pw.output, shape: [1, Math.ceil(pw.input.shape[1] / 2), Math.ceil(pw.input.shape[2] / 2), pw.output.shape[3]] } };
+    expect(prepareFusedQ8(dw, strided)).toBeNull();
+    const otherShape: Conv2DOp = { ...pw, input: { ...pw.input, shape: [1, 1, sizeOf(pw.input.shape), 1] } };
+    expect(prepareFusedQ8(dw, otherShape)).toBeNull();
+    const float: DepthwiseConv2DOp = { ...dw, input: { ...dw.input, dtype: 'float32' } };
+    expect(prepareFusedQ8(float, pw)).toBeNull();
+  });
+});
