@@ -5,7 +5,7 @@
 import type { Op } from '../model/ir.js';
 import type { PreparedOp } from './types.js';
 import { prepareF32 } from './f32/index.js';
-import { prepareQ8 } from './q8/index.js';
+import { prepareQ8, prepareFusedQ8 } from './q8/index.js';
 
 export function prepareOp(op: Op): PreparedOp {
   if (op.op === 'quantize' || op.op === 'dequantize') return prepareQ8(op);
@@ -18,7 +18,5 @@ export function prepareOp(op: Op): PreparedOp {
  * runs the two ops separately.
  */
 export function prepareFusedPair(first: Op, second: Op): PreparedOp | null {
-  void first;
-  void second;
-  return null;
+  return prepareFusedQ8(first, second);
 }
