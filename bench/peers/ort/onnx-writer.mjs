@@ -194,15 +194,15 @@ function quantizeWeights(weight, O) {
  * Build the .onnx bytes for the seeded network of bench/lib/mobilenet-v1.mjs.
  * @param {{alpha:number, resolution:number, precision:'float32'|'int8', seed?:number, activations?:'u8'|'s8'}} opts
  */
-export function mobileNetV1Onnx({ alpha, resolution, precision = 'float32', seed = 1, activations = 'u8' }) {
-  return networkToOnnx(buildMobileNetV1({ alpha, resolution, seed }), { precision, activations });
+export function mobileNetV1Onnx({ alpha, resolution, precision = 'float32', seed = 1, activations = 'u8', weights = 's8' }) {
+  return networkToOnnx(buildMobileNetV1({ alpha, resolution, seed }), { precision, activations, weights });
 }
 
 /**
  * Encode a network given as bench/lib/mobilenet-v1.mjs describes it ({resolution, numClasses,
  * layers}); make-models.ts feeds the project's own random-weight graph through here too.
  */
-export function networkToOnnx(net, { precision = 'float32', activations = 'u8' } = {}) {
+export function networkToOnnx(net, { precision = 'float32', activations = 'u8', weights = 's8' } = {}) {
   const resolution = net.resolution;
   const g = new Graph();
   const scalar = (prefix, dtype, v) => g.init(prefix, dtype, [], dtype === 'float32' ? Float32Array.of(v) : dtype === 'uint8' ? Uint8Array.of(v) : dtype === 'int8' ? Int8Array.of(v) : Int32Array.of(v));
@@ -247,9 +247,10 @@ export function networkToOnnx(net, { precision = 'float32', activations = 'u8' }
       const { O, I, weight, attrs } = convParams(l);
       const { q, scales } = quantizeWeights(weight, O);
       const bias = Int32Array.from(l.bias, (b, o) => Math.round(b / (xScaleV * scales[o])));
-      const W = g.init('Wq', 'int8', [O, I, l.k, l.k], q);
+      // weights 'u8': the same values shifted by +128 with zero point 128 (ORT's older U8U8 form)
+      const W = weights === 'u8' ? g.init('Wq', 'uint8', [O, I, l.k, l.k], Uint8Array.from(q, (v) => v + 128)) : g.init('Wq', 'int8', [O, I, l.k, l.k], q);
       const Ws = g.init('Ws', 'float32', [O], scales);
-      const Wz = g.init('Wz', 'int8', [O], new Int8Array(O));
+      const Wz = weights === 'u8' ? g.init('Wz', 'uint8', [O], new Uint8Array(O).fill(128)) : g.init('Wz', 'int8', [O], new Int8Array(O));
       const B = g.init('Bq', 'int32', [O], bias);
       const [yScale, yZp, yScaleV] = l.relu6 ? [reluScale, reluZp, reluScaleV] : [logitScale, logitZp, logitScaleV];
       x = g.node('QLinearConv', [x, xScale, xZp, W, Ws, Wz, yScale, yZp, B], attrs);

@@ -3,7 +3,7 @@
  * onnxruntime-web (wasm execution provider, SIMD, one thread) on MobileNet v1.
  *
  *   node bench/peers/ort/run.mjs --model 1.0/224 --precision float32|int8 --runs 30 --warmup-ms 3000 [--json]
- *        [--activations u8|s8]   (int8 only: uint8 or int8 activations, default u8)
+ *        [--activations u8|s8] [--weights s8|u8]   (int8 only: activation / weight types, default u8 / s8)
  *   node bench/peers/ort/run.mjs --model some.onnx [--resolution 224]
  *        [--source auto|generated|own]   auto (default): bench/out/models/mobilenet_v1_<a>_<r>_<precision>.onnx
  *        when make-models.ts has written it (the project's random weights, same as the .tflite files),
@@ -27,13 +27,14 @@ async function main() {
   const args = parseArgs();
   const precision = args.precision ?? 'float32';
   const activations = args.extra.activations ?? 'u8';
+  const weightType = args.extra.weights ?? 's8';
   const arch = parseArchSpec(args.model);
   let modelBytes, label, resolution;
   const generated = arch && join(here, '..', '..', 'out', 'models', `mobilenet_v1_${arch.alphaText}_${arch.resolution}_${precision}.onnx`);
   const source = args.extra.source ?? 'auto';
   if (!['auto', 'generated', 'own'].includes(source)) throw new Error(`--source must be auto, generated or own, got ${source}`);
   // make-models.ts writes u8-activation int8 models only, so --activations s8 builds in memory.
-  const useGenerated = source === 'generated' || (source === 'auto' && existsSync(generated) && (precision !== 'int8' || activations === 'u8'));
+  const useGenerated = source === 'generated' || (source === 'auto' && existsSync(generated) && (precision !== 'int8' || (activations === 'u8' && weightType === 's8')));
   if (source === 'generated' && precision === 'int8' && activations !== 'u8') throw new Error('generated int8 .onnx files have u8 activations; use --source own for s8');
   if (arch && useGenerated) {
     // written by make-models.ts from the project's own random-weight graph
@@ -42,9 +43,9 @@ async function main() {
     resolution = arch.resolution;
     label = `${basename(generated)} (project's random weights${precision === 'int8' ? `, QLinearConv, u8 activations` : ''})`;
   } else if (arch) {
-    modelBytes = mobileNetV1Onnx({ alpha: arch.alpha, resolution: arch.resolution, precision, seed: args.seed, activations });
+    modelBytes = mobileNetV1Onnx({ alpha: arch.alpha, resolution: arch.resolution, precision, seed: args.seed, activations, weights: weightType });
     resolution = arch.resolution;
-    label = `mobilenet_v1_${arch.alphaText}_${arch.resolution} (${precision === 'int8' ? `QLinearConv, ${activations} activations, s8 per-channel weights` : 'Conv+Clip'}, random weights seed ${args.seed})`;
+    label = `mobilenet_v1_${arch.alphaText}_${arch.resolution} (${precision === 'int8' ? `QLinearConv, ${activations} activations, ${weightType} per-channel weights` : 'Conv+Clip'}, random weights seed ${args.seed})`;
   } else {
     if (!existsSync(args.model)) throw new Error(`--model ${args.model}: neither <alpha>/<res> nor an existing .onnx file`);
     modelBytes = readFileSync(args.model);
