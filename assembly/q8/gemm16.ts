@@ -14,7 +14,7 @@
 // 8 accumulators, per k-pair 4 splat loads (constant offsets in the tile) + 2 weight loads +
 // 8 dots, and no horizontal reduction at the end.
 
-import { RQ_GROUP_BYTES, pack8, requant4, requantScalar, storePartial } from "./requant";
+import { RQ_GROUP_BYTES, pack8, requant4Fast, requantScalar, storePartial } from "./requant";
 
 // Rows of A kept hot while every column panel streams past them (about half of L1).
 const A_BLOCK_BYTES: i32 = 24576;
@@ -25,9 +25,10 @@ function storeRow8(dst: usize, b: v128, valid: i32): void {
   else storePartial(dst, b, valid);
 }
 
-export function q8_gemm16(
+@inline
+function gemm16Simd(
   a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
-  outZp: i32, actMin: i32, actMax: i32, out: usize,
+  outZp: i32, actMin: i32, actMax: i32, out: usize, kind: i32, shift: i32,
 ): void {
   const kPairs = (k + 1) >> 1;
   const panelBytes = <usize>kPairs << 5;
@@ -35,67 +36,105 @@ export function q8_gemm16(
   const panels = (n + 7) >> 3;
   const tiles = (m + 3) >> 2;
   const outStride = <usize>n;
-  if (ASC_FEATURE_SIMD) {
-    const zp16 = i16x8.splat(<i16>outZp);
-    const lo8 = i8x16.splat(<i8>actMin);
-    const hi8 = i8x16.splat(<i8>actMax);
-    const tileBlock = max(1, A_BLOCK_BYTES / <i32>tileBytes);
-    for (let t0 = 0; t0 < tiles; t0 += tileBlock) {
-      const t1 = min(tiles, t0 + tileBlock);
-      for (let g = 0; g < panels; g++) {
-        const wp0 = w + <usize>g * panelBytes;
-        const b0 = v128.load(bias + (<usize>g << 5));
-        const b1 = v128.load(bias + (<usize>g << 5), 16);
-        const rqg = rq + <usize>(g << 1) * RQ_GROUP_BYTES;
-        const valid = n - (g << 3);
-        const col = <usize>(g << 3);
-        for (let t = t0; t < t1; t++) {
-          let ap = a + <usize>t * tileBytes;
-          let wp = wp0;
-          let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
-          const wEnd = wp0 + panelBytes;
-          while (wp < wEnd) {
-            const w0 = v128.load(wp);
-            const w1 = v128.load(wp, 16);
-            const x0 = v128.load32_splat(ap);
-            c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0));
-            c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
-            const x1 = v128.load32_splat(ap, 4);
-            c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0));
-            c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
-            const x2 = v128.load32_splat(ap, 8);
-            c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, w0));
-            c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, w1));
-            const x3 = v128.load32_splat(ap, 12);
-            c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, w0));
-            c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, w1));
-            ap += 16;
-            wp += 32;
-          }
-          const r = t << 2;
-          const rows = m - r;
-          const dst = out + <usize>r * outStride + col;
-          storeRow8(dst, pack8(requant4(c00, rqg, mode), requant4(c01, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8), valid);
-          if (rows > 1) storeRow8(dst + outStride, pack8(requant4(c10, rqg, mode), requant4(c11, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8), valid);
-          if (rows > 2) storeRow8(dst + outStride * 2, pack8(requant4(c20, rqg, mode), requant4(c21, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8), valid);
-          if (rows > 3) storeRow8(dst + outStride * 3, pack8(requant4(c30, rqg, mode), requant4(c31, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8), valid);
-        }
-      }
-    }
-  } else {
-    for (let r = 0; r < m; r++) {
-      const arow = a + <usize>(r >> 2) * tileBytes + (<usize>(r & 3) << 2);
-      for (let c = 0; c < n; c++) {
-        let wp = w + <usize>(c >> 3) * panelBytes + (<usize>(c & 7) << 2);
-        let ap = arow;
-        let acc = load<i32>(bias + (<usize>c << 2));
-        for (let j = 0; j < kPairs; j++) {
-          acc += <i32>load<i16>(ap) * <i32>load<i16>(wp) + <i32>load<i16>(ap, 2) * <i32>load<i16>(wp, 2);
+  const zp16 = i16x8.splat(<i16>outZp);
+  const lo8 = i8x16.splat(<i8>actMin);
+  const hi8 = i8x16.splat(<i8>actMax);
+  const nudge = i32x4.splat(kind == 0 ? 1 << (shift - 1) : 0);
+  const tileBlock = max(1, A_BLOCK_BYTES / <i32>tileBytes);
+  for (let t0 = 0; t0 < tiles; t0 += tileBlock) {
+    const t1 = min(tiles, t0 + tileBlock);
+    for (let g = 0; g < panels; g++) {
+      const wp0 = w + <usize>g * panelBytes;
+      const b0 = v128.load(bias + (<usize>g << 5));
+      const b1 = v128.load(bias + (<usize>g << 5), 16);
+      const rqg = rq + <usize>(g << 1) * RQ_GROUP_BYTES;
+      const valid = n - (g << 3);
+      const col = <usize>(g << 3);
+      for (let t = t0; t < t1; t++) {
+        let ap = a + <usize>t * tileBytes;
+        let wp = wp0;
+        let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+        const wEnd = wp0 + panelBytes;
+        while (wp < wEnd) {
+          const w0 = v128.load(wp);
+          const w1 = v128.load(wp, 16);
+          const x0 = v128.load32_splat(ap);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, w0));
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, w1));
+          const x1 = v128.load32_splat(ap, 4);
+          c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, w0));
+          c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, w1));
+          const x2 = v128.load32_splat(ap, 8);
+          c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, w0));
+          c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, w1));
+          const x3 = v128.load32_splat(ap, 12);
+          c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, w0));
+          c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, w1));
           ap += 16;
           wp += 32;
         }
-        store<i8>(out + <usize>r * outStride + <usize>c, <i8>requantScalar(acc, rq, c, outZp, actMin, actMax));
+        const r = t << 2;
+        const rows = m - r;
+        const dst = out + <usize>r * outStride + col;
+        storeRow8(dst, pack8(requant4Fast(c00, rqg, kind, shift, nudge, mode), requant4Fast(c01, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
+        if (rows > 1) storeRow8(dst + outStride, pack8(requant4Fast(c10, rqg, kind, shift, nudge, mode), requant4Fast(c11, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
+        if (rows > 2) storeRow8(dst + outStride * 2, pack8(requant4Fast(c20, rqg, kind, shift, nudge, mode), requant4Fast(c21, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
+        if (rows > 3) storeRow8(dst + outStride * 3, pack8(requant4Fast(c30, rqg, kind, shift, nudge, mode), requant4Fast(c31, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
       }
+    }
+  }
+}
+
+// Entry points by requantization kind (the host picks one from the mode): separate functions,
+// because Binaryen folds the three inlined copies of one function back into a loop that
+// branches on the kind at every requantization.
+// Every right shift equal to `mode` in [1, 22]:
+export function q8_gemm16_rs(
+  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize,
+): void {
+  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, n, bias, rq, mode, outZp, actMin, actMax, out, 0, mode);
+  else gemm16Scalar(a, m, k, w, n, bias, rq, outZp, actMin, actMax, out);
+}
+
+// Mode -3: per-channel right shifts, all in [1, 22]:
+export function q8_gemm16_rl(
+  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize,
+): void {
+  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, n, bias, rq, mode, outZp, actMin, actMax, out, 1, 0);
+  else gemm16Scalar(a, m, k, w, n, bias, rq, outZp, actMin, actMax, out);
+}
+
+// Any mode:
+export function q8_gemm16(
+  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize,
+): void {
+  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, n, bias, rq, mode, outZp, actMin, actMax, out, 2, 0);
+  else gemm16Scalar(a, m, k, w, n, bias, rq, outZp, actMin, actMax, out);
+}
+
+function gemm16Scalar(
+  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize,
+  outZp: i32, actMin: i32, actMax: i32, out: usize,
+): void {
+  const kPairs = (k + 1) >> 1;
+  const panelBytes = <usize>kPairs << 5;
+  const tileBytes = <usize>kPairs << 4;
+  const outStride = <usize>n;
+  for (let r = 0; r < m; r++) {
+    const arow = a + <usize>(r >> 2) * tileBytes + (<usize>(r & 3) << 2);
+    for (let c = 0; c < n; c++) {
+      let wp = w + <usize>(c >> 3) * panelBytes + (<usize>(c & 7) << 2);
+      let ap = arow;
+      let acc = load<i32>(bias + (<usize>c << 2));
+      for (let j = 0; j < kPairs; j++) {
+        acc += <i32>load<i16>(ap) * <i32>load<i16>(wp) + <i32>load<i16>(ap, 2) * <i32>load<i16>(wp, 2);
+        ap += 16;
+        wp += 32;
+      }
+      store<i8>(out + <usize>r * outStride + <usize>c, <i8>requantScalar(acc, rq, c, outZp, actMin, actMax));
     }
   }
 }

@@ -4,4 +4,4 @@ export { q8_dwconv, q8_dwconv16 } from "./dwconv";
 export { q8_conv } from "./conv";
 export { q8_avgpool } from "./avgpool";
 export { q8_softmax } from "./softmax";
-export { q8_gemm16 } from "./gemm16";
+export { q8_gemm16, q8_gemm16_rs, q8_gemm16_rl } from "./gemm16";

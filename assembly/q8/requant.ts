@@ -2,19 +2,22 @@
 // (SaturatingRoundingDoublingHighMul then RoundingDivideByPOT), + output zero point, clamp.
 //
 // Per-channel parameters come packed by the host (src/quant/pack.ts) in groups of 4 channels,
-// RQ_GROUP_BYTES each: [mult x4][leftMul x4][rightFactor x4][rightMask x4][rightShift x4] (i32)
+// RQ_GROUP_BYTES each: [mult x4][leftMul x4][rightFactor x4][rightMask x4][rightShift x4]
+// [rightNudge x4] (i32)
 //   mult        Q31 significand (> 0, or 0)
 //   leftMul     1 << max(shift, 0)           (the left shift as a multiply, so lanes may differ)
 //   rightFactor 2^(31 - right) as u32        (per-lane floor shift done with a 64-bit multiply)
 //   rightMask   (1 << right) - 1
 //   rightShift  max(-shift, 0)
+//   rightNudge  2^(right - 1), 0 when right = 0
 //
 // `mode` (src/quant/pack.ts requantMode) picks the cheapest exact vector path:
 //   >= 0  every channel shifts right by `mode`, none left: plain vector shifts
 //   -1    right shifts differ per channel, none left
 //   -2    general: per-lane left and right shifts
+//   -3    as -1, with every right shift in [1, 22] (requant4Fast's per-lane path)
 
-export const RQ_GROUP_BYTES: usize = 80;
+export const RQ_GROUP_BYTES: usize = 96;
 
 // SaturatingRoundingDoublingHighMul with a positive multiplier never saturates and equals
 // floor((a*b + 2^30) / 2^31); RoundingDivideByPOT rounds half away from zero.
@@ -67,6 +70,51 @@ export function requant4With(acc: v128, mult: v128, leftMul: v128, rightFactor: 
   // threshold = mask/2 + (h < 0): subtracting the all-ones comparison mask adds 1
   const threshold = i32x4.sub(i32x4.shr_u(rightMask, 1), i32x4.shr_s(h, 31));
   return i32x4.sub(floorDiv, i32x4.gt_s(rem, threshold));
+}
+
+// Vector constants of the fast paths, loaded from static data: V8 re-materialises a v128.const
+// at every use inside a loop (3-4 instructions each), a load is one.
+// [2^30 as i64 x2][2^30 as i32 x4][2^31 as u32 x4]
+const RQ_CONSTS: usize = memory.data<u32>([0x40000000, 0, 0x40000000, 0, 0x40000000, 0x40000000, 0x40000000, 0x40000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000], 16);
+
+// SaturatingRoundingDoublingHighMul(x, mult) for a multiplier in [0, 2^31).
+@inline
+function doublingHighMul(x: v128, mult: v128): v128 {
+  const nudge = v128.load(RQ_CONSTS);
+  const pl = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(x, mult), nudge), 31);
+  const ph = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(x, mult), nudge), 31);
+  return i32x4.shuffle(pl, ph, 0, 2, 4, 6);
+}
+
+// requant4 for the common cases, specialised at compile time by `kind` (a constant at every
+// call site, so the other branches fold away):
+//   kind 0: every channel shifts right by `shift` in [1, 22] (mode in [1, 22]); `nudge` is
+//           i32x4.splat(1 << (shift - 1)), hoisted by the caller
+//   kind 1: per-channel right shifts, all in [1, 22] (mode -3)
+//   else:   requant4(acc, rqg, mode)
+// RoundingDivideByPOT(h, r) = (h + 2^(r-1) - (h < 0)) >> r (floor): rounding half away from
+// zero as a single add. The sum can overflow only for h > 2^31 - 2^(r-1); clamping h to 2^30
+// first keeps it in range and is exact because any h >= 2^30 gives a result >= 2^(30-r) >= 256,
+// which the final int8 clamp maps to the same value as the true (larger) result. h > -2^31
+// (the multiplier is below 2^31), so h - 1 + 2^(r-1) cannot underflow either.
+@inline
+export function requant4Fast(acc: v128, rqg: usize, kind: i32, shift: i32, nudge: v128, mode: i32): v128 {
+  if (kind == 0) {
+    const h = doublingHighMul(acc, v128.load(rqg));
+    const y = i32x4.add(i32x4.add(i32x4.min_s(h, v128.load(RQ_CONSTS, 16)), i32x4.shr_s(h, 31)), nudge);
+    return i32x4.shr_s(y, shift);
+  }
+  if (kind == 1) {
+    const h = doublingHighMul(acc, v128.load(rqg));
+    const y = i32x4.add(i32x4.add(i32x4.min_s(h, v128.load(RQ_CONSTS, 16)), i32x4.shr_s(h, 31)), v128.load(rqg, 80));
+    // floor(y / 2^right) per lane: bias y to unsigned, multiply by 2^(31-right), keep bits 31..62
+    const rightFactor = v128.load(rqg, 32);
+    const yb = v128.xor(y, v128.load(RQ_CONSTS, 32));
+    const ql = i64x2.shr_u(i64x2.extmul_low_i32x4_u(yb, rightFactor), 31);
+    const qh = i64x2.shr_u(i64x2.extmul_high_i32x4_u(yb, rightFactor), 31);
+    return i32x4.sub(i32x4.shuffle(ql, qh, 0, 2, 4, 6), rightFactor);
+  }
+  return requant4(acc, rqg, mode);
 }
 
 // Eight requantized lanes -> int8 bytes 0..7: + zero point and clamp after saturating

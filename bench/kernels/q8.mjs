@@ -50,16 +50,17 @@ function fillRandom(ex, ptr, bytes, lo, hi) {
 // requantization block (assembly/q8/requant.ts): per-lane shifts when `perChannel`
 function requantBlock(ex, alloc, channels, perChannel) {
   const groups = Math.ceil(channels / 8) * 2;
-  const p = alloc(groups * 80);
-  const v = new Int32Array(ex.memory.buffer, p, groups * 20);
+  const p = alloc(groups * 96);
+  const v = new Int32Array(ex.memory.buffer, p, groups * 24);
   for (let c = 0; c < groups * 4; c++) {
     const right = perChannel ? 8 + (c % 5) : 10;
-    const base = (c >> 2) * 20 + (c & 3);
+    const base = (c >> 2) * 24 + (c & 3);
     v[base] = 1518500250;
     v[base + 4] = 1;
     v[base + 8] = 2 ** (31 - right) | 0;
     v[base + 12] = 2 ** right - 1;
     v[base + 16] = right;
+    v[base + 20] = 2 ** (right - 1);
   }
   return p;
 }
@@ -99,7 +100,7 @@ function gemm16Case(ex, alloc, m, k, n, perChannel) {
   return {
     name: `gemm16 M=${m} K=${k} N=${n} ${perChannel ? 'per-channel' : 'per-tensor'}`,
     ops: 2 * m * k * n,
-    run: () => ex.q8_gemm16(a, m, k, w, n, bias, rq, perChannel ? -1 : 10, -5, -128, 127, out),
+    run: () => (perChannel ? ex.q8_gemm16_rl : ex.q8_gemm16_rs)(a, m, k, w, n, bias, rq, perChannel ? -3 : 10, -5, -128, 127, out),
   };
 }
 

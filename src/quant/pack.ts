@@ -6,42 +6,46 @@
 import type { QuantizedMultiplier } from './fixedpoint.js';
 
 /** bytes per group of 4 channels in a requantization block (assembly/q8/requant.ts) */
-export const RQ_GROUP_BYTES = 80;
+export const RQ_GROUP_BYTES = 96;
 
 export const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
 /**
  * Per-channel requantization block: groups of 4 channels of
- * [mult x4][1 << left x4][2^(31 - right) x4][(1 << right) - 1 x4][right x4], channels padded
- * to `paddedChannels` (a multiple of 4) with a harmless zero multiplier.
+ * [mult x4][1 << left x4][2^(31 - right) x4][(1 << right) - 1 x4][right x4][2^(right - 1) x4]
+ * (the last 0 when right = 0), channels padded to `paddedChannels` (a multiple of 4) with a
+ * harmless zero multiplier.
  */
 export function packRequant(q: QuantizedMultiplier[], paddedChannels: number): Uint8Array {
   const groups = paddedChannels / 4;
-  const v = new Int32Array(groups * 20);
+  const v = new Int32Array(groups * 24);
   for (let ch = 0; ch < paddedChannels; ch++) {
     const { multiplier, shift } = q[ch] ?? { multiplier: 0, shift: 0 };
     const left = Math.max(shift, 0);
     const right = Math.max(-shift, 0);
     if (left > 31 || right > 31) throw new RangeError(`shift ${shift} out of range`);
-    const base = (ch >> 2) * 20 + (ch & 3);
+    const base = (ch >> 2) * 24 + (ch & 3);
     v[base] = multiplier;
     v[base + 4] = 2 ** left | 0;
     v[base + 8] = 2 ** (31 - right) | 0;
     v[base + 12] = 2 ** right - 1;
     v[base + 16] = right;
+    v[base + 20] = right > 0 ? 2 ** (right - 1) : 0;
   }
   return new Uint8Array(v.buffer);
 }
 
 /**
  * Which exact vector requantization path the kernels may take (assembly/q8/requant.ts):
- * the shared right shift (>= 0) when no channel shifts left and all shift right alike,
- * -1 when right shifts differ but none shifts left, -2 in general.
+ * the shared right shift (>= 0) when no channel shifts left and all shift right alike;
+ * -3 when right shifts differ, none shifts left and all lie in [1, 22] (the rounding-add path);
+ * -1 for other right-only shifts; -2 in general.
  */
 export function requantMode(q: QuantizedMultiplier[]): number {
   if (q.some((x) => x.shift > 0)) return -2;
   const r = -q[0].shift;
-  return q.every((x) => -x.shift === r) ? r : -1;
+  if (q.every((x) => -x.shift === r)) return r;
+  return q.every((x) => -x.shift >= 1 && -x.shift <= 22) ? -3 : -1;
 }
 
 /** GEMM weights: panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3] */

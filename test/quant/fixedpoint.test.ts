@@ -160,15 +160,18 @@ describe('fixed-point arithmetic (src/quant/fixedpoint.ts)', () => {
   it('packed requantization block and requantization mode', () => {
     const q = [quantizeMultiplier(0.3), quantizeMultiplier(3), quantizeMultiplier(2 ** -20)];
     const v = new Int32Array(packRequant(q, 4).buffer);
-    expect(v.length).toBe(20);
+    expect(v.length).toBe(24);
     expect(v[0]).toBe(q[0].multiplier);
     expect(v[1 + 4]).toBe(4); // 3 = 0.75 * 2^2: left shift 2
     expect(v[2 + 16]).toBe(19); // 2^-20 = 0.5 * 2^-19: right shift 19
     expect(v[2 + 12]).toBe(2 ** v[2 + 16] - 1);
     expect(v[0 + 8]).toBe(2 ** (31 - v[0 + 16]) | 0);
+    expect(v[2 + 20]).toBe(2 ** 18); // rounding nudge 2^(right - 1)
     expect(v[3]).toBe(0); // padding channel: zero multiplier
     expect(requantMode(q)).toBe(-2); // channel 1 shifts left
-    expect(requantMode([q[0], q[2]])).toBe(-1);
+    expect(requantMode([q[0], q[2]])).toBe(-3); // right shifts 1 and 19: rounding-add path
+    expect(requantMode([q[0], quantizeMultiplier(0.7)])).toBe(-1); // right shifts 1 and 0
+    expect(requantMode([q[0], quantizeMultiplier(2 ** -24)])).toBe(-1); // right shift 23
     expect(requantMode([q[0], q[0]])).toBe(-q[0].shift);
   });
 });

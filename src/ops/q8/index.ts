@@ -332,6 +332,8 @@ export function prepareFusedQ8(first: Op, second: Op, bandBytes = FUSED_BAND_BYT
   const bandRows = Math.max(1, Math.min(g.oh, Math.floor(bandBytes / ((g.ow * tileBytes) / 4))));
   const bandTiles = Math.ceil((bandRows * g.ow) / 4);
   const yzp = pw.yzp, act = pw.act, mode = pw.mode;
+  // the GEMM entry point specialised for this requantization mode (assembly/q8/gemm16.ts)
+  const gemm = mode >= 1 && mode <= 22 ? 'q8_gemm16_rs' : mode === -3 ? 'q8_gemm16_rl' : 'q8_gemm16';
   return {
     kernel: 'q8_dw+gemm16',
     constants,
@@ -342,7 +344,7 @@ export function prepareFusedQ8(first: Op, second: Op, bandBytes = FUSED_BAND_BYT
       for (let oy0 = 0; oy0 < g.oh; oy0 += bandRows) {
         const oy1 = Math.min(g.oh, oy0 + bandRows);
         kx.q8_dwconv16(p.input, g.h, g.w, c, dwW, dwB, dwRq, dw.mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, dw.xzp, dw.yzp, dw.act.min, dw.act.max, p.scratch, oy0, oy1, pw.xzp);
-        kx.q8_gemm16(p.scratch, (oy1 - oy0) * g.ow, k, pwW, n, pwB, pwRq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * n);
+        kx[gemm](p.scratch, (oy1 - oy0) * g.ow, k, pwW, n, pwB, pwRq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * n);
       }
     },
   };

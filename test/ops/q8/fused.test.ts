@@ -13,7 +13,7 @@ interface Pair {
   pw: Conv2DOp;
 }
 
-function randomPair(r: () => number, t: number): Pair {
+function randomPair(r: () => number, t: number, pwLog2Mult?: [number, number]): Pair {
   const dtype: QType = t % 2 ? 'uint8' : 'int8';
   const kh = pick(r, [3, 3, 3, 1, 5]);
   const padding = pick(r, ['same', 'valid'] as Padding[]);
@@ -28,7 +28,7 @@ function randomPair(r: () => number, t: number): Pair {
   const pw = convOp(r, {
     dtype, h: oh, w: ow, ic, oc: pick(r, CHANNELS), kh: 1, kw: 1, stride: 1, padding: 'same',
     activation: ACTIVATIONS[(t >> 1) % 4], depthwise: false,
-    log2Mult: t % 7 === 0 ? [-2, 3] : [-14, -5], biasMagnitude: 3000,
+    log2Mult: pwLog2Mult ?? (t % 7 === 0 ? [-2, 3] : [-14, -5]), biasMagnitude: 3000,
   }) as Conv2DOp;
   // usually the pointwise reads the depthwise's own output tensor; sometimes the same bytes
   // with other quantization parameters (the fused kernel must use the pointwise's)
@@ -59,6 +59,38 @@ describe.each(FLAVOURS)('fused q8 depthwise + pointwise, %s kernels', (flavour: 
       const got = fromStored(new Int8Array(out.buffer), dtype);
       const i = got.findIndex((v, j) => v !== expected[j]);
       if (i >= 0) expect.fail(`case ${t} (dw ${dw.input.shape} k${dw.filter.shape[1]} s${dw.strides[0]} ${dw.padding}, pw ${pw.filter.shape}): first mismatch at ${i}: got ${got[i]}, expected ${expected[i]}`);
+    }
+  });
+});
+
+function expectFusedExact(k: Kernels, dw: DepthwiseConv2DOp, pw: Conv2DOp, input: Uint8Array | Int8Array, bandBytes: number, label: string) {
+  const expected = refQ8(pw, refQ8(dw, input) as Uint8Array | Int8Array);
+  const prepared = prepareFusedQ8(dw, pw, bandBytes);
+  expect(prepared, label).not.toBeNull();
+  const { out, overrun } = runPrepared(k, prepared!, toStored(input, dw.input.dtype), sizeOf(pw.output.shape));
+  expect(overrun, `${label}: wrote past the output`).toBe(false);
+  const got = fromStored(new Int8Array(out.buffer), dw.input.dtype as QType);
+  const i = got.findIndex((v, j) => v !== expected[j]);
+  if (i >= 0) expect.fail(`${label}: first mismatch at ${i}: got ${got[i]}, expected ${expected[i]}`);
+}
+
+describe.each(FLAVOURS)('fused q8 depthwise + pointwise near the int32 extremes, %s kernels', (flavour: Flavour) => {
+  let k: Kernels;
+  beforeAll(async () => {
+    k = await loadKernels(flavour);
+  });
+
+  it('pointwise accumulators near +-2^31 (wrapping, clamped) match the reference for every requantization path', () => {
+    const r = rng(1010);
+    // right shifts 1..22 with uniform (uint8) or per-channel (int8) shifts take the rounding-add
+    // paths, where h >= 2^30 is clamped; the others the general path
+    const ranges: [number, number][] = [[-3, -1], [-12, -2], [-22, -14], [-32, -24], [-1, 2]];
+    for (let t = 0; t < 30; t++) {
+      const { dw, pw } = randomPair(r, t, ranges[t % ranges.length]);
+      pw.activation = 'none';
+      for (let i = 0; i < pw.bias.length; i++) pw.bias[i] = i % 2 ? 2 ** 31 - 1 - randInt(r, 0, 30000) : -(2 ** 31) + randInt(r, 0, 30000);
+      const input = randomActivations(r, sizeOf(dw.input.shape), dw.input.dtype as QType);
+      expectFusedExact(k, dw, pw, input, 1 << 20, `case ${t}`);
     }
   });
 });
