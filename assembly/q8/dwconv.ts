@@ -10,7 +10,7 @@
 // Channel loads read 8 (or 16) channels even at the end of a pixel; the extra lanes meet zero
 // weights and are not stored.
 
-import { RQ_GROUP_BYTES, pack8, requant4, requantScalar, storePartial } from "./requant";
+import { RQ_GROUP_BYTES, pack8, requant4, requant4Fast, requantScalar, storePartial } from "./requant";
 
 @inline
 function store8(acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, lo8: v128, hi8: v128, dst: usize, valid: i32): void {
@@ -32,7 +32,7 @@ function outPixel(out: usize, wide: bool, row: i32, ox: i32, outW: i32, pixelStr
 @inline
 function emit(
   acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, lo8: v128, hi8: v128, dst: usize, valid: i32,
-  wide: bool, lo16: v128, hi16: v128, nz16: v128, pairs: i32,
+  wide: bool, lo16: v128, hi16: v128, nz16: v128, pairs: i32, kind: i32, shift: i32, nudge: v128,
 ): void {
   if (!wide) {
     store8(acc0, acc1, rq, ch, mode, zp16, lo8, hi8, dst, valid);
@@ -40,7 +40,9 @@ function emit(
   }
   const rqg = rq + <usize>(ch >> 2) * RQ_GROUP_BYTES;
   // saturating narrow + zero point + clamp: exact for the same reason as pack8
-  const h = i16x8.add_sat_s(i16x8.narrow_i32x4_s(requant4(acc0, rqg, mode), requant4(acc1, rqg + RQ_GROUP_BYTES, mode)), zp16);
+  const r0 = requant4Fast(acc0, rqg, kind, shift, nudge, mode);
+  const r1 = requant4Fast(acc1, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode);
+  const h = i16x8.add_sat_s(i16x8.narrow_i32x4_s(r0, r1), zp16);
   const v = i16x8.sub(i16x8.min_s(i16x8.max_s(h, lo16), hi16), nz16);
   if (pairs >= 4) {
     v128.store32_lane(dst, v, 0);
@@ -59,19 +61,39 @@ export function q8_dwconv(
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize,
 ): void {
-  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, false, 0, outH, 0);
+  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, false, 0, outH, 0, 2, 0);
 }
 
 // The same for output rows [oy0, oy1), written for the pointwise GEMM that follows in a fused
 // step (assembly/q8/gemm16.ts): int16 (y - nextZp), where y is the clamped int8 output and
 // nextZp the pointwise input zero point (exact: nextZp is the same tensor's zero point), in
 // tiles of 4 pixels [pair of channels][pixel][2]. Pixel 0 is the first pixel of row oy0.
+// Any requantization mode:
 export function q8_dwconv16(
   inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32,
 ): void {
-  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp);
+  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 2, 0);
+}
+
+// Specialised copies (separate functions: see q8_gemm16_rs): every right shift equal to
+// `mode` in [1, 22] ...
+export function q8_dwconv16_rs(
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32,
+): void {
+  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 0, mode);
+}
+
+// ... and mode -3, per-channel right shifts all in [1, 22].
+export function q8_dwconv16_rl(
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32,
+): void {
+  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 1, 0);
 }
 
 @inline
@@ -79,6 +101,7 @@ function dwconv(
   inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, wide: bool, oy0: i32, oy1: i32, nextZp: i32,
+  kind: i32, shift: i32,
 ): void {
   const kPairs = (c + 1) >> 1;
   const tileBytes = <usize>kPairs << 4;
@@ -95,6 +118,7 @@ function dwconv(
     const lo16 = i16x8.splat(<i16>actMin);
     const hi16 = i16x8.splat(<i16>actMax);
     const nz16 = i16x8.splat(<i16>nextZp);
+    const nudge = i32x4.splat(kind == 0 ? 1 << (shift - 1) : 0);
     const biasInterior = bias + (<usize>cp << 2);
     for (let oy = oy0; oy < oy1; oy++) {
       const iy0 = oy * sh - padTop;
@@ -183,8 +207,8 @@ function dwconv(
               a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
               a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
               a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
-              emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1));
-              emit(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1));
+              emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
+              emit(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1), kind, shift, nudge);
             }
           }
           for (; cb + 8 < c; cb += 16) {
@@ -240,8 +264,8 @@ function dwconv(
               }
               rowp += <usize>inW * pixelStride;
             }
-            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1));
-            emit(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1));
+            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
+            emit(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1), kind, shift, nudge);
           }
           if (cb < c) {
             let a0 = v128.load(biasInterior + (<usize>cb << 2));
@@ -260,7 +284,7 @@ function dwconv(
               }
               rowp += <usize>inW * pixelStride;
             }
-            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1));
+            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
           }
         } else {
           const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
@@ -278,7 +302,7 @@ function dwconv(
                 a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
               }
             }
-            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1));
+            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
           }
         }
       }

@@ -104,7 +104,7 @@ function gemm16Case(ex, alloc, m, k, n, perChannel) {
   };
 }
 
-function dwCase(ex, alloc, h, w, c, stride, perChannel) {
+function dwCase(ex, alloc, h, w, c, stride, perChannel, wide = false) {
   const oh = Math.ceil(h / stride);
   const ow = Math.ceil(w / stride);
   const total = Math.max((oh - 1) * stride + 3 - h, 0);
@@ -118,11 +118,14 @@ function dwCase(ex, alloc, h, w, c, stride, perChannel) {
   for (let i = 0; i < wv.length; i++) wv[i] = ((i * 31) % 255) - 127;
   const bias = alloc(2 * cp * 4);
   const rq = requantBlock(ex, alloc, c, perChannel);
-  const out = alloc(oh * ow * c);
+  // int8 NHWC, or (wide) int16 4-pixel tiles for a fused pointwise (q8_dwconv16)
+  const out = alloc(wide ? Math.ceil((oh * ow) / 4) * Math.ceil(c / 2) * 16 : oh * ow * c);
   return {
-    name: `dw3x3 ${h}x${w}x${c} s${stride} ${perChannel ? 'per-channel' : 'per-tensor'}`,
+    name: `dw3x3${wide ? '->i16' : ''} ${h}x${w}x${c} s${stride} ${perChannel ? 'per-channel' : 'per-tensor'}`,
     ops: 2 * oh * ow * c * 9,
-    run: () => ex.q8_dwconv(inp, h, w, c, wt, bias, rq, perChannel ? -1 : 10, 3, 3, stride, stride, pad, pad, oh, ow, 3, -5, -128, 127, out),
+    run: wide
+      ? () => (perChannel ? ex.q8_dwconv16_rl : ex.q8_dwconv16_rs)(inp, h, w, c, wt, bias, rq, perChannel ? -3 : 10, 3, 3, stride, stride, pad, pad, oh, ow, 3, -5, -128, 127, out, 0, oh, 7)
+      : () => ex.q8_dwconv(inp, h, w, c, wt, bias, rq, perChannel ? -1 : 10, 3, 3, stride, stride, pad, pad, oh, ow, 3, -5, -128, 127, out),
   };
 }
 
@@ -181,6 +184,13 @@ for (const flavour of flavours) {
     dwCase(ex, alloc, 112, 112, 64, 2, true),
     dwCase(ex, alloc, 14, 14, 512, 1, true),
     dwCase(ex, alloc, 14, 14, 512, 1, false),
+    ...(ex.q8_dwconv16 ? [
+      dwCase(ex, alloc, 112, 112, 32, 1, false, true),
+      dwCase(ex, alloc, 112, 112, 64, 2, false, true),
+      dwCase(ex, alloc, 56, 56, 128, 1, false, true),
+      dwCase(ex, alloc, 14, 14, 512, 1, false, true),
+      dwCase(ex, alloc, 14, 14, 512, 1, true, true),
+    ] : []),
   ];
   // warm-up: every case, in rotation, for at least 3 s
   const w0 = performance.now();

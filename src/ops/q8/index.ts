@@ -304,6 +304,9 @@ function prepareDepthwise(op: DepthwiseConv2DOp): PreparedOp {
   };
 }
 
+/** suffix of the q8 kernel entry point specialised for a requantization mode (src/quant/pack.ts requantMode) */
+const modeSuffix = (mode: number) => (mode >= 1 && mode <= 22 ? '_rs' : mode === -3 ? '_rl' : '');
+
 /** bytes of depthwise output (int16 tiles) a fused step produces before the GEMM consumes them */
 const FUSED_BAND_BYTES = 64 * 1024;
 
@@ -332,8 +335,9 @@ export function prepareFusedQ8(first: Op, second: Op, bandBytes = FUSED_BAND_BYT
   const bandRows = Math.max(1, Math.min(g.oh, Math.floor(bandBytes / ((g.ow * tileBytes) / 4))));
   const bandTiles = Math.ceil((bandRows * g.ow) / 4);
   const yzp = pw.yzp, act = pw.act, mode = pw.mode;
-  // the GEMM entry point specialised for this requantization mode (assembly/q8/gemm16.ts)
-  const gemm = mode >= 1 && mode <= 22 ? 'q8_gemm16_rs' : mode === -3 ? 'q8_gemm16_rl' : 'q8_gemm16';
+  // the entry points specialised for each requantization mode (assembly/q8/gemm16.ts)
+  const gemm = 'q8_gemm16' + modeSuffix(mode);
+  const dwconv = 'q8_dwconv16' + modeSuffix(dw.mode);
   return {
     kernel: 'q8_dw+gemm16',
     constants,
@@ -343,7 +347,7 @@ export function prepareFusedQ8(first: Op, second: Op, bandBytes = FUSED_BAND_BYT
       const [dwW, dwB, dwRq, pwW, pwB, pwRq] = p.constants;
       for (let oy0 = 0; oy0 < g.oh; oy0 += bandRows) {
         const oy1 = Math.min(g.oh, oy0 + bandRows);
-        kx.q8_dwconv16(p.input, g.h, g.w, c, dwW, dwB, dwRq, dw.mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, dw.xzp, dw.yzp, dw.act.min, dw.act.max, p.scratch, oy0, oy1, pw.xzp);
+        kx[dwconv](p.input, g.h, g.w, c, dwW, dwB, dwRq, dw.mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, dw.xzp, dw.yzp, dw.act.min, dw.act.max, p.scratch, oy0, oy1, pw.xzp);
         kx[gemm](p.scratch, (oy1 - oy0) * g.ow, k, pwW, n, pwB, pwRq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * n);
       }
     },
