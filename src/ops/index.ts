@@ -5,6 +5,7 @@
 import type { Op } from '../model/ir.js';
 import type { PreparedOp } from './types.js';
 import { prepareF32 } from './f32/index.js';
+import { prepareFusedF32 } from './f32/fused.js';
 import { prepareQ8, prepareFusedQ8 } from './q8/index.js';
 
 export function prepareOp(op: Op): PreparedOp {
@@ -18,5 +19,6 @@ export function prepareOp(op: Op): PreparedOp {
  * runs the two ops separately.
  */
 export function prepareFusedPair(first: Op, second: Op): PreparedOp | null {
+  if (first.input.dtype === 'float32') return prepareFusedF32(first, second);
   return prepareFusedQ8(first, second);
 }

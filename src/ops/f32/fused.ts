@@ -1,0 +1,54 @@
+/**
+ * Depthwise 3x3 + pointwise (1x1) float32 pair as one f32_dwpw call: the depthwise output of a
+ * block of pixels goes to scratch (packed for the GEMM) and is consumed while still in cache.
+ */
+import type { Op } from '../../model/ir.js';
+import { convGeometry } from '../../model/ir.js';
+import type { PreparedOp } from '../types.js';
+import { prepareF32, activationRange } from './index.js';
+
+/** Packed depthwise output per block: about this many bytes, so the block stays in L2. */
+const BLOCK_BYTES = 48 * 1024;
+
+/** Pixels per block for C channels: a multiple of 5 (the GEMM tile's rows), at least 5. */
+export function dwpwBlockPixels(C: number): number {
+  return Math.max(5, Math.floor(BLOCK_BYTES / (C * 4) / 5) * 5);
+}
+
+/** The fused step when `first` is a float 3x3 depthwise conv and `second` a 1x1 stride-1 conv on its output; else null. */
+export function prepareFusedF32(first: Op, second: Op, blockPixelsOverride?: number): PreparedOp | null {
+  if (first.op !== 'depthwise_conv2d' || second.op !== 'conv2d') return null;
+  if (first.input.dtype !== 'float32' || second.input.dtype !== 'float32') return null;
+  const fs = first.filter?.shape, ss = second.filter?.shape;
+  if (!fs || fs.length !== 4 || fs[1] !== 3 || fs[2] !== 3) return null;
+  if (!ss || ss.length !== 4 || ss[1] !== 1 || ss[2] !== 1) return null;
+  if (second.strides?.[0] !== 1 || second.strides?.[1] !== 1) return null;
+  if (first.output.shape.join() !== second.input.shape.join()) return null;
+  // validation and packing as for the separate ops (throws the same typed errors)
+  const dw = prepareF32(first);
+  const pw = prepareF32(second);
+  if (dw.kernel !== 'f32_dwconv' || pw.kernel !== 'f32_gemm') return null;
+  const [, inH, inW, C] = first.input.shape;
+  const [, outH, outW] = first.output.shape;
+  const N = second.output.shape[3];
+  const [sH, sW] = first.strides;
+  const padTop = convGeometry(inH, 3, sH, first.padding).padBefore;
+  const padLeft = convGeometry(inW, 3, sW, first.padding).padBefore;
+  const [dwMin, dwMax] = activationRange(first.activation);
+  const [pwMin, pwMax] = activationRange(second.activation);
+  // (tests pass a small block to cover several blocks and ragged pixel groups)
+  const block = blockPixelsOverride ?? dwpwBlockPixels(C);
+  const pixels = outH * outW;
+  const blockPixels = Math.min(block, Math.ceil(pixels / 5) * 5);
+  return {
+    kernel: 'f32_dwpw',
+    constants: [...dw.constants, ...pw.constants],
+    scratchBytes: Math.ceil(blockPixels / 5) * 5 * C * 4,
+    macs: dw.macs + pw.macs,
+    run(k, p) {
+      const c = p.constants;
+      k.f32_dwpw(p.input, c[0], c[1], c[2], c[3], p.output, p.scratch, inH, inW, C, outH, outW, sH, sW,
+        padTop, padLeft, dwMin, dwMax, N, pwMin, pwMax, blockPixels);
+    },
+  };
+}
