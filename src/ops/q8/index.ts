@@ -234,6 +234,7 @@ function prepareConv(op: Conv2DOp): PreparedOp {
       },
     };
   }
+  if (kw * ic <= 16) return prepareConvIm2col(op, convParts(op));
   const ocp = roundUp(oc, 8);
   const weights = packConvWeights((o, y, x, i) => f.centered(((o * kh + y) * kw + x) * ic + i), oc, kh, kw, ic);
   const constants = [weights, packInt32(bias, ocp), packRequant(f.multipliers, ocp)];
@@ -246,6 +247,48 @@ function prepareConv(op: Conv2DOp): PreparedOp {
       kx.q8_conv(p.input, g.h, g.w, ic, p.constants[0], p.constants[1], p.constants[2], mode, oc, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
     },
   };
+}
+
+/**
+ * A full conv whose filter rows are short (kw * ic <= 16: the stem) as im2col into int16 tiles
+ * (assembly/q8/im2col.ts), a band of output rows at a time, and the GEMM of the fused steps.
+ */
+function prepareConvIm2col(op: Conv2DOp, parts: ReturnType<typeof convParts>, bandBytes = FUSED_BAND_BYTES): PreparedOp {
+  void op;
+  const { oc, kh, kw, ic, g, f, bias, act, xzp, yzp, mode, macs } = parts;
+  const rowLen = kw * ic;
+  const rowPad = roundUp(rowLen, 2);
+  const k = kh * rowPad;
+  const weights = packGemm16Weights((o, kk) => {
+    const ky = Math.floor(kk / rowPad);
+    const j = kk % rowPad;
+    return j < rowLen ? f.centered(((o * kh + ky) * kw + Math.floor(j / ic)) * ic + (j % ic)) : 0;
+  }, oc, k);
+  const np = roundUp(oc, 8);
+  const tileBytes = (k / 2) * 16;
+  const bandRows = Math.max(1, Math.min(g.oh, Math.floor(bandBytes / ((g.ow * tileBytes) / 4))));
+  const bandTiles = Math.ceil((bandRows * g.ow) / 4);
+  const gemm = 'q8_gemm16' + modeSuffix(mode);
+  return {
+    kernel: 'q8_im2col+gemm16',
+    constants: [weights, packInt32(bias, np), packRequant(f.multipliers, np)],
+    scratchBytes: bandTiles * tileBytes,
+    macs,
+    run(kx: KernelExports, p: RunPointers) {
+      const [w, b, rq] = p.constants;
+      for (let oy0 = 0; oy0 < g.oh; oy0 += bandRows) {
+        const oy1 = Math.min(g.oh, oy0 + bandRows);
+        kx.q8_im2col16(p.input, g.h, g.w, ic, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.ow, oy0, oy1, xzp, p.scratch);
+        kx[gemm](p.scratch, (oy1 - oy0) * g.ow, k, w, oc, b, rq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * oc);
+      }
+    },
+  };
+}
+
+/** The im2col form of a full conv with kw * ic <= 16, with a chosen band size (for tests); null otherwise. */
+export function prepareConvBanded(op: Conv2DOp, bandBytes: number): PreparedOp | null {
+  const parts = convParts(op);
+  return !parts.pointwise && parts.kw * parts.ic <= 16 ? prepareConvIm2col(op, parts, bandBytes) : null;
 }
 
 /** bias - x_zp * sum_k(w') with int32 wrap-around, as the accumulator would see it */

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { FLAVOURS, loadKernels, rng } from '../../helpers/kernels.js';
 import type { Kernels, Flavour } from '../../../src/runtime/kernels.js';
-import { prepareFusedQ8 } from '../../../src/ops/q8/index.js';
+import { prepareConvBanded, prepareFusedQ8 } from '../../../src/ops/q8/index.js';
 import { refQ8 } from '../../reference/q8.js';
 import { sizeOf, type Conv2DOp, type DepthwiseConv2DOp, type Padding } from '../../../src/model/ir.js';
 import { ACTIVATIONS, convOp, fromStored, pick, randInt, randomActivations, runPrepared, toStored, type QType } from './helpers.js';
@@ -91,6 +91,38 @@ describe.each(FLAVOURS)('fused q8 depthwise + pointwise near the int32 extremes,
       for (let i = 0; i < pw.bias.length; i++) pw.bias[i] = i % 2 ? 2 ** 31 - 1 - randInt(r, 0, 30000) : -(2 ** 31) + randInt(r, 0, 30000);
       const input = randomActivations(r, sizeOf(dw.input.shape), dw.input.dtype as QType);
       expectFusedExact(k, dw, pw, input, 1 << 20, `case ${t}`);
+    }
+  });
+});
+
+describe.each(FLAVOURS)('q8 full conv as im2col + int16 GEMM, %s kernels', (flavour: Flavour) => {
+  let k: Kernels;
+  beforeAll(async () => {
+    k = await loadKernels(flavour);
+  });
+
+  it('matches the reference in bands of 1 row to whole (stem-like and other short filter rows)', () => {
+    const r = rng(1111);
+    for (let t = 0; t < 40; t++) {
+      const dtype: QType = t % 2 ? 'uint8' : 'int8';
+      const kh = pick(r, [3, 3, 1, 2, 5]);
+      const ic = pick(r, [1, 2, 3, 3, 5]);
+      const kw = Math.min(kh, Math.floor(16 / ic));
+      const padding = pick(r, ['same', 'valid'] as Padding[]);
+      const op = convOp(r, {
+        dtype, h: randInt(r, Math.max(kh, kw), 14), w: randInt(r, Math.max(kh, kw), 14), ic, oc: pick(r, CHANNELS),
+        kh, kw, stride: kh === 1 && kw === 1 ? 2 : pick(r, [1, 2]), padding, activation: ACTIVATIONS[t % 4], depthwise: false,
+        log2Mult: t % 5 === 0 ? [-2, 3] : [-14, -5], biasMagnitude: 3000,
+      }) as Conv2DOp;
+      const input = randomActivations(r, sizeOf(op.input.shape), dtype);
+      const prepared = prepareConvBanded(op, [1, 500, 1 << 20][t % 3]);
+      expect(prepared, `case ${t}`).not.toBeNull();
+      const { out, overrun } = runPrepared(k, prepared!, toStored(input, dtype), sizeOf(op.output.shape));
+      expect(overrun, `case ${t}: wrote past the output`).toBe(false);
+      const got = fromStored(new Int8Array(out.buffer), dtype);
+      const expected = refQ8(op, input);
+      const i = got.findIndex((v, j) => v !== expected[j]);
+      if (i >= 0) expect.fail(`case ${t} (${op.input.shape} filter ${op.filter.shape} s${op.strides[0]} ${op.padding}): first mismatch at ${i}: got ${got[i]}, expected ${expected[i]}`);
     }
   });
 });

@@ -37,7 +37,9 @@ describe('prepareQ8 validation', () => {
   const fresh = (c: Partial<ConvCase> = {}) => convOp(rng(1), { ...base, ...c }) as Op & { [k: string]: unknown };
 
   it('accepts well-formed ops', () => {
-    expect(prepareQ8(fresh()).kernel).toBe('q8_conv');
+    // short filter rows (kw * ic <= 16, the stem) go through im2col + the int16 GEMM
+    expect(prepareQ8(fresh()).kernel).toBe('q8_im2col+gemm16');
+    expect(prepareQ8(fresh({ ic: 8 })).kernel).toBe('q8_conv');
     expect(prepareQ8(fresh({ kh: 1, kw: 1 })).kernel).toBe('q8_gemm');
     expect(prepareQ8(fresh({ depthwise: true, dtype: 'int8' })).kernel).toBe('q8_dwconv');
   });
