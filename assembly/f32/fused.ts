@@ -279,7 +279,7 @@ function copyClamped(c: usize, ldc: usize, rows: i32, cols: i32, loBits: i32, hi
 // 5 rows (one packed group) x 8 columns; stores the first `rows` rows and `cols` columns.
 // The clamp bounds come as bit patterns in integer registers: as f32 arguments they would
 // hold 2 of x64's 15 usable xmm registers through the loop and V8 would spill 2 accumulators.
-function tile5x8(
+export function tile5x8(
   pa: usize, bp: usize, bias: usize, c: usize, ldc: usize, K: i32, cols: i32, rows: i32,
   actMinBits: i32, actMaxBits: i32,
 ): void {

@@ -7,3 +7,4 @@ export { f32_conv } from "./conv";
 export { f32_avgpool } from "./avgpool";
 export { f32_softmax } from "./softmax";
 export { f32_dwpw } from "./fused";
+export { f32_convgemm } from "./im2col";

@@ -5,15 +5,7 @@
 import type { Op } from '../../model/ir.js';
 import { convGeometry } from '../../model/ir.js';
 import type { PreparedOp } from '../types.js';
-import { prepareF32, activationRange } from './index.js';
-
-/** Packed depthwise output per block: about this many bytes, so the block stays in L2. */
-const BLOCK_BYTES = 48 * 1024;
-
-/** Pixels per block for C channels: a multiple of 5 (the GEMM tile's rows), at least 5. */
-export function dwpwBlockPixels(C: number): number {
-  return Math.max(5, Math.floor(BLOCK_BYTES / (C * 4) / 5) * 5);
-}
+import { prepareF32, activationRange, gemmBlockPixels } from './index.js';
 
 /** The fused step when `first` is a float 3x3 depthwise conv and `second` a 1x1 stride-1 conv on its output; else null. */
 export function prepareFusedF32(first: Op, second: Op, blockPixelsOverride?: number): PreparedOp | null {
@@ -37,7 +29,7 @@ export function prepareFusedF32(first: Op, second: Op, blockPixelsOverride?: num
   const [dwMin, dwMax] = activationRange(first.activation);
   const [pwMin, pwMax] = activationRange(second.activation);
   // (tests pass a small block to cover several blocks and ragged pixel groups)
-  const block = blockPixelsOverride ?? dwpwBlockPixels(C);
+  const block = blockPixelsOverride ?? gemmBlockPixels(C);
   const pixels = outH * outW;
   const blockPixels = Math.min(block, Math.ceil(pixels / 5) * 5);
   return {

@@ -198,19 +198,31 @@ function prepareConv(op: Conv2DOp, where: string): PreparedOp {
     // pointwise: every pixel is a GEMM row
     return gemmOp('f32_gemm', inH * inW, inC, O, w, bias, op.activation, where);
   }
+  // any other window: gathered 5 pixels at a time into the packed GEMM layout (f32_convgemm)
   const [lo, hi] = activationRange(op.activation, where);
-  const packed = packConv(w, O, KH * KW, I);
+  const K = KH * KW * I;
+  const packed = packGemmB(w, O, K); // OHWI rows are already (ky, kx, ic)-major
   const b = paddedBias(bias, 8);
   const [sH, sW] = op.strides;
+  const blockPixels = Math.min(gemmBlockPixels(K), roundUp(outH * outW, 5));
   return {
-    kernel: 'f32_conv',
+    kernel: 'f32_convgemm',
     constants: [bytes(packed), bytes(b)],
-    scratchBytes: 0,
+    scratchBytes: blockPixels * K * 4,
     macs: outH * outW * O * KH * KW * I,
     run(k, p) {
-      k.f32_conv(p.input, p.constants[0], p.constants[1], p.output, inH, inW, inC, outH, outW, outC, KH, KW, sH, sW, padTop, padLeft, lo, hi);
+      k.f32_convgemm(p.input, p.constants[0], p.constants[1], p.output, p.scratch, inH, inW, inC, outH, outW, outC, KH, KW, sH, sW, padTop, padLeft, lo, hi, blockPixels);
     },
   };
+}
+
+/**
+ * Pixels per block of the packed 5-row GEMM (f32_convgemm, f32_dwpw) for K inputs per pixel:
+ * a multiple of 5 whose packed rows take about 48 KB, so the block stays in L2 while the
+ * weight panels sweep over it.
+ */
+export function gemmBlockPixels(K: number): number {
+  return Math.max(5, Math.floor((48 * 1024) / (K * 4) / 5) * 5);
 }
 
 function prepareDepthwise(op: DepthwiseConv2DOp, where: string): PreparedOp {

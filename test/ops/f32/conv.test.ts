@@ -73,6 +73,25 @@ for (const flavour of FLAVOURS) {
       }
     });
 
+    it('general conv over several pixel blocks (large K makes blocks of a few pixels)', () => {
+      const r = rng(505);
+      for (const [h, w, inC, outC, s, padding] of [[9, 7, 300, 11, 1, 'same'], [12, 11, 160, 20, 2, 'valid'], [6, 13, 520, 9, 2, 'same']] as const) {
+        const o = spatialOut(h, w, 3, 3, [s, s], padding)!;
+        const fan = 9 * inC;
+        const op: Conv2DOp = {
+          op: 'conv2d',
+          input: f32('in', [1, h, w, inC]),
+          output: f32('out', [1, o[0], o[1], outC]),
+          filter: { data: uniform(r, outC * fan, 2 / Math.sqrt(fan)), shape: [outC, 3, 3, inC], dtype: 'float32' },
+          bias: uniform(r, outC, 1),
+          strides: [s, s],
+          padding,
+          activation: pick(r, ACTIVATIONS),
+        };
+        checkOp(k, op, uniform(r, h * w * inC, 4), describeLabel(op));
+      }
+    });
+
     it('MobileNet stem shape (3x3 s2 SAME, 3 -> 32) matches the reference', () => {
       const r = rng(404);
       const op: Conv2DOp = {

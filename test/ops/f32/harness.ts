@@ -41,12 +41,13 @@ export function checkOp(k: Kernels, op: Op, input: Float32Array, label: string):
   const heap = new TestHeap(k);
   const inPtr = heap.put(input);
   const constPtrs = prepared.constants.map((c) => heap.put(c));
+  const scratch = heap.alloc(prepared.scratchBytes);
   const outLen = sizeOf(op.output.shape);
   const outPtr = heap.alloc(outLen * 4);
   const mem = () => new Uint8Array(k.memory.buffer);
   mem().fill(0xff, outPtr, outPtr + outLen * 4); // NaN: an output never written fails the comparison
   mem().fill(SENTINEL, outPtr + outLen * 4, outPtr + outLen * 4 + SLACK);
-  prepared.run(k.exports, { input: inPtr, output: outPtr, constants: constPtrs, scratch: 0 });
+  prepared.run(k.exports, { input: inPtr, output: outPtr, constants: constPtrs, scratch });
   const got = heap.f32(outPtr, outLen);
   const after = heap.u8(outPtr + outLen * 4, SLACK);
   const want = refF32(op, input);

@@ -43,7 +43,7 @@ function rejects(op: Op, pattern: RegExp): void {
 
 describe('prepareF32 validation', () => {
   it('accepts well-formed ops and routes 1x1 stride-1 conv and FC to the GEMM', () => {
-    expect(prepareF32(conv()).kernel).toBe('f32_conv');
+    expect(prepareF32(conv()).kernel).toBe('f32_convgemm');
     expect(prepareF32(dw()).kernel).toBe('f32_dwconv');
     const pw = conv({
       output: f32('pw', [1, 8, 8, 5]),
