@@ -2,7 +2,8 @@
 //
 // Weights packed by the host (src/quant/pack.ts packDepthwiseWeights): int16 (w - w_zp) as
 // [kh*kw][Cp], Cp = C rounded up to 8, zero in the padded channels; then the same taps paired
-// for dot_i16x8: [floor(kh*kw/2)][Cp][2] = (w[2p][c], w[2p+1][c]) (used by the 3x3 interior).
+// for dot_i16x8: [ceil(kh*kw/2)][Cp][2] = (w[2p][c], w[2p+1][c]), an odd last tap paired with a
+// zero weight (used by the 3x3 interior).
 // bias: int32 [2][Cp]: the model's bias, then the interior bias bias - x_zp * sum_taps(w - w_zp).
 // Interior pixels (every tap inside the image) multiply raw activations with the interior bias;
 // border pixels subtract x_zp from each in-bounds tap and skip the others, which is exactly
@@ -130,85 +131,37 @@ function dwconv(
           const inp0 = inp + (<usize>iy0 * <usize>inW + <usize>ix0) * pixelStride;
           let cb = 0;
           if (kh == 3 && kw == 3) {
-            // 3x3: taps paired (t0,t1) (t2,t3) (t4,t5) (t6,t7) through dot_i16x8, t8 alone
+            // 3x3: taps paired (t0,t1) (t2,t3) (t4,t5) (t6,t7) (t8,-) through dot_i16x8, 8
+            // channels at a time (two accumulators: no spills in V8). The last pair's partner
+            // weight is zero, so its activation half may be anything (t8 itself here).
             const rowOff = <usize>inW * pixelStride;
             const pairStride = <usize>cp << 2;
             const wPairs = w + tapStride * 9;
-            for (; cb + 8 < c; cb += 16) {
+            for (; cb < c; cb += 8) {
               let a0 = v128.load(biasInterior + (<usize>cb << 2));
               let a1 = v128.load(biasInterior + (<usize>cb << 2), 16);
-              let a2 = v128.load(biasInterior + (<usize>cb << 2), 32);
-              let a3 = v128.load(biasInterior + (<usize>cb << 2), 48);
               const x = inp0 + <usize>cb;
-              let wq = wPairs + (<usize>cb << 2);
-              // taps 0 and 1
-              {
-                const xa = x;
-                const xb = x + pixelStride;
-                const p0 = v128.load8x8_s(xa);
-                const p1 = v128.load8x8_s(xa, 8);
-                const q0 = v128.load8x8_s(xb);
-                const q1 = v128.load8x8_s(xb, 8);
-                a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p0, q0, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq)));
-                a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p0, q0, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 16)));
-                a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.shuffle(p1, q1, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq, 32)));
-                a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.shuffle(p1, q1, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 48)));
-                wq += pairStride;
-              }
-              // taps 2 and 3
-              {
-                const xa = x + pixelStride * 2;
-                const xb = x + rowOff;
-                const p0 = v128.load8x8_s(xa);
-                const p1 = v128.load8x8_s(xa, 8);
-                const q0 = v128.load8x8_s(xb);
-                const q1 = v128.load8x8_s(xb, 8);
-                a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p0, q0, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq)));
-                a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p0, q0, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 16)));
-                a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.shuffle(p1, q1, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq, 32)));
-                a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.shuffle(p1, q1, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 48)));
-                wq += pairStride;
-              }
-              // taps 4 and 5
-              {
-                const xa = x + rowOff + pixelStride;
-                const xb = x + rowOff + pixelStride * 2;
-                const p0 = v128.load8x8_s(xa);
-                const p1 = v128.load8x8_s(xa, 8);
-                const q0 = v128.load8x8_s(xb);
-                const q1 = v128.load8x8_s(xb, 8);
-                a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p0, q0, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq)));
-                a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p0, q0, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 16)));
-                a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.shuffle(p1, q1, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq, 32)));
-                a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.shuffle(p1, q1, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 48)));
-                wq += pairStride;
-              }
-              // taps 6 and 7
-              {
-                const xa = x + rowOff * 2;
-                const xb = x + rowOff * 2 + pixelStride;
-                const p0 = v128.load8x8_s(xa);
-                const p1 = v128.load8x8_s(xa, 8);
-                const q0 = v128.load8x8_s(xb);
-                const q1 = v128.load8x8_s(xb, 8);
-                a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p0, q0, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq)));
-                a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p0, q0, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 16)));
-                a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.shuffle(p1, q1, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq, 32)));
-                a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.shuffle(p1, q1, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 48)));
-                wq += pairStride;
-              }
-              const xl = x + rowOff * 2 + pixelStride * 2;
-              const wl = w + tapStride * 8 + (<usize>cb << 1);
-              const x0 = v128.load8x8_s(xl);
-              const x1 = v128.load8x8_s(xl, 8);
-              const w0 = v128.load(wl);
-              const w1 = v128.load(wl, 16);
-              a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
-              a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
-              a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
-              a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+              const wq = wPairs + (<usize>cb << 2);
+              let p = v128.load8x8_s(x);
+              let q = v128.load8x8_s(x + pixelStride);
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p, q, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq)));
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p, q, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq, 16)));
+              p = v128.load8x8_s(x + pixelStride * 2);
+              q = v128.load8x8_s(x + rowOff);
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p, q, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq + pairStride)));
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p, q, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq + pairStride, 16)));
+              p = v128.load8x8_s(x + rowOff + pixelStride);
+              q = v128.load8x8_s(x + rowOff + pixelStride * 2);
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p, q, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq + pairStride * 2)));
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p, q, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq + pairStride * 2, 16)));
+              p = v128.load8x8_s(x + rowOff * 2);
+              q = v128.load8x8_s(x + rowOff * 2 + pixelStride);
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p, q, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq + pairStride * 3)));
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p, q, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq + pairStride * 3, 16)));
+              p = v128.load8x8_s(x + rowOff * 2 + pixelStride * 2);
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p, p, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq + pairStride * 4)));
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p, p, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq + pairStride * 4, 16)));
               emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
-              emit(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1), kind, shift, nudge);
             }
           }
           for (; cb + 8 < c; cb += 16) {

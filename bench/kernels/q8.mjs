@@ -112,9 +112,9 @@ function dwCase(ex, alloc, h, w, c, stride, perChannel, wide = false) {
   const cp = Math.ceil(c / 8) * 8;
   const inp = alloc(h * w * c);
   fillRandom(ex, inp, h * w * c, -128, 127);
-  // [9][cp] taps, then [4][cp][2] tap pairs (src/quant/pack.ts packDepthwiseWeights)
-  const wt = alloc(9 * cp * 2 + 4 * cp * 4);
-  const wv = new Int16Array(ex.memory.buffer, wt, 9 * cp + 8 * cp);
+  // [9][cp] taps, then [5][cp][2] tap pairs (src/quant/pack.ts packDepthwiseWeights)
+  const wt = alloc(9 * cp * 2 + 5 * cp * 4);
+  const wv = new Int16Array(ex.memory.buffer, wt, 9 * cp + 10 * cp);
   for (let i = 0; i < wv.length; i++) wv[i] = ((i * 31) % 255) - 127;
   const bias = alloc(2 * cp * 4);
   const rq = requantBlock(ex, alloc, c, perChannel);

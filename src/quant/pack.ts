@@ -78,11 +78,11 @@ export function packGemm16Weights(w: (n: number, k: number) => number, n: number
 
 /**
  * depthwise weights: [tap][C rounded up to 8], then consecutive taps paired per channel for
- * dot_i16x8: [floor(taps/2)][C rounded up to 8][2]
+ * dot_i16x8: [ceil(taps/2)][C rounded up to 8][2], an odd last tap paired with a zero weight
  */
 export function packDepthwiseWeights(w: (tap: number, ch: number) => number, taps: number, c: number): Uint8Array {
   const cp = roundUp(c, 8);
-  const pairs = Math.floor(taps / 2);
+  const pairs = Math.ceil(taps / 2);
   const out = new Int16Array(taps * cp + pairs * cp * 2);
   const paired = taps * cp;
   for (let t = 0; t < taps; t++)
