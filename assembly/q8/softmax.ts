@@ -2,7 +2,8 @@
 // with gemmlowp's exp_on_negative_values (Q5.26 input) and one_over_one_plus_x_for_x_in_0_1.
 // Both output types store (result - 128) in our int8 arena: uint8 output zero point 0 shifted by
 // -128, int8 output zero point -128, so one kernel serves both. Scalar: it runs once on ~1001
-// values. Parameters come from src/quant/softmax.ts softmaxParams().
+// values, with the exponentials memoised per call (EXP_TABLE). Parameters come from
+// src/quant/softmax.ts softmaxParams().
 
 // gemmlowp SaturatingRoundingDoublingHighMul
 @inline
@@ -75,14 +76,23 @@ function scaledDiff(diff: i32, mult: i32, leftShift: i32): i32 {
   return srdhm(diff * (<i32>1 << leftShift), mult);
 }
 
+// exp of every possible input difference (int8 inputs: diff = x - max in [-255, 0]), filled
+// per call: at most 256 evaluations instead of two per element (1001 classes), same values.
+const EXP_TABLE: usize = memory.data(256 * 4, 16);
+
 export function q8_softmax(inp: usize, n: i32, inputMultiplier: i32, inputLeftShift: i32, diffMin: i32, out: usize): void {
   let maxv: i32 = -128;
   for (let i = 0; i < n; i++) maxv = max(maxv, <i32>load<i8>(inp + <usize>i));
+  // entry -diff; differences below diffMin contribute nothing (entry 0 there, never read)
+  const span = maxv + 128;
+  for (let d = 0; d <= span; d++) {
+    store<i32>(EXP_TABLE + (<usize>d << 2), -d >= diffMin ? expOnNegativeValuesQ5(scaledDiff(-d, inputMultiplier, inputLeftShift)) : 0);
+  }
   let sumOfExps: i32 = 0;
   for (let i = 0; i < n; i++) {
     const diff = <i32>load<i8>(inp + <usize>i) - maxv;
     if (diff >= diffMin) {
-      sumOfExps += rdbp(expOnNegativeValuesQ5(scaledDiff(diff, inputMultiplier, inputLeftShift)), 12);
+      sumOfExps += rdbp(load<i32>(EXP_TABLE + (<usize>(-diff) << 2)), 12);
     }
   }
   // GetReciprocal with 12 integer bits
@@ -95,7 +105,7 @@ export function q8_softmax(inp: usize, n: i32, inputMultiplier: i32, inputLeftSh
     const diff = <i32>load<i8>(inp + <usize>i) - maxv;
     let r: i32 = -128;
     if (diff >= diffMin) {
-      const e = expOnNegativeValuesQ5(scaledDiff(diff, inputMultiplier, inputLeftShift));
+      const e = load<i32>(EXP_TABLE + (<usize>(-diff) << 2));
       r = rdbp(srdhm(reciprocal, e), exponent) - 128;
       if (r > 127) r = 127;
       if (r < -128) r = -128;
