@@ -86,45 +86,34 @@ function dwQuad(
     let p = q + (<usize>c << 2);
     let wp = wg;
     const wEnd = wg + rowsB;
+    // Per kernel row, each pixel's 3 taps go into a fresh partial sum added to its
+    // accumulator once: the loop-carried chain is one add per row instead of 3 multiply-adds
+    // (the 4 accumulators alone left the FMA units half idle waiting on latency).
     if (strideW == 1) {
       do {
         const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32);
-        let x = v128.load(p);
-        a0 = madd(x, w0, a0);
-        x = v128.load(p + pixB);
-        a0 = madd(x, w1, a0); a1 = madd(x, w0, a1);
-        x = v128.load(p + 2 * pixB);
-        a0 = madd(x, w2, a0); a1 = madd(x, w1, a1); a2 = madd(x, w0, a2);
-        x = v128.load(p + 3 * pixB);
-        a1 = madd(x, w2, a1); a2 = madd(x, w1, a2); a3 = madd(x, w0, a3);
-        x = v128.load(p + 4 * pixB);
-        a2 = madd(x, w2, a2); a3 = madd(x, w1, a3);
-        x = v128.load(p + 5 * pixB);
-        a3 = madd(x, w2, a3);
+        const x0 = v128.load(p), x1 = v128.load(p + pixB), x2 = v128.load(p + 2 * pixB);
+        a0 = f32x4.add(a0, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
+        const x3 = v128.load(p + 3 * pixB);
+        a1 = f32x4.add(a1, madd(x3, w2, madd(x2, w1, f32x4.mul(x1, w0))));
+        const x4 = v128.load(p + 4 * pixB);
+        a2 = f32x4.add(a2, madd(x4, w2, madd(x3, w1, f32x4.mul(x2, w0))));
+        const x5 = v128.load(p + 5 * pixB);
+        a3 = f32x4.add(a3, madd(x5, w2, madd(x4, w1, f32x4.mul(x3, w0))));
         p += rowB;
         wp += 48;
       } while (wp < wEnd);
     } else if (strideW == 2) {
       do {
         const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32);
-        let x = v128.load(p);
-        a0 = madd(x, w0, a0);
-        x = v128.load(p + pixB);
-        a0 = madd(x, w1, a0);
-        x = v128.load(p + 2 * pixB);
-        a0 = madd(x, w2, a0); a1 = madd(x, w0, a1);
-        x = v128.load(p + 3 * pixB);
-        a1 = madd(x, w1, a1);
-        x = v128.load(p + 4 * pixB);
-        a1 = madd(x, w2, a1); a2 = madd(x, w0, a2);
-        x = v128.load(p + 5 * pixB);
-        a2 = madd(x, w1, a2);
-        x = v128.load(p + 6 * pixB);
-        a2 = madd(x, w2, a2); a3 = madd(x, w0, a3);
-        x = v128.load(p + 7 * pixB);
-        a3 = madd(x, w1, a3);
-        x = v128.load(p + 8 * pixB);
-        a3 = madd(x, w2, a3);
+        const x0 = v128.load(p), x1 = v128.load(p + pixB), x2 = v128.load(p + 2 * pixB);
+        a0 = f32x4.add(a0, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
+        const x3 = v128.load(p + 3 * pixB), x4 = v128.load(p + 4 * pixB);
+        a1 = f32x4.add(a1, madd(x4, w2, madd(x3, w1, f32x4.mul(x2, w0))));
+        const x5 = v128.load(p + 5 * pixB), x6 = v128.load(p + 6 * pixB);
+        a2 = f32x4.add(a2, madd(x6, w2, madd(x5, w1, f32x4.mul(x4, w0))));
+        const x7 = v128.load(p + 7 * pixB), x8 = v128.load(p + 8 * pixB);
+        a3 = f32x4.add(a3, madd(x8, w2, madd(x7, w1, f32x4.mul(x6, w0))));
         p += rowB;
         wp += 48;
       } while (wp < wEnd);
