@@ -41,7 +41,7 @@ const SENTINEL = 0xa5;
 
 function checkPair(k: Kernels, dw: DepthwiseConv2DOp, pw: Conv2DOp, input: Float32Array, blockPixels?: number): void {
   const label = `${dw.input.shape.slice(1)} s${dw.strides[0]} ${dw.padding} ${dw.activation} -> ${pw.output.shape[3]} ${pw.activation} block ${blockPixels ?? 'default'}`;
-  const prepared = prepareFusedF32(dw, pw, blockPixels);
+  const prepared = prepareFusedF32(dw, pw, { blockPixels, always: true });
   expect(prepared, label).not.toBeNull();
   const heap = new TestHeap(k);
   const inPtr = heap.put(input);
@@ -104,16 +104,24 @@ for (const flavour of FLAVOURS) {
       }
     });
 
+    it('fuses by default only when the depthwise output is large', () => {
+      const r = rng(34);
+      const small = pair(r, 8, 8, 16, 16, 1, 'same')!;
+      expect(prepareFusedF32(small.dw, small.pw)).toBeNull();
+      const big = pair(r, 30, 30, 64, 8, 1, 'same')!; // 30*30*64*4 bytes = 225 KB
+      expect(prepareFusedF32(big.dw, big.pw)?.kernel).toBe('f32_dwpw');
+    });
+
     it('declines pairs it has no kernel for', () => {
       const r = rng(33);
       const p = pair(r, 8, 8, 4, 8, 1, 'same')!;
       const dw5: DepthwiseConv2DOp = { ...p.dw, filter: { ...p.dw.filter, shape: [1, 5, 5, 4], data: new Float32Array(100) } };
-      expect(prepareFusedF32(dw5, p.pw)).toBeNull();
+      expect(prepareFusedF32(dw5, p.pw, { always: true })).toBeNull();
       const pw3: Conv2DOp = { ...p.pw, filter: { ...p.pw.filter, shape: [8, 3, 3, 4], data: new Float32Array(288) } };
-      expect(prepareFusedF32(p.dw, pw3)).toBeNull();
-      expect(prepareFusedF32(p.pw as Op, p.dw as Op)).toBeNull();
+      expect(prepareFusedF32(p.dw, pw3, { always: true })).toBeNull();
+      expect(prepareFusedF32(p.pw as Op, p.dw as Op, { always: true })).toBeNull();
       const q8: DepthwiseConv2DOp = { ...p.dw, input: { ...p.dw.input, dtype: 'int8' } };
-      expect(prepareFusedF32(q8, p.pw)).toBeNull();
+      expect(prepareFusedF32(q8, p.pw, { always: true })).toBeNull();
     });
   });
 }
