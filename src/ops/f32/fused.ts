@@ -8,13 +8,15 @@ import type { PreparedOp } from '../types.js';
 import { prepareF32, activationRange, gemmBlockPixels } from './index.js';
 
 /**
- * Fuse only when the depthwise output is at least this big. Measured on this project's
- * machine (same-process A/B): fused is 5-12% faster on every MobileNet 1.0/224 pair
- * (intermediates 200 KB - 1.6 MB), but 5-15% slower on the small maps of 0.25/128
- * (intermediates <= 128 KB), where the intermediate stays in cache anyway and the fused
- * kernel's per-tile and per-pixel overheads dominate.
+ * Fuse only when the depthwise output is at least this big, or has at least FUSE_MIN_CHANNELS
+ * channels. Measured on this project's machine (same-process A/B of the kernels): fused is
+ * 5-15% faster on every MobileNet 1.0/224 pair (intermediates 100 KB - 1.6 MB, the smallest
+ * with 512 channels, where the long GEMM tiles amortise the fused kernel's overheads), but
+ * 5-15% slower on the small maps of 0.25/128 (intermediates <= 128 KB, <= 256 channels),
+ * where the intermediate stays in cache anyway and per-tile and per-pixel overheads dominate.
  */
 export const FUSE_MIN_INTERMEDIATE_BYTES = 192 * 1024;
+export const FUSE_MIN_CHANNELS = 512;
 
 export interface FusedOptions {
   /** pixels per block instead of the default (tests use small blocks) */
@@ -32,7 +34,8 @@ export function prepareFusedF32(first: Op, second: Op, options: FusedOptions = {
   if (!ss || ss.length !== 4 || ss[1] !== 1 || ss[2] !== 1) return null;
   if (second.strides?.[0] !== 1 || second.strides?.[1] !== 1) return null;
   if (first.output.shape.join() !== second.input.shape.join()) return null;
-  if (!options.always && sizeOf(first.output.shape) * 4 < FUSE_MIN_INTERMEDIATE_BYTES) return null;
+  const large = sizeOf(first.output.shape) * 4 >= FUSE_MIN_INTERMEDIATE_BYTES || first.output.shape[3] >= FUSE_MIN_CHANNELS;
+  if (!options.always && !large) return null;
   // validation and packing as for the separate ops (throws the same typed errors)
   const dw = prepareF32(first);
   const pw = prepareF32(second);

@@ -110,6 +110,8 @@ for (const flavour of FLAVOURS) {
       expect(prepareFusedF32(small.dw, small.pw)).toBeNull();
       const big = pair(r, 30, 30, 64, 8, 1, 'same')!; // 30*30*64*4 bytes = 225 KB
       expect(prepareFusedF32(big.dw, big.pw)?.kernel).toBe('f32_dwpw');
+      const deep = pair(r, 3, 3, 512, 8, 1, 'same')!; // 18 KB but 512 channels
+      expect(prepareFusedF32(deep.dw, deep.pw)?.kernel).toBe('f32_dwpw');
     });
 
     it('declines pairs it has no kernel for', () => {
