@@ -44,6 +44,23 @@ function cases(e, heap) {
     list.push(['stem 224x224x3 -> 112x112x32 s2', 2 * g.out * g.out * 32 * 27,
       () => e.f32_conv(inp, w, bias, out, 224, 224, 3, g.out, g.out, 32, 3, 3, 2, 2, g.pad, g.pad, 0, 6)]);
   }
+  {
+    // the stem as the model runs it: taps gathered 5 pixels at a time, packed 5x8 GEMM
+    const g = SAME(224, 3, 2);
+    const inp = heap.rand(224 * 224 * 3), w = heap.rand(27 * 32), bias = heap.rand(32), out = heap.alloc(g.out * g.out * 32);
+    const block = 455, scratch = heap.alloc(block * 27);
+    list.push(['convgemm stem 224x224x3 -> 112x112x32', 2 * g.out * g.out * 32 * 27,
+      () => e.f32_convgemm(inp, w, bias, out, scratch, 224, 224, 3, g.out, g.out, 32, 3, 3, 2, 2, g.pad, g.pad, 0, 6, block)]);
+  }
+  // fused depthwise 3x3 + pointwise, as the model runs every 1.0/224 pair
+  for (const [H, C, N, s] of [[112, 32, 64, 1], [56, 128, 128, 1], [14, 512, 512, 1], [7, 1024, 1024, 1]]) {
+    const g = SAME(H, 3, s);
+    const inp = heap.rand(H * H * C), dw = heap.rand(9 * C), dwb = heap.rand(C), b = heap.rand(N * C), bb = heap.rand(N);
+    const out = heap.alloc(g.out * g.out * N);
+    const block = Math.max(5, Math.floor((48 * 1024) / (C * 4) / 5) * 5), scratch = heap.alloc(block * C);
+    list.push([`dwpw ${H}x${H}x${C} s${s} -> ${N}`, 2 * g.out * g.out * C * (9 + N),
+      () => e.f32_dwpw(inp, dw, dwb, b, bb, out, scratch, H, H, C, g.out, g.out, s, s, g.pad, g.pad, 0, 6, N, 0, 6, block)]);
+  }
   return list;
 }
 
