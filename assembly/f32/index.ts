@@ -3,7 +3,6 @@
 // none = -Inf/+Inf, relu = 0/+Inf, relu6 = 0/6, relu_n1_to_1 = -1/1.
 export { f32_gemm } from "./gemm";
 export { f32_dwconv } from "./dwconv";
-export { f32_conv } from "./conv";
 export { f32_avgpool } from "./avgpool";
 export { f32_softmax } from "./softmax";
 export { f32_dwpw } from "./fused";

@@ -39,12 +39,6 @@ function cases(e, heap) {
       () => e.f32_dwconv(inp, w, bias, out, H, H, C, g.out, g.out, 3, 3, s, s, g.pad, g.pad, 0, 6)]);
   }
   {
-    const g = SAME(224, 3, 2);
-    const inp = heap.rand(224 * 224 * 3), w = heap.rand(27 * 32), bias = heap.rand(32), out = heap.alloc(g.out * g.out * 32);
-    list.push(['stem 224x224x3 -> 112x112x32 s2', 2 * g.out * g.out * 32 * 27,
-      () => e.f32_conv(inp, w, bias, out, 224, 224, 3, g.out, g.out, 32, 3, 3, 2, 2, g.pad, g.pad, 0, 6)]);
-  }
-  {
     // the stem as the model runs it: taps gathered 5 pixels at a time, packed 5x8 GEMM
     const g = SAME(224, 3, 2);
     const inp = heap.rand(224 * 224 * 3), w = heap.rand(27 * 32), bias = heap.rand(32), out = heap.alloc(g.out * g.out * 32);

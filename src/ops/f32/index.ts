@@ -6,7 +6,8 @@
  * - GEMM (1x1 conv, fully connected): B in panels of 8 output channels, panel j = K rows of
  *   8 floats (columns past N are 0); bias padded to a multiple of 8.
  * - depthwise: [ceil(C/4) channel groups][KH*KW taps][4]; bias padded to a multiple of 4.
- * - general conv: [KH][KW][inC][outC padded to 8]; bias padded to a multiple of 8.
+ * - general conv (f32_convgemm): the OHWI filter as GEMM panels (row k = (ky*KW + kx)*inC + ic).
+ * - depthwise 3x3 + pointwise pairs (f32_dwpw, ./fused.ts): the two layouts above, unchanged.
  */
 import type {
   Activation, AveragePool2DOp, Conv2DOp, DepthwiseConv2DOp, FullyConnectedOp, Op, SoftmaxOp,
@@ -150,18 +151,6 @@ export function packDepthwise(w: Float32Array, taps: number, C: number): Float32
   for (let t = 0; t < taps; t++) {
     const src = t * C;
     for (let c = 0; c < C; c++) packed[(c >> 2) * taps * 4 + t * 4 + (c & 3)] = w[src + c];
-  }
-  return packed;
-}
-
-/** OHWI [O][KH][KW][I] -> [KH][KW][I][O padded to 8] */
-export function packConv(w: Float32Array, O: number, taps: number, I: number): Float32Array {
-  const Op = roundUp(O, 8);
-  const packed = new Float32Array(taps * I * Op);
-  const perO = taps * I;
-  for (let o = 0; o < O; o++) {
-    const src = o * perO;
-    for (let j = 0; j < perO; j++) packed[j * Op + o] = w[src + j];
   }
   return packed;
 }

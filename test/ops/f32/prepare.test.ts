@@ -1,6 +1,6 @@
 // prepareF32 rejects what the kernels cannot run with a MobileNetError naming the op and problem.
 import { describe, it, expect } from 'vitest';
-import { prepareF32, packGemmB, packDepthwise, packConv } from '../../../src/ops/f32/index.js';
+import { prepareF32, packGemmB, packDepthwise } from '../../../src/ops/f32/index.js';
 import { MobileNetError } from '../../../src/errors.js';
 import type { Conv2DOp, DepthwiseConv2DOp, FullyConnectedOp, Op } from '../../../src/model/ir.js';
 import { f32 } from './harness.js';
@@ -97,14 +97,6 @@ describe('packers', () => {
     const p = packDepthwise(w, taps, C);
     for (let c = 0; c < 8; c++) {
       for (let t = 0; t < taps; t++) expect(p[(c >> 2) * taps * 4 + t * 4 + (c & 3)]).toBe(c < C ? w[t * C + c] : 0);
-    }
-  });
-  it('packConv transposes OHWI to [taps][I][O padded to 8]', () => {
-    const O = 3, taps = 4, I = 2;
-    const w = Float32Array.from({ length: O * taps * I }, (_, i) => i + 1);
-    const p = packConv(w, O, taps, I);
-    for (let o = 0; o < 8; o++) {
-      for (let j = 0; j < taps * I; j++) expect(p[j * 8 + o]).toBe(o < O ? w[o * taps * I + j] : 0);
     }
   });
 });
