@@ -116,10 +116,10 @@ export function formatBench(r: BenchResult): string {
     `load ${r.load_ms} ms, first run ${r.first_run_ms} ms; weights ${(r.weight_bytes / 2 ** 20).toFixed(2)} MiB, wasm memory ${(r.memory_bytes / 2 ** 20).toFixed(2)} MiB`,
   ];
   if (r.layers) {
-    lines.push('', ' #  op                kernel            output              M mult-adds      ms   GOP/s');
+    lines.push('', ' #  op                                kernel                output              M mult-adds      ms   GOP/s');
     for (const l of r.layers) {
       lines.push(
-        `${String(l.index).padStart(2)}  ${l.op.padEnd(17)} ${l.kernel.padEnd(17)} ${l.shape.join('x').padEnd(18)} ${(l.macs / 1e6).toFixed(2).padStart(11)} ${l.ms.toFixed(3).padStart(8)} ${String(l.gops).padStart(7)}`,
+        `${String(l.index).padStart(2)}  ${l.op.padEnd(33)} ${l.kernel.padEnd(21)} ${l.shape.join('x').padEnd(18)} ${(l.macs / 1e6).toFixed(2).padStart(11)} ${l.ms.toFixed(3).padStart(8)} ${String(l.gops).padStart(7)}`,
       );
     }
     const total = r.layers.reduce((s, l) => s + l.ms, 0);
