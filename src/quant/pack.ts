@@ -76,6 +76,18 @@ export function packGemm16Weights(w: (n: number, k: number) => number, n: number
   return new Uint8Array(out.buffer);
 }
 
+/** packGemm16Weights straight from row-major [n][k] raw weights, centring by `wzp` while copying (no per-weight call) */
+export function packGemm16Rows(w: Float32Array | Uint8Array | Int8Array, wzp: number, n: number, k: number): Uint8Array {
+  const kPairs = Math.ceil(k / 2);
+  const out = new Int16Array(Math.ceil(n / 8) * kPairs * 16);
+  for (let c = 0; c < n; c++) {
+    const panel = (c >> 3) * kPairs * 16 + (c & 7) * 2;
+    const row = c * k;
+    for (let kk = 0; kk < k; kk++) out[panel + (kk >> 1) * 16 + (kk & 1)] = w[row + kk] - wzp;
+  }
+  return new Uint8Array(out.buffer);
+}
+
 /**
  * depthwise weights: [tap][C rounded up to 8], then consecutive taps paired per channel for
  * dot_i16x8: [ceil(taps/2)][C rounded up to 8][2], an odd last tap paired with a zero weight
