@@ -48,17 +48,18 @@ export function requantMode(q: QuantizedMultiplier[]): number {
   return q.every((x) => -x.shift >= 1 && -x.shift <= 22) ? -3 : -1;
 }
 
-/** GEMM weights: panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3] */
-export function packGemmWeights(w: (n: number, k: number) => number, n: number, k: number): Uint8Array {
+/** GEMM weights (assembly/q8/gemm.ts): panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3], from row-major [n][k] raw weights centred by `wzp` while copying */
+export function packGemmRows(w: Float32Array | Uint8Array | Int8Array, wzp: number, n: number, k: number): Uint8Array {
   const kp = roundUp(k, 8);
-  const groups = Math.ceil(n / 4);
-  const out = new Int16Array(groups * kp * 4);
+  const out = new Int16Array(Math.ceil(n / 4) * kp * 4);
   for (let c = 0; c < n; c++) {
-    const panel = (c >> 2) * kp * 4;
-    for (let kk = 0; kk < k; kk++) out[panel + (kk >> 3) * 32 + (c & 3) * 8 + (kk & 7)] = w(c, kk);
+    const panel = (c >> 2) * kp * 4 + (c & 3) * 8;
+    const row = c * k;
+    for (let kk = 0; kk < k; kk++) out[panel + (kk >> 3) * 32 + (kk & 7)] = w[row + kk] - wzp;
   }
   return new Uint8Array(out.buffer);
 }
+
 
 /**
  * GEMM weights for int16 activations (assembly/q8/gemm16.ts): panels of 8 output columns, one

@@ -35,9 +35,9 @@ import { softmaxParams } from '../../quant/softmax.js';
 import {
   packConvWeights,
   packDepthwiseWeights,
-  packGemmWeights,
   packGemm16Weights,
   packGemm16Rows,
+  packGemmRows,
   packInt32,
   packRequant,
   roundUp,
@@ -242,8 +242,8 @@ function prepareConv(op: Conv2DOp): PreparedOp {
     const n = oc;
     const k = ic;
     const m = g.h * g.w;
-    const weights = packGemmWeights((col, kk) => f.centered(col * k + kk), n, k);
-    const folded = foldInputZeroPoint(bias, (col, kk) => f.centered(col * k + kk), n, k, xzp);
+    const weights = packGemmRows(f.raw, f.wzp, n, k);
+    const folded = foldInputZeroPointRows(bias, f.raw, f.wzp, n, k, xzp);
     const np = roundUp(n, 4);
     const constants = [weights, packInt32(folded, np), packRequant(f.multipliers, np)];
     return {
@@ -314,15 +314,17 @@ export function prepareConvBanded(op: Conv2DOp, bandBytes: number): PreparedOp |
 }
 
 /** bias - x_zp * sum_k(w') with int32 wrap-around, as the accumulator would see it */
-function foldInputZeroPoint(bias: Int32Array, w: (n: number, k: number) => number, n: number, k: number, xzp: number): Int32Array {
+/** bias - x_zp * sum_k (w - w_zp): the input zero point folded into the bias (row-major [n][k] raw weights) */
+function foldInputZeroPointRows(bias: Int32Array, w: Float32Array | Uint8Array | Int8Array, wzp: number, n: number, k: number, xzp: number): Int32Array {
   const out = new Int32Array(n);
   for (let c = 0; c < n; c++) {
     let s = 0;
-    for (let kk = 0; kk < k; kk++) s += w(c, kk);
-    out[c] = (bias[c] - Math.imul(xzp, s)) | 0;
+    for (let kk = 0, row = c * k; kk < k; kk++) s += w[row + kk] - wzp;
+    out[c] = bias[c] - xzp * s;
   }
   return out;
 }
+
 
 function depthwiseParts(op: DepthwiseConv2DOp) {
   checkShape(op.input, 4, 'input');
@@ -435,8 +437,7 @@ function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
   const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
   const mode = requantMode(f.multipliers);
   const np = roundUp(n, 4);
-  const w = (col: number, kk: number) => f.centered(col * k + kk);
-  const constants = [packGemmWeights(w, n, k), packInt32(foldInputZeroPoint(bias, w, n, k, xzp), np), packRequant(f.multipliers, np)];
+  const constants = [packGemmRows(f.raw, f.wzp, n, k), packInt32(foldInputZeroPointRows(bias, f.raw, f.wzp, n, k, xzp), np), packRequant(f.multipliers, np)];
   return {
     kernel: 'q8_gemm',
     constants,
