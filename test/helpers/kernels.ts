@@ -4,7 +4,7 @@
  * bump allocator over the module's memory for staging inputs, weights and outputs.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import v8 from 'node:v8';
 import { instantiateKernels, type Flavour, type Kernels } from '../../src/runtime/kernels.js';
 
@@ -83,7 +83,8 @@ export function rng(seed: number): () => number {
 
 /** where the shared models live; undefined when absent (tests then skip with a message) */
 export const MODELS_DIR: string | undefined = (() => {
-  const d = process.env.MOBILENET_WASM_MODELS ?? join(__dirname, '..', '..', '..', 'shared', 'models');
+  // absolute, so tests may hand it to other folders (symlinks, child processes with another cwd)
+  const d = resolve(process.env.MOBILENET_WASM_MODELS ?? join(__dirname, '..', '..', '..', 'shared', 'models'));
   return existsSync(d) ? d : undefined;
 })();
 export const SHARED_DIR: string | undefined = MODELS_DIR ? join(MODELS_DIR, '..') : undefined;
