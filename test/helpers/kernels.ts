@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import v8 from 'node:v8';
 import { instantiateKernels, type Flavour, type Kernels } from '../../src/runtime/kernels.js';
+import { mulberry32 } from '../../src/arch/random.js';
 
 // Node 20 hides relaxed SIMD behind a flag; it must be set before anything is compiled.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -69,17 +70,8 @@ export class TestHeap {
   }
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the builder's mulberry32) so failures reproduce. */
+export const rng = mulberry32;
 
 /** where the shared models live; undefined when absent (tests then skip with a message) */
 export const MODELS_DIR: string | undefined = (() => {
