@@ -3,12 +3,14 @@
  * V8 to finish re-optimising the hot wasm (>= 3 s by default), and optionally a per-layer profile.
  */
 import { cpus } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadModel } from '../node.js';
 import { buildMobileNetV1 } from '../arch/mobilenet.js';
 import type { MobileNet, Tensor } from '../mobilenet.js';
 import type { KernelChoice } from '../runtime/kernels.js';
 import { sizeOf } from '../model/ir.js';
-import { invalidOption } from '../errors.js';
+import { MobileNetError, invalidOption } from '../errors.js';
 
 export interface BenchArgs {
   model?: string;
@@ -19,6 +21,8 @@ export interface BenchArgs {
   warmupMs: number;
   kernels: KernelChoice;
   profile: boolean;
+  /** kernel builds from this folder instead of the package's build/ (to measure a dev build) */
+  wasmDir?: string;
 }
 
 export interface BenchResult {
@@ -30,6 +34,8 @@ export interface BenchResult {
   median_ms: number;
   p90_ms: number;
   mean_ms: number;
+  /** CPU time per run (process.cpuUsage): less disturbed than wall time on a shared machine */
+  cpu_ms: number;
   load_ms: number;
   first_run_ms: number;
   warmup_runs: number;
@@ -55,14 +61,21 @@ const round = (x: number, d = 3) => Number(x.toFixed(d));
 
 export async function bench(a: BenchArgs): Promise<BenchResult> {
   const t0 = performance.now();
+  const dir = a.wasmDir;
+  const wasm = (f: string) => {
+    const file = join(dir!, `mobilenet-${f}.wasm`);
+    if (!existsSync(file)) throw new MobileNetError('IO', `${file} not found (--wasm-dir)`);
+    return WebAssembly.compile(readFileSync(file));
+  };
+  const opts = { kernels: a.kernels, ...(dir ? { wasm } : {}) };
   let name: string;
   let net: MobileNet;
   if (a.model) {
-    net = await loadModel(a.model, { kernels: a.kernels });
+    net = await loadModel(a.model, opts);
     name = a.model;
   } else {
     if (a.alpha === undefined || a.resolution === undefined || !a.precision) throw invalidOption('bench needs --model, or --alpha, --resolution and --precision');
-    net = await loadModel(buildMobileNetV1({ alpha: a.alpha, resolution: a.resolution, precision: a.precision, classes: 1001, seed: 1 }), { kernels: a.kernels });
+    net = await loadModel(buildMobileNetV1({ alpha: a.alpha, resolution: a.resolution, precision: a.precision, classes: 1001, seed: 1 }), opts);
     name = `random ${a.alpha}/${a.resolution}`;
   }
   const loadMs = performance.now() - t0;
@@ -77,11 +90,13 @@ export async function bench(a: BenchArgs): Promise<BenchResult> {
     warmupRuns++;
   }
   const times: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < a.runs; i++) {
     const s = performance.now();
     net.run(input);
     times.push(performance.now() - s);
   }
+  const cpu = process.cpuUsage(cpu0);
   const sorted = [...times].sort((x, y) => x - y);
   const median = percentile(sorted, 50);
   const result: BenchResult = {
@@ -93,6 +108,7 @@ export async function bench(a: BenchArgs): Promise<BenchResult> {
     median_ms: round(median),
     p90_ms: round(percentile(sorted, 90)),
     mean_ms: round(times.reduce((x, y) => x + y, 0) / times.length),
+    cpu_ms: round((cpu.user + cpu.system) / 1000 / a.runs),
     load_ms: round(loadMs, 1),
     first_run_ms: round(firstRunMs, 2),
     warmup_runs: warmupRuns,
@@ -112,7 +128,7 @@ export async function bench(a: BenchArgs): Promise<BenchResult> {
 export function formatBench(r: BenchResult): string {
   const lines = [
     `${r.model} ${r.precision} (${r.kernels} kernels) on ${r.cpu}`,
-    `median ${r.median_ms} ms, min ${r.min_ms}, p90 ${r.p90_ms} over ${r.runs} runs after ${r.warmup_runs} warm-up runs; ${r.gmacs_per_s} G mult-adds/s`,
+    `median ${r.median_ms} ms, min ${r.min_ms}, p90 ${r.p90_ms}, CPU ${r.cpu_ms} ms per run over ${r.runs} runs after ${r.warmup_runs} warm-up runs; ${r.gmacs_per_s} G mult-adds/s`,
     `load ${r.load_ms} ms, first run ${r.first_run_ms} ms; weights ${(r.weight_bytes / 2 ** 20).toFixed(2)} MiB, wasm memory ${(r.memory_bytes / 2 ** 20).toFixed(2)} MiB`,
   ];
   if (r.layers) {

@@ -29,7 +29,7 @@ commands:
         top classes of JPEG/PNG/BMP/GIF photos. The model is --model, else the default model
         (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS, else in weights/models/
   bench (--model M.tflite | --alpha A --resolution R --precision f32|uint8|int8) [--runs N]
-        [--warmup-ms MS] [--kernels K] [--profile] [--json]
+        [--warmup-ms MS] [--kernels K] [--profile] [--json] [--wasm-dir DIR]
         latency after a warm-up (default 3000 ms, 30 runs); --profile adds per-layer times
   eval  [--models DIR] [--photos DIR] [--limit N] [--out bench/ACCURACY.md] [--kernels K] [--crop tf-slim|aosp-square|none]
         top-1 / top-5 of every ImageNet model in DIR on the labelled photos vs AOSP's figures
@@ -176,6 +176,7 @@ async function cmdBench(argv: string[]): Promise<void> {
     kernels: { type: 'string' },
     profile: { type: 'boolean' },
     json: { type: 'boolean' },
+    'wasm-dir': { type: 'string' },
   });
   const num = (name: string, def?: number) => {
     const v = values[name];
@@ -201,6 +202,7 @@ async function cmdBench(argv: string[]): Promise<void> {
     warmupMs: num('warmup-ms', 3000)!,
     kernels: kernelsOpt(values.kernels),
     profile: !!values.profile,
+    wasmDir: values['wasm-dir'] as string | undefined,
   });
   process.stdout.write((values.json ? JSON.stringify(r) : formatBench(r)) + '\n');
 }
