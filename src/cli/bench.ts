@@ -11,6 +11,7 @@ import type { MobileNet, Tensor } from '../mobilenet.js';
 import type { KernelChoice } from '../runtime/kernels.js';
 import { sizeOf } from '../model/ir.js';
 import { MobileNetError, invalidOption } from '../errors.js';
+import { ioSync } from './common.js';
 
 export interface BenchArgs {
   model?: string;
@@ -65,7 +66,7 @@ export async function bench(a: BenchArgs): Promise<BenchResult> {
   const wasm = (f: string) => {
     const file = join(dir!, `mobilenet-${f}.wasm`);
     if (!existsSync(file)) throw new MobileNetError('IO', `${file} not found (--wasm-dir)`);
-    return WebAssembly.compile(readFileSync(file));
+    return WebAssembly.compile(ioSync('read', file, () => readFileSync(file), 'kernel build'));
   };
   const opts = { kernels: a.kernels, ...(dir ? { wasm } : {}) };
   let name: string;

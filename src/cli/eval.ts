@@ -5,7 +5,6 @@
  * Each photo is decoded once (jimp is the slow part) and then run through every model, so
  * the whole evaluation costs one decode per photo plus the inferences.
  */
-import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -20,8 +19,7 @@ import type { PreprocessOptions } from '../image/preprocess.js';
 import { DEFAULT_CROP_FRACTION } from '../image/preprocess.js';
 import type { RawImage } from '../image/types.js';
 import { alignLabels, parseLabels, topK } from '../labels.js';
-import type { KernelChoice } from '../runtime/kernels.js';
-import { progressBar, UsageError } from './main.js';
+import { KERNEL_CHOICES, UsageError, choiceOption, io, ioError, ioSync, oneLine, parse, progressBar } from './common.js';
 import { resolveLabels } from './models.js';
 
 /** The issue's target: each model's top-1 at least AOSP's expected top-1 minus 1.5 points. */
@@ -89,8 +87,8 @@ export function readGroundTruth(photosDir: string, vocabulary: readonly string[]
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
-    throw new MobileNetError('IO', `cannot read ${file} (the photo folder needs image-N.jpeg and ground_truth_labels.txt)`);
+  } catch (e) {
+    throw new MobileNetError('IO', `${ioError(e, 'read', file).message} (the photo folder needs image-N.jpeg and ground_truth_labels.txt)`);
   }
   const labels = parseLabels(text);
   const known = new Set(vocabulary);
@@ -121,13 +119,13 @@ export function findModelFiles(dir: string, depth = 2): string[] {
   let entries: string[];
   try {
     entries = readdirSync(dir).sort();
-  } catch {
-    throw new MobileNetError('IO', `cannot read the models folder ${dir}`);
+  } catch (e) {
+    throw ioError(e, 'list', dir);
   }
   const found: string[] = [];
   for (const e of entries) {
     const p = join(dir, e);
-    const st = statSync(p);
+    const st = ioSync('access', p, () => statSync(p));
     if (st.isFile() && e.endsWith('.tflite')) found.push(p);
     else if (st.isDirectory()) {
       if (existsSync(join(p, 'model.json'))) found.push(p);
@@ -399,12 +397,6 @@ export function accuracyReport(result: EvalResult, ctx: ReportContext): string {
   return lines.join('\n');
 }
 
-function kernelsOption(v: unknown): KernelChoice {
-  const k = (v ?? 'auto') as string;
-  if (!['auto', 'simd', 'scalar', 'relaxed'].includes(k)) throw new UsageError(`--kernels must be auto, simd, scalar or relaxed, got '${k}'`);
-  return k as KernelChoice;
-}
-
 function defaultModelsDir(): string {
   return resolve(process.env.MOBILENET_WASM_MODELS ?? join('..', 'shared', 'models'));
 }
@@ -418,48 +410,49 @@ function vocabulary(path: string | undefined, modelsDir: string): string[] {
 
 /** `mobilenet-wasm eval [--models DIR] [--photos DIR] [--limit N] [--out FILE] [--kernels K] [--crop C] [--labels L] [--aosp JSON]` */
 export async function cmdEval(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        models: { type: 'string' },
-        photos: { type: 'string' },
-        limit: { type: 'string' },
-        out: { type: 'string' },
-        kernels: { type: 'string' },
-        crop: { type: 'string' },
-        labels: { type: 'string' },
-        aosp: { type: 'string' },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values } = parsed;
-  const modelsDir = values.models ? resolve(values.models) : defaultModelsDir();
-  if (!existsSync(modelsDir)) throw new MobileNetError('IO', `models folder not found: ${modelsDir} (pass --models or set MOBILENET_WASM_MODELS)`);
-  const photosDir = values.photos ? resolve(values.photos) : join(modelsDir, '..', 'images', 'photos');
-  let limit: number | undefined;
-  if (values.limit !== undefined) {
-    limit = Number(values.limit);
-    if (!(Number.isInteger(limit) && limit >= 1)) throw new UsageError(`--limit must be a positive integer, got '${values.limit}'`);
-  }
+  const { values } = parse(
+    argv,
+    {
+      models: { type: 'string' },
+      photos: { type: 'string' },
+      limit: { type: 'string' },
+      out: { type: 'string' },
+      kernels: { type: 'string' },
+      crop: { type: 'string' },
+      labels: { type: 'string' },
+      aosp: { type: 'string' },
+    },
+    false,
+  );
+  // the upper bound of --limit is the number of labelled photos, checked once they are read
+  const limitRange = (photos?: string) => `--limit must be an integer from 1 to ${photos ?? 'the number of photos'}, got '${values.limit}'`;
+  const limit = values.limit === undefined ? undefined : /^\+?\d+$/.test(values.limit) ? Number(values.limit) : NaN;
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) throw new UsageError(limitRange());
   const crops = (values.crop ?? DEFAULT_CROPS.join(',')).split(',').map((c) => c.trim()) as CropConvention[];
   for (const c of crops) {
     if (!CROP_CONVENTIONS.includes(c)) throw new UsageError(`--crop takes a comma-separated list of ${CROP_CONVENTIONS.join(', ')}; got '${c}'`);
   }
-  const kernels = kernelsOption(values.kernels);
+  const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
   const out = values.out ?? join('bench', 'ACCURACY.md');
+  const modelsDir = values.models ? resolve(values.models) : defaultModelsDir();
+  if (!existsSync(modelsDir)) throw new MobileNetError('IO', `models folder not found: ${modelsDir} (pass --models or set MOBILENET_WASM_MODELS)`);
+  const photosDir = values.photos ? resolve(values.photos) : join(modelsDir, '..', 'images', 'photos');
 
   const vocab = vocabulary(values.labels, modelsDir);
-  const photos = readGroundTruth(photosDir, vocab, limit);
+  const labelled = readGroundTruth(photosDir, vocab);
+  if (limit !== undefined && limit > labelled.length) throw new UsageError(limitRange(`${labelled.length} (the photos in ${photosDir})`));
+  const photos = labelled.slice(0, limit);
   const aospFile = values.aosp ?? join(modelsDir, '..', 'golden', 'mobilenet_topk_aosp.json');
   let expected = new Map<string, number>();
-  if (existsSync(aospFile)) {
-    expected = aospExpectedTop1(JSON.parse(readFileSync(aospFile, 'utf8')));
+  if (values.aosp !== undefined || existsSync(aospFile)) {
+    const text = ioSync('read', aospFile, () => readFileSync(aospFile, 'utf8'), 'AOSP figures file');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw invalidInput(`${aospFile} is not JSON: ${oneLine((e as Error).message)}`);
+    }
+    expected = aospExpectedTop1(json);
   } else {
     process.stderr.write(`mobilenet-wasm: no AOSP figures at ${aospFile}: no thresholds\n`);
   }
@@ -479,6 +472,9 @@ export async function cmdEval(argv: string[]): Promise<void> {
   // uint8 first, largest first, then float: the order of the issue's targets
   models.sort((a, b) => rank(a) - rank(b) || (b.net.info.alpha ?? 0) - (a.net.info.alpha ?? 0) || a.name.localeCompare(b.name));
 
+  // the report's folder now, not after minutes of evaluation
+  const outDir = dirname(resolve(out));
+  await io('create', outDir, () => mkdir(outDir, { recursive: true }), 'folder');
   process.stderr.write(`evaluating ${models.length} models on ${photos.length} photos\n`);
   const decoder = workerDecoder(photos.map((p) => p.file));
   let result: EvalResult;
@@ -487,7 +483,7 @@ export async function cmdEval(argv: string[]): Promise<void> {
   } finally {
     await decoder?.close();
   }
-  for (const f of result.failed) process.stderr.write(`mobilenet-wasm: ${basename(f.file)}: ${f.error}\n`);
+  for (const f of result.failed) process.stderr.write(`mobilenet-wasm: ${basename(f.file)}: ${oneLine(f.error)}\n`);
   const report = accuracyReport(result, {
     command: ['node bin/mobilenet-wasm.js eval', ...argv].join(' ') + (values.models || !process.env.MOBILENET_WASM_MODELS ? '' : ` (MOBILENET_WASM_MODELS=${process.env.MOBILENET_WASM_MODELS})`),
     date: new Date().toISOString().slice(0, 10),
@@ -499,8 +495,7 @@ export async function cmdEval(argv: string[]): Promise<void> {
   for (const m of models) m.net.dispose();
   for (const crop of new Set(crops)) process.stdout.write(`crop ${crop}:\n${accuracyTable(result.models.filter((r) => r.crop === crop))}\n`);
   process.stdout.write(targetSummary(result.models).join('\n') + '\n');
-  await mkdir(dirname(resolve(out)), { recursive: true });
-  await writeFile(out, report);
+  await io('write', out, () => writeFile(out, report), 'report');
   process.stderr.write(`wrote ${out}\n`);
 }
 

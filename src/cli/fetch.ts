@@ -15,7 +15,6 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { MobileNetError } from '../errors.js';
@@ -23,7 +22,7 @@ import { readTflite } from '../formats/tflite.js';
 import { scaledDepth, STEM_CHANNELS } from '../arch/mobilenet.js';
 import { sizeOf } from '../model/ir.js';
 import { FETCHED_DIR, knownModels, type KnownModel } from './models.js';
-import { UsageError } from './main.js';
+import { UsageError, errorLine, io, ioReason, numberOption, parse } from './common.js';
 
 /** Archives larger than this are refused. The 1.0 float archives bundle checkpoints and a frozen
  * graph beside the 17 MB .tflite (several times its size), so the cap is well above 64 MiB;
@@ -334,8 +333,8 @@ async function saveAtomically(dir: string, fileName: string, bytes: Uint8Array):
   const final = join(dir, fileName);
   // not *.tflite, so a leftover (power loss between write and rename) is never taken for a model
   const tmp = join(dir, `.${fileName}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+  await io('create', dir, () => mkdir(dir, { recursive: true }), 'folder');
   try {
-    await mkdir(dir, { recursive: true });
     const fh = await open(tmp, 'wx');
     try {
       await fh.writeFile(bytes);
@@ -345,9 +344,8 @@ async function saveAtomically(dir: string, fileName: string, bytes: Uint8Array):
     }
     await rename(tmp, final);
   } catch (e) {
-    await rm(tmp, { force: true });
-    const code = (e as { code?: string }).code;
-    throw new MobileNetError('IO', `cannot write ${final}: ${code ?? (e as Error).message}`);
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new MobileNetError('IO', `cannot write ${final}: ${ioReason(e, 'write')}`);
   }
 }
 
@@ -410,13 +408,6 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-function positiveNumber(v: unknown, option: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n > 0)) throw new UsageError(`--${option} must be a positive number, got '${String(v)}'`);
-  return n;
-}
-
 const formatAlpha = (a: number) => (Number.isInteger(a) ? a.toFixed(1) : String(a));
 
 /**
@@ -425,28 +416,31 @@ const formatAlpha = (a: number) => (Number.isInteger(a) ? a.toFixed(1) : String(
  * Host override: --base-url, else $MOBILENET_WASM_FETCH_BASE.
  */
 export async function cmdFetch(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        all: { type: 'boolean' },
-        list: { type: 'boolean' },
-        force: { type: 'boolean' },
-        dir: { type: 'string' },
-        'base-url': { type: 'string' },
-        timeout: { type: 'string' },
-        'max-size': { type: 'string' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(argv, {
+    all: { type: 'boolean' },
+    list: { type: 'boolean' },
+    force: { type: 'boolean' },
+    dir: { type: 'string' },
+    'base-url': { type: 'string' },
+    timeout: { type: 'string' },
+    'max-size': { type: 'string' },
+  });
   const registry = knownModels();
   const dir = resolve(values.dir ?? process.env.MOBILENET_WASM_MODELS ?? FETCHED_DIR);
+
+  const baseUrl = values['base-url'] ?? process.env.MOBILENET_WASM_FETCH_BASE ?? undefined;
+  if (baseUrl) {
+    let ok = false;
+    try {
+      ok = /^https?:$/.test(new URL(baseUrl).protocol);
+    } catch {
+      /* reported below */
+    }
+    const from = values['base-url'] !== undefined ? '--base-url' : '$MOBILENET_WASM_FETCH_BASE';
+    if (!ok) throw new UsageError(`${from} must be an http(s) URL, got '${baseUrl}'`);
+  }
+  const timeoutSec = numberOption(values, 'timeout', { min: 0, minExclusive: true, max: 3600, unit: 'seconds' });
+  const maxMib = numberOption(values, 'max-size', { min: 0, minExclusive: true, max: 4096, unit: 'MiB' });
 
   if (values.list) {
     if (positionals.length || values.all) throw new UsageError('fetch --list takes no model names');
@@ -463,19 +457,6 @@ export async function cmdFetch(argv: string[]): Promise<void> {
     process.stdout.write(line(head) + rows.map(line).join('') + `(present = in ${dir})\n`);
     return;
   }
-
-  const baseUrl = values['base-url'] ?? process.env.MOBILENET_WASM_FETCH_BASE ?? undefined;
-  if (baseUrl) {
-    let ok = false;
-    try {
-      ok = /^https?:$/.test(new URL(baseUrl).protocol);
-    } catch {
-      /* reported below */
-    }
-    if (!ok) throw new UsageError(`the base URL must be an http(s) URL, got '${baseUrl}'`);
-  }
-  const timeoutSec = positiveNumber(values.timeout, 'timeout');
-  const maxMib = positiveNumber(values['max-size'], 'max-size');
 
   let models: KnownModel[];
   if (values.all) {
@@ -518,7 +499,7 @@ export async function cmdFetch(argv: string[]): Promise<void> {
       // one unreachable host, or a single model: nothing else to try
       if (models.length === 1 || e instanceof UnreachableError || !(e instanceof MobileNetError)) throw e;
       failures.push(model.name);
-      process.stderr.write(`mobilenet-wasm: error: ${model.name}: ${e.code}: ${e.message}\n`);
+      process.stderr.write(errorLine(e, model.name));
       continue;
     }
     if (r.status === 'present') {

@@ -1,13 +1,12 @@
 /**
- * `mobilenet-wasm <command>`: run, stats (and the commands added by later issues).
- * Errors print one line to stderr and exit non-zero (2 for usage, 1 otherwise).
+ * `mobilenet-wasm <command>`: run, stats, classify, bench, eval, fetch.
+ * Every error prints one line to stderr, `mobilenet-wasm: error: CODE: message`, and the exit
+ * status is 2 for a usage error (code USAGE), 1 for anything else (see ./common.ts).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
-import { MobileNetError } from '../errors.js';
+import { MobileNetError, type ErrorCode } from '../errors.js';
 import { loadModel } from '../node.js';
 import { sizeOf } from '../model/ir.js';
-import type { KernelChoice } from '../runtime/kernels.js';
 import type { Tensor } from '../mobilenet.js';
 import { statsCommand } from './stats.js';
 import { resolveModel, resolveLabels } from './models.js';
@@ -15,8 +14,21 @@ import { bench, formatBench } from './bench.js';
 import { decodeImageFile } from '../image/decode-node.js';
 import { cmdEval } from './eval.js';
 import { cmdFetch } from './fetch.js';
+import {
+  KERNEL_CHOICES,
+  UsageError,
+  choiceOption,
+  describeError,
+  errorLine,
+  intOption,
+  io,
+  need,
+  numberOption,
+  parse,
+  progressBar,
+} from './common.js';
 
-export class UsageError extends Error {}
+export { UsageError, progressBar };
 
 const USAGE = `usage: mobilenet-wasm <command> [options]
 
@@ -25,57 +37,49 @@ commands:
         raw little-endian tensors in the model's own input/output dtype and NHWC shape
   stats --alpha A --resolution R [--json]
         multiply-adds and parameters of MobileNet v1 (1000 classes), per layer and total
+        (0 < A <= 4, R an integer from 32 to 1024)
   classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] IMAGE...
-        top classes of JPEG/PNG/BMP/GIF photos. The model is --model, else the default model
-        (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS, else in weights/models/
+        top K classes (default 5, at most the model's classes) of JPEG/PNG/BMP/GIF photos. The model
+        is --model, else the default model (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS,
+        else in weights/models/
   bench (--model M.tflite | --alpha A --resolution R --precision f32|uint8|int8) [--runs N]
         [--warmup-ms MS] [--kernels K] [--profile] [--json] [--wasm-dir DIR]
-        latency after a warm-up (default 3000 ms, 30 runs); --profile adds per-layer times
+        latency after a warm-up (default 3000 ms, at most 600000; 30 runs, at most 10000);
+        --profile adds per-layer times
   eval  [--models DIR] [--photos DIR] [--limit N] [--out bench/ACCURACY.md] [--kernels K] [--crop tf-slim|aosp-square|none]
         top-1 / top-5 of every ImageNet model in DIR on the labelled photos vs AOSP's figures
   fetch [NAME...|--all|--list] [--force] [--dir DIR] [--base-url URL] [--timeout SEC] [--max-size MIB]
         download official MobileNet v1 .tflite files (default mobilenet_v1_1.0_224_quant) into
-        --dir, else $MOBILENET_WASM_MODELS, else weights/models/ ($MOBILENET_WASM_FETCH_BASE = --base-url)
+        --dir, else $MOBILENET_WASM_MODELS, else weights/models/ ($MOBILENET_WASM_FETCH_BASE = --base-url);
+        0 < SEC <= 3600 (default 60), 0 < MIB <= 4096 (default 256)
+
+errors: one line on stderr, 'mobilenet-wasm: error: CODE: message'. Exit status 0: success;
+  2: usage error (code USAGE: unknown command or option, missing option, option value of the wrong
+  type or out of range); 1: anything else (INVALID_MODEL, UNSUPPORTED_MODEL, INVALID_INPUT,
+  INVALID_IMAGE, OUT_OF_MEMORY, IO for files and network, INTERNAL for a bug).
 `;
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-function parse(argv: string[], options: Options) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-function need(values: Record<string, unknown>, name: string): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
-  return v;
-}
-
-function kernelsOpt(v: unknown): KernelChoice {
-  const k = (v ?? 'auto') as string;
-  if (!['auto', 'simd', 'scalar', 'relaxed'].includes(k)) throw new UsageError(`--kernels must be auto, simd, scalar or relaxed, got '${k}'`);
-  return k as KernelChoice;
-}
+/** MobileNet v1 shapes the stats and bench commands accept (what statsCommand checks). */
+const ALPHA = { min: 0, minExclusive: true, max: 4 } as const;
+const RESOLUTION = { min: 32, max: 1024 } as const;
 
 async function cmdRun(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
-    model: { type: 'string' },
-    input: { type: 'string' },
-    output: { type: 'string' },
-    kernels: { type: 'string' },
-  });
-  const net = await loadModel(need(values, 'model'), { kernels: kernelsOpt(values.kernels) });
+  const { values } = parse(
+    argv,
+    {
+      model: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      kernels: { type: 'string' },
+    },
+    false,
+  );
+  const modelPath = need(values, 'model');
   const inPath = need(values, 'input');
   const outPath = need(values, 'output');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(inPath));
-  } catch {
-    throw new MobileNetError('IO', `cannot read input file ${inPath}`);
-  }
+  const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
+  const net = await loadModel(modelPath, { kernels });
+  const bytes = new Uint8Array(await io('read', inPath, () => readFile(inPath), 'input file'));
   const t = net.info.input;
   const n = sizeOf(t.shape);
   const esize = t.dtype === 'float32' ? 4 : 1;
@@ -89,14 +93,16 @@ async function cmdRun(argv: string[]): Promise<void> {
   const copy = bytes.slice().buffer;
   const input: Tensor = t.dtype === 'float32' ? new Float32Array(copy) : t.dtype === 'uint8' ? new Uint8Array(copy) : new Int8Array(copy);
   const out = net.run(input);
-  await writeFile(outPath, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+  await io('write', outPath, () => writeFile(outPath, new Uint8Array(out.buffer, out.byteOffset, out.byteLength)), 'output file');
   net.dispose();
 }
 
 function cmdStats(argv: string[]): void {
-  const { values } = parse(argv, { alpha: { type: 'string' }, resolution: { type: 'string' }, json: { type: 'boolean' } });
-  const alpha = Number(need(values, 'alpha'));
-  const resolution = Number(need(values, 'resolution'));
+  const { values } = parse(argv, { alpha: { type: 'string' }, resolution: { type: 'string' }, json: { type: 'boolean' } }, false);
+  need(values, 'alpha');
+  need(values, 'resolution');
+  const alpha = numberOption(values, 'alpha', ALPHA)!;
+  const resolution = intOption(values, 'resolution', RESOLUTION)!;
   process.stdout.write(statsCommand({ alpha, resolution, json: !!values.json }) + '\n');
 }
 
@@ -110,14 +116,18 @@ async function cmdClassify(argv: string[]): Promise<void> {
     kernels: { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('classify needs at least one image file');
-  const top = values.top === undefined ? 5 : Number(values.top);
-  if (!(Number.isInteger(top) && top >= 1)) throw new UsageError(`--top must be a positive integer, got '${values.top}'`);
-  const net = await loadModel(resolveModel(values.model as string | undefined), { kernels: kernelsOpt(values.kernels) });
+  // the upper bound is the model's class count, checked once the model is loaded
+  const topRange = (classes?: number) => `--top must be an integer from 1 to ${classes ?? "the model's number of classes"}, got '${values.top}'`;
+  const top = values.top === undefined ? 5 : /^\+?\d+$/.test(values.top as string) ? Number(values.top) : NaN;
+  if (!(Number.isSafeInteger(top) && top >= 1)) throw new UsageError(topRange());
+  const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
+  const net = await loadModel(resolveModel(values.model as string | undefined), { kernels });
+  if (top > net.info.classes) throw new UsageError(topRange(net.info.classes));
   const labels = resolveLabels(values.labels as string | undefined, net.info.classes);
   if (labels) net.setLabels(labels);
   const crop = values['no-crop'] ? 'none' : 'central';
   const progress = positionals.length > 5 ? progressBar(positionals.length) : undefined;
-  let failed = 0;
+  const failures: string[] = [];
   for (const [i, path] of positionals.entries()) {
     progress?.(i, path);
     let result;
@@ -126,9 +136,9 @@ async function cmdClassify(argv: string[]): Promise<void> {
     } catch (e) {
       // one bad photo in a batch should not hide the others' results
       if (positionals.length === 1) throw e;
-      failed++;
-      const msg = e instanceof MobileNetError ? `${e.code}: ${e.message}` : String(e);
-      process.stderr.write(`mobilenet-wasm: error: ${path}: ${msg.split('\n')[0]}\n`);
+      failures.push(describeError(e).code);
+      // on a terminal the progress bar holds the line: start a new one
+      process.stderr.write((progress && process.stderr.isTTY ? '\n' : '') + errorLine(e, path));
       continue;
     }
     if (values.json) {
@@ -142,65 +152,54 @@ async function cmdClassify(argv: string[]): Promise<void> {
   }
   progress?.(positionals.length, '');
   net.dispose();
-  if (failed) throw new MobileNetError('INVALID_IMAGE', `${failed} of ${positionals.length} images could not be classified`);
+  if (failures.length) {
+    // the images' own code when they all failed alike (all missing: IO), else INVALID_IMAGE
+    const same = failures.every((c) => c === failures[0]) && failures[0] !== 'INTERNAL' ? (failures[0] as ErrorCode) : 'INVALID_IMAGE';
+    throw new MobileNetError(same, `${failures.length} of ${positionals.length} images could not be classified`);
+  }
 }
 
-/** Progress on stderr: a bar redrawn in place on a terminal, a line every 10% otherwise. */
-export function progressBar(total: number, label = 'images'): (done: number, name: string) => void {
-  const tty = process.stderr.isTTY;
-  let lastTenth = -1;
-  return (done, name) => {
-    if (tty) {
-      const width = 30;
-      const filled = Math.round((done / total) * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label} ${name.slice(-40).padEnd(40)}`);
-      if (done === total) process.stderr.write('\n');
-    } else {
-      const tenth = Math.floor((done / total) * 10);
-      if (tenth !== lastTenth) {
-        lastTenth = tenth;
-        process.stderr.write(`${done}/${total} ${label}\n`);
-      }
-    }
-  };
-}
+const PRECISIONS = { f32: 'float32', float32: 'float32', uint8: 'uint8', int8: 'int8' } as const;
 
 async function cmdBench(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
-    model: { type: 'string' },
-    alpha: { type: 'string' },
-    resolution: { type: 'string' },
-    precision: { type: 'string' },
-    runs: { type: 'string' },
-    'warmup-ms': { type: 'string' },
-    kernels: { type: 'string' },
-    profile: { type: 'boolean' },
-    json: { type: 'boolean' },
-    'wasm-dir': { type: 'string' },
-  });
-  const num = (name: string, def?: number) => {
-    const v = values[name];
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a non-negative number, got '${v}'`);
-    return n;
-  };
-  const precisions: Record<string, 'float32' | 'uint8' | 'int8'> = { f32: 'float32', float32: 'float32', uint8: 'uint8', int8: 'int8' };
-  const p = values.precision as string | undefined;
-  if (p !== undefined && !precisions[p]) throw new UsageError(`--precision must be f32, uint8 or int8, got '${p}'`);
-  if (!values.model && (values.alpha === undefined || values.resolution === undefined || !p)) {
-    throw new UsageError('bench needs --model M.tflite, or --alpha, --resolution and --precision');
+  const { values } = parse(
+    argv,
+    {
+      model: { type: 'string' },
+      alpha: { type: 'string' },
+      resolution: { type: 'string' },
+      precision: { type: 'string' },
+      runs: { type: 'string' },
+      'warmup-ms': { type: 'string' },
+      kernels: { type: 'string' },
+      profile: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'wasm-dir': { type: 'string' },
+    },
+    false,
+  );
+  const p = choiceOption(values, 'precision', ['f32', 'float32', 'uint8', 'int8'] as const);
+  const alpha = numberOption(values, 'alpha', ALPHA);
+  const resolution = intOption(values, 'resolution', RESOLUTION);
+  const runs = intOption(values, 'runs', { min: 1, max: 10_000 }, 30);
+  const warmupMs = numberOption(values, 'warmup-ms', { min: 0, max: 600_000, unit: 'milliseconds' }, 3000);
+  const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
+  const random = alpha !== undefined || resolution !== undefined || p !== undefined;
+  if (values.model ? random : !(alpha !== undefined && resolution !== undefined && p)) {
+    throw new UsageError(
+      values.model
+        ? 'bench takes --model, or --alpha, --resolution and --precision (a random model), not both'
+        : 'bench needs --model M.tflite, or --alpha, --resolution and --precision',
+    );
   }
-  const runs = num('runs', 30)!;
-  if (!(Number.isInteger(runs) && runs >= 1)) throw new UsageError(`--runs must be a positive integer, got '${values.runs}'`);
   const r = await bench({
     model: values.model ? resolveModel(values.model as string) : undefined,
-    alpha: num('alpha'),
-    resolution: num('resolution'),
-    precision: p ? precisions[p] : undefined,
+    alpha,
+    resolution,
+    precision: p ? PRECISIONS[p] : undefined,
     runs,
-    warmupMs: num('warmup-ms', 3000)!,
-    kernels: kernelsOpt(values.kernels),
+    warmupMs,
+    kernels,
     profile: !!values.profile,
     wasmDir: values['wasm-dir'] as string | undefined,
   });
@@ -216,24 +215,29 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   fetch: cmdFetch,
 };
 
+/**
+ * The CLI: returns the exit status. The full usage goes to stdout for `--help`, `-h` or `help`
+ * (also after a command, status 0) and to stderr when no command is given (status 2); every
+ * error is one line on stderr (see ./common.ts).
+ */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+  const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (cmd === '-h' || cmd === '--help' || cmd === 'help' || (Object.hasOwn(COMMANDS, cmd ?? '') && (options.includes('--help') || options.includes('-h')))) {
     process.stdout.write(USAGE);
-    return cmd ? 0 : 2;
+    return 0;
   }
-  const fn = COMMANDS[cmd];
+  if (!cmd) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
   try {
-    if (!fn) throw new UsageError(`unknown command '${cmd}'`);
+    const fn = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+    if (!fn) throw new UsageError(`unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
     await fn(rest);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`mobilenet-wasm: ${e.message}\n${USAGE}`);
-      return 2;
-    }
-    const msg = e instanceof MobileNetError ? `${e.code}: ${e.message}` : (e as Error)?.stack ?? String(e);
-    process.stderr.write(`mobilenet-wasm: error: ${msg.split('\n')[0]}\n`);
-    return 1;
+    process.stderr.write(errorLine(e));
+    return describeError(e).status;
   }
 }

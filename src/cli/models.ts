@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MobileNetError } from '../errors.js';
 import { parseLabels } from '../labels.js';
+import { ioError, ioSync } from './common.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** weights/ of the package (beside dist/ or src/) */
@@ -33,7 +34,16 @@ export interface Registry {
 
 let registry: Registry | undefined;
 export function knownModels(): Registry {
-  return (registry ??= JSON.parse(readFileSync(join(WEIGHTS_DIR, 'models.json'), 'utf8')) as Registry);
+  if (!registry) {
+    const file = join(WEIGHTS_DIR, 'models.json');
+    const text = ioSync('read', file, () => readFileSync(file, 'utf8'), 'the model registry');
+    try {
+      registry = JSON.parse(text) as Registry;
+    } catch (e) {
+      throw new MobileNetError('IO', `the model registry ${file} is not JSON (a damaged install?): ${(e as Error).message}`);
+    }
+  }
+  return registry;
 }
 
 /** Folders searched for a model given by name, in order. */
@@ -68,16 +78,17 @@ export function resolveModel(model: string | undefined): string {
 /** Labels from `--labels`, else the ImageNet list shipped in weights/labels when the model has 1000 or 1001 classes. */
 export function resolveLabels(path: string | undefined, classes: number): string[] | undefined {
   if (path) {
+    let text: string;
     try {
-      return parseLabels(readFileSync(path, 'utf8'));
+      text = readFileSync(path, 'utf8');
     } catch (e) {
-      if (e instanceof MobileNetError) throw e;
-      throw new MobileNetError('IO', `cannot read labels file ${path}`);
+      throw ioError(e, 'read', path, 'labels file');
     }
+    return parseLabels(text);
   }
   if (classes === 1000 || classes === 1001) {
     const file = join(WEIGHTS_DIR, knownModels().labels.imagenet_1001);
-    return parseLabels(readFileSync(file, 'utf8'));
+    return parseLabels(ioSync('read', file, () => readFileSync(file, 'utf8'), 'labels file'));
   }
   return undefined;
 }

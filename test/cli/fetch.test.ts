@@ -364,7 +364,7 @@ describe('fetch: names, --list, --all', () => {
     handler = (req, res) => (req.url!.endsWith(ARCHIVE) ? serve(good)(req, res) : serve(new Uint8Array(0), { status: 404 })(req, res));
     const e = await fetchError(fetchArgs('mobilenet_v1_0.25_160_quant', NAME));
     expect(e.message).toBe('1 of 2 models could not be fetched: mobilenet_v1_0.25_160_quant');
-    expect(stderr).toMatch(/mobilenet_v1_0\.25_160_quant: IO: .*HTTP 404/);
+    expect(stderr).toMatch(/^mobilenet-wasm: error: IO: .*mobilenet_v1_0\.25_160_quant.*HTTP 404/m);
     expect(filesIn(dir)).toEqual([MEMBER]);
   });
 
@@ -392,8 +392,18 @@ describe('fetch: names, --list, --all', () => {
     expect(requests).toHaveLength(0);
   });
 
+  it('a --dir that cannot be created is an IO error naming it and the reason', async () => {
+    handler = serve(await tgz([[MEMBER, goodModel]]));
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    expect(await main(['fetch', '--dir', file, '--base-url', base, NAME])).toBe(1);
+    const errors = stderr.split('\n').filter((l) => l.startsWith('mobilenet-wasm:'));
+    expect(errors).toEqual([`mobilenet-wasm: error: IO: cannot create folder ${file}: a file of that name already exists`]);
+  });
+
   it('bad options are usage errors', async () => {
-    await expect(cmdFetch(fetchArgs('--timeout', '-1'))).rejects.toBeInstanceOf(UsageError);
+    await expect(cmdFetch(fetchArgs('--timeout', '-1'))).rejects.toThrow(/^--timeout must be a number with 0 < timeout <= 3600 \(seconds\), got '-1'$/);
+    await expect(cmdFetch(fetchArgs('--max-size', '99999'))).rejects.toThrow(/^--max-size must be a number with 0 < max-size <= 4096 \(MiB\), got '99999'$/);
     await expect(cmdFetch(['--dir', dir, '--base-url', 'ftp://x', NAME])).rejects.toBeInstanceOf(UsageError);
     await expect(cmdFetch(fetchArgs('--all', NAME))).rejects.toBeInstanceOf(UsageError);
     await expect(cmdFetch(fetchArgs('--bogus'))).rejects.toBeInstanceOf(UsageError);
