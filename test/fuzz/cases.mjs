@@ -29,12 +29,12 @@ export const MODEL_SEEDS = [
   { name: 'mobilenet_v1_0.25_128_quant', file: 'mobilenet_v1_0.25_128_quant.tflite', weight: 10 },
   { name: 'mobilenet_v1_0.5_160_quant', file: 'mobilenet_v1_0.5_160_quant.tflite', weight: 1.5 },
   { name: 'mobilenet_v1_0.75_192_quant', file: 'mobilenet_v1_0.75_192_quant.tflite', weight: 0.7 },
-  { name: 'mobilenet_v1_1.0_224_quant', file: 'mobilenet_v1_1.0_224_quant.tflite', weight: 0.5 },
+  { name: 'mobilenet_v1_1.0_224_quant', file: 'mobilenet_v1_1.0_224_quant.tflite', weight: 0.3 },
   { name: 'mobilenet_v2_1.0_224_quant', file: 'mobilenet_v2_1.0_224_quant.tflite', weight: 1.5, unsupported: true },
   { name: 'tf2_mobilenet_v2_1.0_224_ptq', file: 'tf2_mobilenet_v2_1.0_224_ptq.tflite', weight: 1, unsupported: true },
   { name: 'person_detect_int8', file: 'person_detect_int8.tflite', weight: 2, unsupported: true },
   { name: 'ssd_mobilenet_v1_coco_quant', file: 'ssd_mobilenet_v1_coco_quant.tflite', weight: 1, unsupported: true },
-  { name: 'tfjs_mobilenet_v1_0.25_224', tfjs: 'tfjs/mobilenet_v1_0.25_224', weight: 3.5 },
+  { name: 'tfjs_mobilenet_v1_0.25_224', tfjs: 'tfjs/mobilenet_v1_0.25_224', weight: 1.5 },
 ];
 
 /** shared samples turned into small images in all four formats */
@@ -73,8 +73,8 @@ export function loadSeeds({ modelsDir, imageSeedDir, lib }) {
   const images = [];
   if (imageSeedDir && existsSync(imageSeedDir)) {
     for (const f of readdirSync(imageSeedDir).sort().filter((n) => !n.startsWith('.'))) {
-      // the full-size photo costs ~60 ms a decode: a quarter of the share of the small seeds
-      images.push({ name: f, bytes: new Uint8Array(readFileSync(join(imageSeedDir, f))), weight: f.includes('_orig') ? 0.25 : 1 });
+      // the full-size photo costs ~60-180 ms a decode: a tenth of the share of the small seeds
+      images.push({ name: f, bytes: new Uint8Array(readFileSync(join(imageSeedDir, f))), weight: f.includes('_orig') ? 0.1 : 1 });
     }
   }
   return { models, images, maps: new Map() };
