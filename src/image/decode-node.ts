@@ -1,68 +1,292 @@
 /**
- * Image files -> RawImage in Node, with jimp (pure JS: JPEG, PNG, BMP, GIF).
+ * Image files -> RawImage in Node, with jimp (pure JS: JPEG, PNG, BMP, GIF), under a budget.
  *
- * The header is read first (src/image/header.ts) so unknown formats, zero sizes and images
- * over the pixel limit are refused before jimp allocates anything. jimp 1.x applies the EXIF
- * orientation of JPEGs itself (core's attemptExifRotate), so a photo taken sideways comes
- * out upright, as a browser shows it. GIFs give their first frame. The result is always RGBA
- * (gray images replicated into RGB by the decoders); preprocess() ignores alpha.
+ * Untrusted images are decoded in one worker thread per process, never on the caller's thread:
+ * - time: a decode that runs longer than `timeoutMs` is stopped by ending the worker (a pure-JS
+ *   decoder cannot be interrupted any other way) and reported as INVALID_IMAGE; the next
+ *   decode starts a fresh worker;
+ * - memory: the header is read first (src/image/header.ts), so unknown formats, zero sizes and
+ *   images over `maxPixels` are refused before anything is allocated, and so is an image whose
+ *   estimated decoding footprint (measured bytes per pixel for each decoder, below) exceeds
+ *   `maxMemoryBytes`; jpeg-js also counts its own allocations against the same limit, and the
+ *   worker's JS heap is capped;
+ * - output: whatever the decoders print (omggif writes warnings with console.log) is dropped
+ *   inside the worker, whose stdout and stderr are not forwarded either, so nothing reaches the
+ *   process' stdout.
+ * GIFs get a bounded check of their LZW stream first (./gif-lzw.ts), because a corrupt stream
+ * can send omggif into an endless loop; the time limit is the backstop for anything else.
+ *
+ * jimp 1.x applies the EXIF orientation of JPEGs itself, so a photo taken sideways comes out
+ * upright, as a browser shows it. GIFs give their first frame. The result is always RGBA.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { MobileNetError, invalidImage, invalidOption } from '../errors.js';
 import { checkImageHeader } from './header.js';
-import { DEFAULT_MAX_DECODE_PIXELS, type RawImage } from './types.js';
+import { checkGifLzw, type GifFrameData } from './gif-lzw.js';
+import { GifReader } from 'omggif';
+import { DEFAULT_MAX_DECODE_PIXELS, type ImageFormat, type RawImage } from './types.js';
 
 export interface DecodeOptions {
   /** refuse images with more pixels than this (default 50 megapixels) */
   maxPixels?: number;
+  /**
+   * refuse images whose decoding would need more memory than this, estimated from the header
+   * before decoding (default 512 MiB: a 12-megapixel phone JPEG fits, a 16-megapixel one does not)
+   */
+  maxMemoryBytes?: number;
+  /** stop a decode that takes longer than this many milliseconds (default 10000) */
+  timeoutMs?: number;
   /** a name for messages (decodeImageFile passes the file name) */
   name?: string;
 }
 
 export type DecodedImage = RawImage & { data: Uint8Array; channels: 4 };
 
+export const DEFAULT_DECODE_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_DECODE_MEMORY = 512 * 2 ** 20;
+
+/**
+ * Peak bytes per pixel of each decoder (RSS growth while decoding, measured on 12-49 MP images:
+ * jpeg-js 40, pngjs 19, BMP 9, omggif 7.5), rounded up. The file bytes come on top (copied once
+ * into the worker).
+ */
+const DECODE_BYTES_PER_PIXEL: Record<ImageFormat, number> = { jpeg: 44, png: 24, bmp: 12, gif: 10 };
+
 /** Files larger than this are refused before reading (a 50 MP 32-bit BMP is about 200 MB). */
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
 
 const MIME = { jpeg: 'image/jpeg', png: 'image/png', bmp: 'image/bmp', gif: 'image/gif' } as const;
 
-type JimpClass = (typeof import('jimp'))['Jimp'];
-let jimpPromise: Promise<JimpClass> | undefined;
-// jimp takes ~300 ms to import: load it on first decode, not when the library loads.
-const loadJimp = () => (jimpPromise ??= import('jimp').then((m) => m.Jimp));
+/** Estimated peak memory of decoding an image of this format and size. */
+export function estimateDecodeBytes(format: ImageFormat, pixels: number, fileBytes: number): number {
+  return pixels * DECODE_BYTES_PER_PIXEL[format] + fileBytes;
+}
 
-/** Decodes JPEG, PNG, BMP or GIF bytes to RGBA. Throws INVALID_IMAGE naming the problem. */
-export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
-  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_DECODE_PIXELS;
-  if (!(typeof maxPixels === 'number' && maxPixels > 0)) throw invalidOption(`maxPixels must be a positive number, got ${String(maxPixels)}`);
-  const { name } = opts;
-  const header = checkImageHeader(bytes, { maxPixels, name });
-  const label = name ?? `${header.format.toUpperCase()} image`;
-  const Jimp = await loadJimp();
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let bitmap: { data: Uint8Array; width: number; height: number };
+// The worker runs plain CommonJS (an eval'd script), so it works the same from dist/ and from
+// the TypeScript sources under vitest; jimp is resolved here and passed in by path.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+// the decoders' warnings (omggif console.logs them) must not reach anyone's stdout
+for (const k of ['log', 'info', 'warn', 'error', 'debug', 'trace']) console[k] = () => {};
+process.stdout.write = process.stderr.write = () => true;
+const { Jimp } = require(workerData.jimp);
+parentPort.on('message', async (job) => {
   try {
-    const image = await Jimp.fromBuffer(buffer, {
-      // jpeg-js has its own size guard (default 100 MP); keep it consistent with ours.
-      'image/jpeg': { maxResolutionInMP: Math.ceil(maxPixels / 1e6) },
-    });
-    bitmap = image.bitmap;
+    const buffer = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+    const image = await Jimp.fromBuffer(buffer, { 'image/jpeg': job.jpeg });
+    const { width, height } = image.bitmap;
+    let data = image.bitmap.data;
+    // transfer needs a buffer of its own (pooled or offset Buffers cannot be moved)
+    if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = new Uint8Array(data);
+    const out = new Uint8Array(data.buffer, 0, data.byteLength);
+    parentPort.postMessage({ id: job.id, data: out, width, height }, [out.buffer]);
   } catch (e) {
-    if (e instanceof MobileNetError) throw e;
-    const why = e instanceof Error ? e.message : String(e);
-    throw invalidImage(`${label}: cannot decode ${MIME[header.format]} (corrupt or truncated?): ${why}`);
+    parentPort.postMessage({ id: job.id, error: e && e.message ? String(e.message) : String(e) });
   }
-  const { width, height, data } = bitmap;
-  if (!(width > 0 && height > 0) || data.length !== width * height * 4) {
-    throw invalidImage(`${label}: the decoder returned an inconsistent bitmap (${width} x ${height}, ${data.length} bytes)`);
+});
+parentPort.postMessage({ ready: true });
+`;
+
+interface Job {
+  id: number;
+  bytes: Uint8Array;
+  jpeg: { maxResolutionInMP: number; maxMemoryUsageInMB: number };
+  label: string;
+  mime: string;
+  timeoutMs: number;
+  resolve: (img: DecodedImage) => void;
+  reject: (e: Error) => void;
+}
+
+type Reply = { ready: true } | { id: number; data: Uint8Array; width: number; height: number } | { id: number; error: string };
+
+/**
+ * One decoding worker, jobs one at a time in order. The worker is unref'd while idle, so it
+ * never keeps a process alive; it is replaced after a time-out or a crash.
+ */
+class DecodeWorker {
+  private worker: Worker | undefined;
+  private ready = false;
+  private queue: Job[] = [];
+  private current: Job | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private nextId = 1;
+
+  submit(job: Omit<Job, 'id'>): void {
+    this.queue.push({ ...job, id: this.nextId++ });
+    this.pump();
   }
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height, channels: 4 };
+
+  private start(): Worker {
+    const jimp = createRequire(import.meta.url).resolve('jimp');
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { jimp },
+      // not forwarded to the process' own streams (and silenced inside the worker as well)
+      stdout: true,
+      stderr: true,
+      // JS heap cap; the pixel buffers are typed arrays outside it, bounded by the header estimate
+      resourceLimits: { maxOldGenerationSizeMb: 1024, maxYoungGenerationSizeMb: 64 },
+    });
+    worker.on('message', (m: Reply) => this.onMessage(worker, m));
+    worker.on('error', (e) => this.onExit(worker, e));
+    worker.on('exit', (code) => this.onExit(worker, new Error(`the decoder stopped (exit code ${code})`)));
+    this.ready = false;
+    return worker;
+  }
+
+  private pump(): void {
+    if (this.current || this.queue.length === 0) {
+      if (!this.current && this.worker) this.worker.unref();
+      return;
+    }
+    this.worker ??= this.start();
+    this.worker.ref();
+    if (!this.ready) return; // pump again on 'ready'
+    const job = this.queue.shift()!;
+    this.current = job;
+    const { id, bytes, jpeg } = job;
+    this.timer = setTimeout(() => this.timeout(job), job.timeoutMs);
+    this.worker.postMessage({ id, bytes, jpeg }, [bytes.buffer as ArrayBuffer]); // ours (a private copy): moved, not copied
+  }
+
+  private onMessage(worker: Worker, m: Reply): void {
+    if (worker !== this.worker) return;
+    if ('ready' in m) {
+      this.ready = true;
+      this.pump();
+      return;
+    }
+    const job = this.current;
+    if (!job || job.id !== m.id) return;
+    this.finish();
+    if ('error' in m) {
+      job.reject(invalidImage(`${job.label}: cannot decode ${job.mime} (corrupt or truncated?): ${m.error}`));
+    } else if (!(m.width > 0 && m.height > 0) || m.data.length !== m.width * m.height * 4) {
+      job.reject(invalidImage(`${job.label}: the decoder returned an inconsistent bitmap (${m.width} x ${m.height}, ${m.data.length} bytes)`));
+    } else {
+      job.resolve({ data: m.data, width: m.width, height: m.height, channels: 4 });
+    }
+    this.pump();
+  }
+
+  private finish(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.current = undefined;
+  }
+
+  private timeout(job: Job): void {
+    if (this.current !== job) return;
+    this.finish();
+    this.kill();
+    job.reject(invalidImage(`${job.label}: decoding took longer than ${job.timeoutMs} ms and was stopped (option timeoutMs)`));
+    this.pump();
+  }
+
+  private kill(): void {
+    const w = this.worker;
+    this.worker = undefined;
+    this.ready = false;
+    if (w) void w.terminate();
+  }
+
+  private onExit(worker: Worker, e: Error): void {
+    if (worker !== this.worker) return; // an old worker we ended ourselves
+    this.worker = undefined;
+    this.ready = false;
+    const job = this.current;
+    this.finish();
+    if (job) {
+      const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      job.reject(invalidImage(`${job.label}: ${oom ? 'decoding ran out of memory' : `the decoder failed: ${e.message}`}`));
+    } else {
+      // the worker failed before taking a job (jimp could not load): fail what waits, once
+      for (const j of this.queue.splice(0)) j.reject(new MobileNetError('IO', `cannot start the image decoder: ${e.message}`));
+    }
+    this.pump();
+  }
+}
+
+let decoder: DecodeWorker | undefined;
+
+function positive(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw invalidOption(`${name} must be a positive finite number, got ${String(v)}`);
+  return v;
+}
+
+function checkOptions(opts: unknown): DecodeOptions {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object') throw invalidOption(`decode options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+  return opts as DecodeOptions;
+}
+
+/**
+ * A private copy of the bytes (moved to the worker afterwards). The copy reads the array's own
+ * internal length, so a subclass with a lying `length` or a Proxy cannot misreport its size.
+ */
+function ownBytes(bytes: unknown, name: string | undefined): Uint8Array {
+  try {
+    const tag = Object.prototype.toString.call(bytes);
+    if (tag === '[object Uint8Array]' || tag === '[object Uint8ClampedArray]') return new Uint8Array(bytes as Uint8Array);
+    if (tag === '[object ArrayBuffer]') return new Uint8Array((bytes as ArrayBuffer).slice(0));
+  } catch {
+    // a detached buffer: refused below
+  }
+  const got = bytes === null ? 'null' : Array.isArray(bytes) ? 'an array' : typeof bytes === 'object' ? 'another kind of object' : typeof bytes;
+  throw invalidImage(`${name ? `${name}: ` : ''}image data must be a Uint8Array, got ${got}`);
+}
+
+/** The LZW check of ./gif-lzw.ts on the first frame, located by the decoder's own parser. */
+function checkGif(data: Uint8Array, label: string): void {
+  let frame: GifFrameData;
+  try {
+    const info = new GifReader(data).frameInfo(0);
+    frame = { width: info.width, height: info.height, dataOffset: info.data_offset };
+  } catch (e) {
+    throw invalidImage(`${label}: cannot decode image/gif (corrupt or truncated?): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  checkGifLzw(data, frame, label);
+}
+
+/**
+ * Decodes JPEG, PNG, BMP or GIF bytes to RGBA, in a worker thread under the time and memory
+ * limits of `opts`. Throws INVALID_IMAGE naming the problem, INVALID_OPTION for bad options.
+ */
+export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
+  const o = checkOptions(opts);
+  const maxPixels = positive('maxPixels', o.maxPixels, DEFAULT_MAX_DECODE_PIXELS);
+  const maxMemoryBytes = positive('maxMemoryBytes', o.maxMemoryBytes, DEFAULT_MAX_DECODE_MEMORY);
+  const timeoutMs = positive('timeoutMs', o.timeoutMs, DEFAULT_DECODE_TIMEOUT_MS);
+  if (timeoutMs > 2 ** 31 - 1) throw invalidOption(`timeoutMs must be at most ${2 ** 31 - 1}, got ${timeoutMs}`);
+  const name = o.name === undefined ? undefined : String(o.name);
+  const data = ownBytes(bytes, name);
+  const header = checkImageHeader(data, { maxPixels, name });
+  const label = name ?? `${header.format.toUpperCase()} image`;
+  const need = estimateDecodeBytes(header.format, header.pixels, data.byteLength);
+  if (need > maxMemoryBytes) {
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+    throw invalidImage(
+      `${label}: decoding this ${header.width} x ${header.height} ${header.format.toUpperCase()} needs about ${mib(need)}, ` +
+        `more than the limit of ${mib(maxMemoryBytes)} (option maxMemoryBytes)`,
+    );
+  }
+  if (header.format === 'gif') checkGif(data, label);
+  const jpeg = { maxResolutionInMP: Math.ceil(maxPixels / 1e6), maxMemoryUsageInMB: Math.max(1, Math.floor(maxMemoryBytes / 2 ** 20)) };
+  return new Promise<DecodedImage>((resolve, reject) => {
+    (decoder ??= new DecodeWorker()).submit({ bytes: data, jpeg, label, mime: MIME[header.format], timeoutMs, resolve, reject });
+  });
 }
 
 /** Reads and decodes an image file. Missing / unreadable files give an IO error. */
 export async function decodeImageFile(path: string, opts: DecodeOptions = {}): Promise<DecodedImage> {
-  const name = opts.name ?? basename(path);
+  if (typeof path !== 'string' || path === '') throw invalidOption(`image path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
+  const o = checkOptions(opts);
+  const name = o.name ?? basename(path);
   let bytes: Uint8Array;
   try {
     const st = await stat(path);
@@ -76,5 +300,5 @@ export async function decodeImageFile(path: string, opts: DecodeOptions = {}): P
     const code = (e as NodeJS.ErrnoException).code;
     throw new MobileNetError('IO', `cannot read image file ${path}: ${code ?? (e as Error).message}`);
   }
-  return decodeImage(bytes, { ...opts, name });
+  return decodeImage(bytes, { ...o, name });
 }
