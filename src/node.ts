@@ -2,9 +2,9 @@
  * Node entry: the portable API plus file access. Finds the kernel builds next to the package
  * (build/mobilenet-*.wasm), compiles each once per process, and reads models from paths.
  */
-import { readFileSync, existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFileSync, existsSync, constants as fsConstants } from 'node:fs';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { MobileNet, type LoadOptions, type ModelSource } from './mobilenet.js';
@@ -37,41 +37,121 @@ export function enableRelaxedSimd(): void {
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 }
 
+export interface NodeLoadOptions extends LoadOptions {
+  /**
+   * refuse a model file (or a TF.js model's weight files together) larger than this, before
+   * reading it (default 512 MiB; MobileNet v1 1.0/224 float is 17 MB)
+   */
+  maxModelBytes?: number;
+}
+
+export const DEFAULT_MAX_MODEL_BYTES = 512 * 2 ** 20;
+/** model.json holds the topology and the manifest: a few hundred KB for MobileNets */
+const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
+
 /**
- * Load a model from a path (.tflite file, or a TF.js model.json), bytes, or a graph, with the
- * kernel builds from this package.
+ * Load a model from a path (.tflite file, or a TF.js model.json or its folder), bytes, or a
+ * graph, with the kernel builds from this package.
  */
-export async function loadModel(model: string | ModelSource, options: LoadOptions = {}): Promise<MobileNet> {
+export async function loadModel(model: string | ModelSource, options: NodeLoadOptions = {}): Promise<MobileNet> {
+  if (options === null || typeof options !== 'object') throw new MobileNetError('INVALID_OPTION', `load options must be an object, got ${options === null ? 'null' : typeof options}`);
   if (options.kernels === 'relaxed') enableRelaxedSimd();
   const opts: LoadOptions = { ...options, wasm: options.wasm ?? nodeKernelModule };
-  if (typeof model === 'string') model = await readModelFile(model);
+  if (typeof model === 'string') model = await readModelFile(model, { maxModelBytes: options.maxModelBytes });
   return MobileNet.load(model, opts);
 }
 
-export async function readModelFile(path: string): Promise<ModelSource> {
+const reason = (e: unknown) => {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code ?? String((e as Error)?.message ?? e);
+};
+
+/**
+ * Reads a regular file of at most `maxBytes` bytes: the size is taken from the open file
+ * (fstat), so a device (/dev/zero), a FIFO or a file that grows cannot make the read unbounded.
+ */
+async function readBounded(path: string, maxBytes: number, what: string, limit = '(option maxModelBytes)'): Promise<Uint8Array> {
+  let fh: FileHandle;
+  try {
+    // non-blocking, so opening a FIFO does not wait for a writer (fstat refuses it next)
+    fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    throw new MobileNetError('IO', `cannot read ${what} ${path}: ${reason(e)}`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new MobileNetError('IO', `${what} ${path} is not a regular file`);
+    if (st.size > maxBytes) {
+      throw new MobileNetError('INVALID_MODEL', `${what} ${path} is ${st.size} bytes, more than the limit of ${maxBytes} ${limit}`);
+    }
+    const bytes = new Uint8Array(st.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const { bytesRead } = await fh.read(bytes, at, bytes.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    if (at !== bytes.length) throw new MobileNetError('IO', `${what} ${path} changed while it was read (${at} of ${bytes.length} bytes)`);
+    return bytes;
+  } catch (e) {
+    if (e instanceof MobileNetError) throw e;
+    throw new MobileNetError('IO', `cannot read ${what} ${path}: ${reason(e)}`);
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}
+
+/**
+ * Reads a model from a path: a .tflite file, a TF.js model.json, or a folder holding one.
+ * A TF.js model's weight files must lie inside its folder: the manifest's paths are checked
+ * (src/formats/tfjs.ts), and each file's real path (symlinks resolved) must be inside the
+ * folder's real path too. Each file's size is checked against what its group may still hold
+ * before it is read.
+ */
+export async function readModelFile(path: string, options: { maxModelBytes?: number } = {}): Promise<ModelSource> {
+  if (typeof path !== 'string' || path === '') throw new MobileNetError('INVALID_OPTION', 'model path must be a non-empty string');
+  const maxModelBytes = options.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  if (!(typeof maxModelBytes === 'number' && maxModelBytes > 0)) {
+    throw new MobileNetError('INVALID_OPTION', `maxModelBytes must be a positive number, got ${String(maxModelBytes)}`);
+  }
   let st;
   try {
-    st = statSync(path);
-  } catch {
-    throw new MobileNetError('IO', `model file not found: ${path}`);
+    st = await stat(path);
+  } catch (e) {
+    throw new MobileNetError('IO', `cannot read model ${path}: ${reason(e)}`);
   }
   if (st.isDirectory()) path = join(path, 'model.json');
-  if (path.endsWith('.json')) {
-    const dir = dirname(path);
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(path, 'utf8'));
-    } catch (e) {
-      throw new MobileNetError('INVALID_MODEL', `${path}: not a TF.js model.json (${(e as Error).message})`);
-    }
-    return loadTfjsLayers(json, async (p) => {
-      try {
-        return new Uint8Array(await readFile(join(dir, p)));
-      } catch {
-        throw new MobileNetError('IO', `${path}: weight file ${p} not found`);
-      }
-    });
+  if (!path.endsWith('.json')) return readBounded(path, maxModelBytes, 'model file');
+  const text = new TextDecoder().decode(await readBounded(path, MAX_MODEL_JSON_BYTES, 'TF.js model.json', 'for a model.json'));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new MobileNetError('INVALID_MODEL', `${path}: not a TF.js model.json (${(e as Error).message})`);
   }
-  return new Uint8Array(await readFile(path));
+  let dir: string;
+  try {
+    dir = await realpath(dirname(path));
+  } catch (e) {
+    throw new MobileNetError('IO', `cannot read model folder ${dirname(path)}: ${reason(e)}`);
+  }
+  return loadTfjsLayers(
+    json,
+    async (p, { maxBytes }) => {
+      const file = resolve(dir, p);
+      let real: string;
+      try {
+        real = await realpath(file);
+      } catch (e) {
+        throw new MobileNetError('IO', `${path}: cannot read weight file ${p}: ${reason(e)}`);
+      }
+      const rel = relative(dir, real);
+      if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+        throw new MobileNetError('INVALID_MODEL', `${path}: weight file ${p} resolves to ${real}, outside the model's folder ${dir}`);
+      }
+      return readBounded(real, maxBytes, `${path}: weight file`, 'its weight group has left in the manifest');
+    },
+    { maxModelBytes },
+  );
 }
 export { decodeImage, decodeImageFile } from './image/decode-node.js';

@@ -33,8 +33,33 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 const MAX_DIM = 1 << 16;
 
+/** Default bound on a TF.js model's weight bytes (MobileNet v1 1.0/224 float has 17 MB). */
+export const DEFAULT_MAX_TFJS_WEIGHT_BYTES = 512 * 2 ** 20;
+
+/**
+ * A manifest path must name a file inside the model's folder, whoever resolves it (a file
+ * system or a URL parser): relative, no '..' segment (also percent-encoded, which URL parsers
+ * decode), no scheme or drive letter, no backslash, NUL, query or fragment.
+ */
+function checkShardPath(p: string, g: number): void {
+  const bad = (why: string): never => {
+    throw invalidModel(`TF.js model: weightsManifest[${g}] path ${JSON.stringify(p.slice(0, 200))} ${why}; weight files must be inside the model's folder`);
+  };
+  if (p === '' || p.length > 1024) bad('is empty or too long');
+  if (/[\\\0?#]/.test(p) || /[\u0000-\u001f]/.test(p)) bad('holds a backslash, a control character, "?" or "#"');
+  if (p.startsWith('/')) bad('is absolute');
+  if (/^[a-z][a-z0-9+.-]*:/i.test(p)) bad('has a scheme or drive letter');
+  for (const seg of p.split('/')) {
+    if (seg === '') bad('has an empty segment');
+    if (/^(\.|%2e){1,2}$/i.test(seg)) bad(`has a "${seg}" segment`);
+  }
+}
+
 /** Checks the manifest and lays out every weight's byte range; nothing is allocated here. */
-function readManifest(manifest: unknown): { entries: Map<string, ManifestEntry>; groups: ManifestGroup[]; bytes: number } {
+function readManifest(
+  manifest: unknown,
+  maxBytes = DEFAULT_MAX_TFJS_WEIGHT_BYTES,
+): { entries: Map<string, ManifestEntry>; groups: ManifestGroup[]; bytes: number } {
   if (!Array.isArray(manifest)) throw invalidModel('TF.js model: weightsManifest must be an array of weight groups');
   const entries = new Map<string, ManifestEntry>();
   const groups: ManifestGroup[] = [];
@@ -44,6 +69,8 @@ function readManifest(manifest: unknown): { entries: Map<string, ManifestEntry>;
       throw invalidModel(`TF.js model: weightsManifest[${g}] needs "paths" and "weights" arrays`);
     }
     if (!group.paths.every((p) => typeof p === 'string')) throw invalidModel(`TF.js model: weightsManifest[${g}].paths must be strings`);
+    if (group.paths.length === 0 && group.weights.length > 0) throw invalidModel(`TF.js model: weightsManifest[${g}] has weights but no paths`);
+    for (const p of group.paths as string[]) checkShardPath(p, g);
     const start = offset;
     for (const w of group.weights) {
       if (!isObject(w) || typeof w.name !== 'string' || !Array.isArray(w.shape)) {
@@ -63,6 +90,10 @@ function readManifest(manifest: unknown): { entries: Map<string, ManifestEntry>;
       const shape = w.shape as number[];
       entries.set(name, { name, shape, offset });
       offset += sizeOf(shape) * 4;
+      // a bound before anything is fetched or allocated (shapes alone could describe petabytes)
+      if (offset > maxBytes) {
+        throw invalidModel(`TF.js model: weightsManifest describes more than ${maxBytes} bytes of weights (at "${name}"), more than the limit (option maxModelBytes)`);
+      }
     }
     groups.push({ paths: group.paths as string[], bytes: offset - start });
   });
@@ -173,7 +204,8 @@ export function readTfjsLayers(modelJson: unknown, weightData: Uint8Array): Grap
   if (!isObject(modelJson)) throw invalidModel('TF.js model: model.json must be a JSON object');
   if (!(weightData instanceof Uint8Array)) throw invalidModel('TF.js model: weight data must be a Uint8Array');
   const layers = readTopology(modelJson);
-  const { entries, bytes } = readManifest(modelJson.weightsManifest);
+  // the weights are in memory already: no size bound here beyond matching them
+  const { entries, bytes } = readManifest(modelJson.weightsManifest, Number.MAX_SAFE_INTEGER);
   if (bytes !== weightData.byteLength) {
     throw invalidModel(`TF.js model: weight data is ${weightData.byteLength} bytes but weightsManifest describes ${bytes}`);
   }
@@ -489,34 +521,55 @@ function foldBatchNorm(
   }
 }
 
+export interface TfjsLoadOptions {
+  /** refuse a model whose manifest describes more weight bytes than this (default 512 MiB) */
+  maxModelBytes?: number;
+}
+
+/**
+ * Fetches one weight file. `path` has passed checkShardPath (relative, inside the model's
+ * folder); `maxBytes` is the most its group can still hold, so a fetcher can refuse a larger
+ * file before reading it (the Node fetcher does).
+ */
+export type ShardFetcher = (path: string, limits: { maxBytes: number }) => Promise<Uint8Array>;
+
 /**
  * Fetches the weight shards named by the manifest through `fetchFile` (paths relative to
- * model.json, as written) and reads the model.
+ * model.json, as written) and reads the model. Every path is checked before any fetch, and
+ * each group's bytes against the manifest as they arrive.
  */
-export async function loadTfjsLayers(modelJson: unknown, fetchFile: (path: string) => Promise<Uint8Array>): Promise<Graph> {
+export async function loadTfjsLayers(modelJson: unknown, fetchFile: ShardFetcher, options: TfjsLoadOptions = {}): Promise<Graph> {
   if (!isObject(modelJson)) throw invalidModel('TF.js model: model.json must be a JSON object');
-  const { groups, bytes } = readManifest(modelJson.weightsManifest);
-  const shards = await Promise.all(
-    groups.map(async (g) => {
-      const parts = await Promise.all(
-        g.paths.map(async (p) => {
-          try {
-            const data = await fetchFile(p);
-            if (!(data instanceof Uint8Array)) throw invalidModel(`TF.js model: weight file "${p}" did not load as bytes`);
-            return data;
-          } catch (e) {
-            if (e instanceof MobileNetError) throw e;
-            throw new MobileNetError('IO', `TF.js model: cannot read weight file "${p}": ${(e as Error)?.message ?? String(e)}`);
-          }
-        }),
-      );
-      const got = parts.reduce((s, d) => s + d.byteLength, 0);
-      if (got !== g.bytes) {
-        throw invalidModel(`TF.js model: weight files ${g.paths.join(', ')} hold ${got} bytes but the manifest describes ${g.bytes}`);
+  if (typeof fetchFile !== 'function') throw new MobileNetError('INVALID_OPTION', 'TF.js model: fetchFile must be a function');
+  const maxBytes = options?.maxModelBytes ?? DEFAULT_MAX_TFJS_WEIGHT_BYTES;
+  if (!(typeof maxBytes === 'number' && maxBytes > 0)) throw new MobileNetError('INVALID_OPTION', `maxModelBytes must be a positive number, got ${String(maxBytes)}`);
+  const { groups, bytes } = readManifest(modelJson.weightsManifest, maxBytes);
+  // one group after another, so a lying group is refused before the next is read
+  const shards: Uint8Array[][] = [];
+  for (const g of groups) {
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    for (const p of g.paths) {
+      let data: Uint8Array;
+      try {
+        data = await fetchFile(p, { maxBytes: g.bytes - got });
+      } catch (e) {
+        if (e instanceof MobileNetError) throw e;
+        throw new MobileNetError('IO', `TF.js model: cannot read weight file "${p}": ${(e as Error)?.message ?? String(e)}`);
       }
-      return parts;
-    }),
-  );
+      if (Object.prototype.toString.call(data) !== '[object Uint8Array]') throw invalidModel(`TF.js model: weight file "${p}" did not load as bytes`);
+      data = new Uint8Array(data); // a copy by the array's own length: a subclass' getters cannot lie
+      got += data.byteLength;
+      if (got > g.bytes) {
+        throw invalidModel(`TF.js model: weight files ${g.paths.join(', ')} hold more than the ${g.bytes} bytes the manifest describes`);
+      }
+      parts.push(data);
+    }
+    if (got !== g.bytes) {
+      throw invalidModel(`TF.js model: weight files ${g.paths.join(', ')} hold ${got} bytes but the manifest describes ${g.bytes}`);
+    }
+    shards.push(parts);
+  }
   const all = new Uint8Array(bytes);
   let at = 0;
   for (const parts of shards) for (const d of parts) {
