@@ -1,12 +1,23 @@
 // Portable core: no Node built-ins. Browsers, workers and edge runtimes import this entry
 // (`mobilenet-wasm/core`) and pass the kernel .wasm themselves (options.wasm).
+//
+// Every function exported here throws only MobileNetError (src/errors.ts). The readers and
+// writers that live in other modules are exported through thin wrappers that validate their
+// arguments and turn anything unexpected into a typed error (src/runtime/guard.ts).
+import { MobileNetError, invalidModel } from './errors.js';
+import type { Graph } from './model/ir.js';
+import { validateGraph } from './model/validate.js';
+import { guard, guardAsync, asMobileNetError } from './runtime/guard.js';
+import { plainView, describeValue } from './runtime/typed.js';
+import { writeTflite as writeTfliteRaw } from './formats/tflite-writer.js';
+import { readTfjsLayers as readTfjsLayersRaw, loadTfjsLayers as loadTfjsLayersRaw } from './formats/tfjs.js';
+import { readImageHeader as readImageHeaderRaw, type ImageHeader } from './image/header.js';
+
 export { MobileNet } from './mobilenet.js';
 export type { LoadOptions, ModelInfo, ModelSource, Tensor, LayerProfile, WasmSources } from './mobilenet.js';
 export { MobileNetError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { readTflite } from './formats/tflite.js';
-export { writeTflite } from './formats/tflite-writer.js';
-export { readTfjsLayers, loadTfjsLayers } from './formats/tfjs.js';
 export { buildMobileNetV1, mobilenetV1Layers } from './arch/mobilenet.js';
 export { engineSupports, chooseFlavour } from './runtime/kernels.js';
 export type { Flavour, KernelChoice, KernelSource } from './runtime/kernels.js';
@@ -15,5 +26,41 @@ export type { ClassifyOptions, Classification } from './mobilenet.js';
 export { preprocess, preprocessInto, inputMapping, centralCropBox } from './image/preprocess.js';
 export type { PreprocessOptions } from './image/preprocess.js';
 export type { RawImage } from './image/types.js';
-export { readImageHeader } from './image/header.js';
 export { parseLabels, alignLabels, topK } from './labels.js';
+
+/** Serialises a graph as .tflite bytes; the graph is validated first (INVALID_MODEL naming what is wrong). */
+export function writeTflite(graph: Graph): Uint8Array {
+  return guard('INVALID_MODEL', 'writeTflite', () => writeTfliteRaw(validateGraph(graph)));
+}
+
+/** A TF.js layers model (parsed model.json and its concatenated weight bytes) as a graph. */
+export function readTfjsLayers(modelJson: unknown, weightData: Uint8Array): Graph {
+  return guard('INVALID_MODEL', 'TF.js model', () => {
+    const bytes = plainView(weightData, 'Uint8Array');
+    if (!bytes) throw invalidModel(`TF.js model: weight data must be a Uint8Array, got ${describeValue(weightData)}`);
+    return readTfjsLayersRaw(modelJson, bytes);
+  });
+}
+
+/** A TF.js layers model from its parsed model.json, fetching the weight files through `fetchFile`. */
+export function loadTfjsLayers(modelJson: unknown, fetchFile: (path: string) => Promise<Uint8Array>): Promise<Graph> {
+  return guardAsync('INVALID_MODEL', 'TF.js model', async () => {
+    if (typeof fetchFile !== 'function') throw new MobileNetError('INVALID_OPTION', `loadTfjsLayers needs a function that fetches weight files, got ${describeValue(fetchFile)}`);
+    return loadTfjsLayersRaw(modelJson, async (path) => {
+      let data: unknown;
+      try {
+        data = await fetchFile(path);
+      } catch (e) {
+        throw asMobileNetError(e, 'IO', `TF.js model: cannot read weight file ${JSON.stringify(path)}`);
+      }
+      const bytes = plainView(data, 'Uint8Array');
+      if (!bytes) throw invalidModel(`TF.js model: weight file ${JSON.stringify(path)} did not load as bytes (got ${describeValue(data)})`);
+      return bytes;
+    });
+  });
+}
+
+/** Format and size of an encoded image from its first bytes (INVALID_IMAGE when unreadable). */
+export function readImageHeader(bytes: Uint8Array, name?: string): ImageHeader {
+  return guard('INVALID_IMAGE', 'readImageHeader', () => readImageHeaderRaw(plainView(bytes, 'Uint8Array') ?? bytes, typeof name === 'string' ? name : undefined));
+}

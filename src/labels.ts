@@ -6,6 +6,25 @@
  * index i is label-file line i + 1.
  */
 import { invalidOption } from './errors.js';
+import { guard } from './runtime/guard.js';
+import { describeValue, plainView } from './runtime/typed.js';
+
+/** labels are read once into a plain array of strings (a Proxy or getters cannot change them later); INVALID_OPTION otherwise */
+export function stringList(labels: unknown): string[] {
+  if (!Array.isArray(labels)) throw invalidOption(`labels must be an array of strings, got ${describeValue(labels)}`);
+  const n = labels.length;
+  if (n > MAX_LABELS) throw invalidOption(`labels have ${n} entries, more than the ${MAX_LABELS} allowed`);
+  const out: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const v: unknown = labels[i];
+    if (typeof v !== 'string') throw invalidOption(`labels[${i}] must be a string, got ${describeValue(v)}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** far above any classifier; keeps a hostile list from allocating without bound */
+const MAX_LABELS = 1 << 24;
 
 /** One label per line; lines trimmed, a byte-order mark and trailing empty lines dropped. Inner empty lines are kept, as they hold an index. */
 export function parseLabels(text: string): string[] {
@@ -23,9 +42,15 @@ const BACKGROUND = /^(background|unused|\?\?\?|)$/i;
  * file, 1000-class model); a list with one fewer gains a "background" entry in front
  * (1000-line list, 1001-class model). Anything else is an INVALID_OPTION error.
  */
-export function alignLabels(labels: readonly string[], numClasses: number): string[] {
-  if (!Array.isArray(labels)) throw invalidOption('labels must be an array of strings');
-  if (!(Number.isInteger(numClasses) && numClasses > 0)) throw invalidOption(`numClasses must be a positive integer, got ${numClasses}`);
+export function alignLabels(list: readonly string[], numClasses: number): string[] {
+  return guard('INVALID_OPTION', 'alignLabels', () => alignChecked(list, numClasses));
+}
+
+function alignChecked(list: readonly string[], numClasses: number): string[] {
+  if (!(typeof numClasses === 'number' && Number.isInteger(numClasses) && numClasses > 0)) {
+    throw invalidOption(`numClasses must be a positive integer, got ${describeValue(numClasses)}`);
+  }
+  const labels = stringList(list);
   if (labels.length === numClasses) return labels.slice();
   if (labels.length === numClasses + 1) {
     if (BACKGROUND.test(labels[0])) return labels.slice(1);
@@ -48,10 +73,34 @@ export interface Scored {
  * small sorted buffer for the usual k <= 16, a full sort beyond that.
  */
 export function topK(scores: ArrayLike<number>, k: number): Scored[] {
-  if (scores === null || typeof scores !== 'object' || typeof scores.length !== 'number') {
-    throw invalidOption('topK needs an array of scores');
+  return guard('INVALID_OPTION', 'topK', () => topKChecked(scores, k));
+}
+
+function topKChecked(input: ArrayLike<number>, k: number): Scored[] {
+  const scores = scoreList(input);
+  if (!(typeof k === 'number' && Number.isInteger(k) && k >= 0)) throw invalidOption(`k must be a non-negative integer, got ${describeValue(k)}`);
+  return topKOf(scores, k);
+}
+
+function scoreList(input: ArrayLike<number>): ArrayLike<number> {
+  // a real typed array through its intrinsic length, or a plain array of numbers; anything else
+  // could lie about its length (and make the full sort allocate without bound)
+  let scores: ArrayLike<number> | undefined = plainView(input, 'Float32Array', 'Float64Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array');
+  if (!scores && Array.isArray(input)) {
+    const n = input.length;
+    const copy = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v: unknown = input[i];
+      if (typeof v !== 'number') throw invalidOption(`scores[${i}] must be a number, got ${describeValue(v)}`);
+      copy[i] = v;
+    }
+    scores = copy;
   }
-  if (!(Number.isInteger(k) && k >= 0)) throw invalidOption(`k must be a non-negative integer, got ${k}`);
+  if (!scores) throw invalidOption(`topK needs an array of scores (an Array or a typed array of numbers), got ${describeValue(input)}`);
+  return scores;
+}
+
+function topKOf(scores: ArrayLike<number>, k: number): Scored[] {
   const n = scores.length;
   k = Math.min(k, n);
   if (k === 0) return [];

@@ -3,7 +3,7 @@
  * No Node built-ins here; the kernel .wasm comes from the caller (a WebAssembly.Module on
  * Cloudflare Workers, bytes or a fetch elsewhere). src/node.ts supplies the files in Node.
  */
-import { MobileNetError, invalidInput, invalidOption, invalidModel } from './errors.js';
+import { MobileNetError, invalidInput, invalidOption, invalidModel, type ErrorCode } from './errors.js';
 import { sizeOf, type DType, type Graph, type Quant, type TensorInfo } from './model/ir.js';
 import { readTflite } from './formats/tflite.js';
 import { chooseFlavour, instantiateKernels, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
@@ -11,7 +11,10 @@ import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './ru
 import { planGraph, type Plan } from './runtime/plan.js';
 import { preprocessInto, type PreprocessOptions } from './image/preprocess.js';
 import type { RawImage } from './image/types.js';
-import { alignLabels, topK } from './labels.js';
+import { alignLabels, stringList, topK } from './labels.js';
+import { guard, guardAsync, asMobileNetError } from './runtime/guard.js';
+import { anyBytes, describeValue, plainView, typedArrayName } from './runtime/typed.js';
+import { FLOAT_INPUT_BOUND } from './runtime/numerics.js';
 
 export type WasmSources =
   | Partial<Record<Flavour, KernelSource | Promise<KernelSource>>>
@@ -30,6 +33,16 @@ export interface LoadOptions {
   maxMemoryBytes?: number;
   /** class names, one per model output (a 1001-entry list with "background" first fits a 1000-class model too) */
   labels?: readonly string[];
+  /**
+   * Let NaN and infinite values through (default false). By default `run` and `profile` refuse a
+   * float input tensor holding NaN or +-Infinity with INVALID_INPUT naming the first bad index
+   * (one pass over the input), and every call that returns float values (run, probabilities,
+   * classify, embed) throws instead of returning a non-finite output: INVALID_MODEL when the
+   * input was within the range the model was checked for at load (|x| <= 255, see
+   * src/runtime/numerics.ts), else INVALID_INPUT. With true, neither check runs and
+   * non-finite values propagate as IEEE arithmetic makes them.
+   */
+  allowNonFinite?: boolean;
 }
 
 export interface ClassifyOptions extends PreprocessOptions {
@@ -86,8 +99,11 @@ export class MobileNet {
   /** step whose output is the pooled feature vector (embeddings), -1 if the graph has no pool */
   private readonly poolStep: number;
 
-  private constructor(graph: Graph, kernels: Kernels, plan: Plan, arena: ArenaLayout) {
+  private readonly allowNonFinite: boolean;
+
+  private constructor(graph: Graph, kernels: Kernels, plan: Plan, arena: ArenaLayout, allowNonFinite: boolean) {
     this.graph = graph;
+    this.allowNonFinite = allowNonFinite;
     this.kernels = kernels;
     this.plan = plan;
     this.arena = arena;
@@ -95,30 +111,32 @@ export class MobileNet {
     this.poolStep = plan.steps.findIndex((s) => s.ops.some((o) => o.op === 'average_pool2d'));
   }
 
-  static async load(model: ModelSource, options: LoadOptions = {}): Promise<MobileNet> {
-    checkOptions(options);
-    const graph = toGraph(model);
-    const plan = planGraph(graph);
-    const flavour = chooseFlavour(options.kernels ?? 'auto');
-    const source = await wasmFor(options.wasm, flavour);
-    const kernels = await instantiateKernels(source, flavour);
-    const arena = layoutArena(
-      plan.steps.map((s) => s.prepared?.constants ?? []),
-      plan.maxActivationBytes,
-      plan.scratchBytes,
-      kernels.exports.heap_base(),
-    );
-    reserve(kernels.memory, arena.end, options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
-    const mem = new Uint8Array(kernels.memory.buffer);
-    plan.steps.forEach((s, i) => s.prepared?.constants.forEach((c, j) => mem.set(c, arena.constantOffsets[i][j])));
-    const net = new MobileNet(graph, kernels, plan, arena);
-    if (options.labels) net.setLabels(options.labels);
-    return net;
+  static async load(model: ModelSource, options?: LoadOptions): Promise<MobileNet> {
+    return guardAsync('INVALID_MODEL', 'MobileNet.load', async () => {
+      const opts = checkOptions(options);
+      const plan = planGraph(toGraph(model));
+      const graph = plan.graph;
+      const flavour = chooseFlavour(opts.kernels ?? 'auto');
+      const source = await wasmFor(opts.wasm, flavour);
+      const kernels = await instantiateKernels(source, flavour);
+      const arena = layoutArena(
+        plan.steps.map((s) => s.prepared?.constants ?? []),
+        plan.maxActivationBytes,
+        plan.scratchBytes,
+        kernels.exports.heap_base(),
+      );
+      reserve(kernels.memory, arena.end, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
+      const mem = new Uint8Array(kernels.memory.buffer);
+      plan.steps.forEach((s, i) => s.prepared?.constants.forEach((c, j) => mem.set(c, arena.constantOffsets[i][j])));
+      const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true);
+      if (opts.labels !== undefined) net.setLabels(opts.labels);
+      return net;
+    });
   }
 
   /** Name the classes (see LoadOptions.labels). */
   setLabels(labels: readonly string[]): void {
-    this.labels = alignLabels(labels as string[], this.info.classes);
+    this.labels = guard('INVALID_OPTION', 'setLabels', () => alignLabels(labels as string[], this.info.classes));
   }
 
   /**
@@ -128,22 +146,30 @@ export class MobileNet {
    */
   classify(image: RawImage, options?: ClassifyOptions): Classification[];
   classify(images: readonly RawImage[], options?: ClassifyOptions): Classification[][];
-  classify(image: RawImage | readonly RawImage[], options: ClassifyOptions = {}): Classification[] | Classification[][] {
-    if (Array.isArray(image)) return image.map((im) => this.classify(im as RawImage, options));
-    const k = options.topK ?? 5;
-    if (!(Number.isInteger(k) && k >= 1)) throw invalidOption(`topK must be a positive integer, got ${String(options.topK)}`);
-    const scores = this.probabilities(image as RawImage, options);
-    return topK(scores, k).map(({ index, score }) => ({ index, label: this.labels?.[index], score }));
+  classify(image: RawImage | readonly RawImage[], options?: ClassifyOptions): Classification[] | Classification[][] {
+    return guard('INVALID_INPUT', 'classify', () => {
+      const opts = optionsObject(options, 'classify');
+      if (Array.isArray(image)) return image.map((im) => this.classify(im as RawImage, opts));
+      const k = opts.topK ?? 5;
+      if (!(typeof k === 'number' && Number.isInteger(k) && k >= 1)) throw invalidOption(`topK must be a positive integer, got ${describeValue(opts.topK)}`);
+      const scores = this.probabilities(image as RawImage, opts);
+      return topK(scores, k).map(({ index, score }) => ({ index, label: this.labels?.[index], score }));
+    });
   }
 
   /** Class probabilities for an image (softmax output, dequantized; softmax applied if the model ends without one). */
-  probabilities(image: RawImage, options: PreprocessOptions = {}): Float32Array {
-    const k = this.live();
-    this.writeImage(k, image, options);
-    this.execute(k, this.plan.steps.length);
-    const out = dequantize(this.readTensor(k, this.graph.output, this.arena.buffers[this.plan.outputBuffer]), this.graph.output);
-    const last = this.graph.ops[this.graph.ops.length - 1];
-    return last.op === 'softmax' ? out : softmax(out);
+  probabilities(image: RawImage, options?: PreprocessOptions): Float32Array {
+    return guard('INVALID_INPUT', 'probabilities', () => {
+      const opts = optionsObject(options, 'probabilities');
+      const k = this.live();
+      const bound = this.writeImage(k, image, opts);
+      this.execute(k, this.plan.steps.length);
+      const raw = this.readTensor(k, this.graph.output, this.arena.buffers[this.plan.outputBuffer]);
+      this.checkOutput(raw, 'output', bound);
+      const out = dequantize(raw, this.graph.output);
+      const last = this.graph.ops[this.graph.ops.length - 1];
+      return last.op === 'softmax' ? out : softmax(out);
+    });
   }
 
   /**
@@ -152,56 +178,77 @@ export class MobileNet {
    */
   embed(image: RawImage, options?: PreprocessOptions): Float32Array;
   embed(images: readonly RawImage[], options?: PreprocessOptions): Float32Array[];
-  embed(image: RawImage | readonly RawImage[], options: PreprocessOptions = {}): Float32Array | Float32Array[] {
-    if (Array.isArray(image)) return image.map((im) => this.embed(im as RawImage, options));
-    if (this.poolStep < 0) throw new MobileNetError('UNSUPPORTED_MODEL', 'this model has no average pool, so it has no embedding layer');
-    const k = this.live();
-    this.writeImage(k, image as RawImage, options);
-    this.execute(k, this.poolStep + 1);
-    const step = this.plan.steps[this.poolStep];
-    return dequantize(this.readTensor(k, step.op.output, this.arena.buffers[step.to]), step.op.output);
+  embed(image: RawImage | readonly RawImage[], options?: PreprocessOptions): Float32Array | Float32Array[] {
+    return guard('INVALID_INPUT', 'embed', () => {
+      const opts = optionsObject(options, 'embed');
+      if (Array.isArray(image)) return image.map((im) => this.embed(im as RawImage, opts));
+      if (this.poolStep < 0) throw new MobileNetError('UNSUPPORTED_MODEL', 'this model has no average pool, so it has no embedding layer');
+      const k = this.live();
+      const bound = this.writeImage(k, image as RawImage, opts);
+      this.execute(k, this.poolStep + 1);
+      const step = this.plan.steps[this.poolStep];
+      const raw = this.readTensor(k, step.op.output, this.arena.buffers[step.to]);
+      this.checkOutput(raw, 'embedding', bound);
+      return dequantize(raw, step.op.output);
+    });
   }
 
-  private writeImage(k: Kernels, image: RawImage, options: PreprocessOptions): void {
+  /** Preprocesses into the arena; returns the largest magnitude the input can hold (for checkOutput). */
+  private writeImage(k: Kernels, image: RawImage, options: PreprocessOptions): number {
     const t = this.graph.input;
     const n = sizeOf(t.shape);
     const at = this.arena.buffers[0];
     // uint8 inputs go in as the arena's shifted int8 form (src/ops/types.ts)
     const view = t.dtype === 'float32' ? new Float32Array(k.memory.buffer, at, n) : new Int8Array(k.memory.buffer, at, n);
     preprocessInto(image, t, view, options);
-  }
-
-  /** Run one inference. `input` is the model's input tensor (NHWC, its own dtype); returns a new output tensor. */
-  run(input: Tensor): Tensor {
-    const k = this.live();
-    this.writeInput(k, input);
-    this.execute(k, this.plan.steps.length);
-    return this.readTensor(k, this.graph.output, this.arena.buffers[this.plan.outputBuffer]);
+    const r = t.dtype === 'float32' ? (options.inputRange ?? [-1, 1]) : [0, 0];
+    return Math.max(Math.abs(r[0]), Math.abs(r[1]));
   }
 
   /**
-   * Run and time each layer (`runs` times, after one untimed run), for the per-layer profile.
-   * Returns the median time per layer.
+   * Run one inference. `input` is the model's input tensor (NHWC, its own dtype); returns a new
+   * output tensor. A float input holding NaN or Infinity is refused (INVALID_INPUT), and so is
+   * a non-finite output, unless the model was loaded with allowNonFinite.
+   */
+  run(input: Tensor): Tensor {
+    return guard('INVALID_INPUT', 'run', () => {
+      const k = this.live();
+      const bound = this.writeInput(k, input);
+      this.execute(k, this.plan.steps.length);
+      const out = this.readTensor(k, this.graph.output, this.arena.buffers[this.plan.outputBuffer]);
+      this.checkOutput(out, 'output', bound);
+      return out;
+    });
+  }
+
+  /**
+   * Run and time each layer (`runs` times, an integer 0..100000, after one untimed run), for the
+   * per-layer profile. Returns the median time per layer.
    */
   profile(input: Tensor, runs = 10): LayerProfile[] {
-    const k = this.live();
-    this.writeInput(k, input);
-    const times: number[][] = this.plan.steps.map(() => []);
-    for (let r = 0; r <= runs; r++) {
-      this.plan.steps.forEach((s, i) => {
-        const t0 = performance.now();
-        this.step(k, i);
-        if (r > 0) times[i].push(performance.now() - t0);
-      });
-    }
-    return this.plan.steps.map((s, i) => ({
-      index: i,
-      op: s.ops.map((o) => o.op).join('+'),
-      kernel: s.prepared?.kernel ?? 'none',
-      shape: s.op.output.shape,
-      macs: s.prepared?.macs ?? 0,
-      ms: median(times[i]),
-    }));
+    return guard('INVALID_INPUT', 'profile', () => {
+      if (!(typeof runs === 'number' && Number.isInteger(runs) && runs >= 0 && runs <= MAX_PROFILE_RUNS)) {
+        throw invalidOption(`runs must be an integer from 0 to ${MAX_PROFILE_RUNS}, got ${describeValue(runs)}`);
+      }
+      const k = this.live();
+      this.writeInput(k, input);
+      const times: number[][] = this.plan.steps.map(() => []);
+      for (let r = 0; r <= runs; r++) {
+        this.plan.steps.forEach((s, i) => {
+          const t0 = performance.now();
+          this.step(k, i);
+          if (r > 0) times[i].push(performance.now() - t0);
+        });
+      }
+      return this.plan.steps.map((s, i) => ({
+        index: i,
+        op: s.ops.map((o) => o.op).join('+'),
+        kernel: s.prepared?.kernel ?? 'none',
+        shape: s.op.output.shape.slice(),
+        macs: s.prepared?.macs ?? 0,
+        ms: median(times[i]),
+      }));
+    });
   }
 
   /** Release the wasm instance and its memory (wasm memory cannot shrink; dropping it is the only way). */
@@ -217,12 +264,37 @@ export class MobileNet {
   private step(k: Kernels, i: number): void {
     const s = this.plan.steps[i];
     if (!s.prepared) return;
-    s.prepared.run(k.exports, {
-      input: this.arena.buffers[s.from],
-      output: this.arena.buffers[s.to],
-      constants: this.arena.constantOffsets[i],
-      scratch: this.arena.scratch,
-    });
+    try {
+      s.prepared.run(k.exports, {
+        input: this.arena.buffers[s.from],
+        output: this.arena.buffers[s.to],
+        constants: this.arena.constantOffsets[i],
+        scratch: this.arena.scratch,
+      });
+    } catch (e) {
+      // a trap is a bug of ours, never something to hand over raw
+      throw asMobileNetError(e, 'INVALID_MODEL', `op ${i} (${s.ops.map((o) => o.op).join('+')})`);
+    }
+  }
+
+  /**
+   * Float outputs must be finite (see LoadOptions.allowNonFinite). `inputBound` is the largest
+   * magnitude the input held: within the bound the model was checked for at load, an overflow
+   * is the model's fault (INVALID_MODEL), beyond it the input's (INVALID_INPUT).
+   */
+  private checkOutput(t: Tensor, what: string, inputBound: number): void {
+    if (this.allowNonFinite || !(t instanceof Float32Array)) return;
+    for (let i = 0; i < t.length; i++) {
+      const v = t[i];
+      if (v - v === 0) continue;
+      const code: ErrorCode = inputBound <= FLOAT_INPUT_BOUND ? 'INVALID_MODEL' : 'INVALID_INPUT';
+      throw new MobileNetError(
+        code,
+        `the model produced a non-finite ${what} (${v} at index ${i}): float32 overflowed inside the network` +
+          (code === 'INVALID_MODEL' ? ' (its weights are too large)' : ` on input values up to ${inputBound}`) +
+          '; load with allowNonFinite: true to get such outputs anyway',
+      );
+    }
   }
 
   protected live(): Kernels {
@@ -230,27 +302,49 @@ export class MobileNet {
     return this.kernels;
   }
 
-  private writeInput(k: Kernels, input: Tensor): void {
+  /**
+   * Copies `input` into the arena: a real typed array of the model's dtype and length, read
+   * through the intrinsic getters (subclasses and proxies cannot lie about it). Float inputs
+   * are scanned once for NaN / Infinity (unless allowNonFinite). Returns the largest magnitude
+   * (0 for integer inputs) for checkOutput.
+   */
+  private writeInput(k: Kernels, input: Tensor): number {
     const t = this.graph.input;
     const n = sizeOf(t.shape);
-    const want = t.dtype === 'float32' ? Float32Array : t.dtype === 'uint8' ? Uint8Array : Int8Array;
-    if (!(input instanceof want)) {
-      const got = input && typeof input === 'object' ? input.constructor?.name : typeof input;
-      throw invalidInput(`input must be a ${want.name} (model input is ${t.dtype}[${t.shape.join(',')}]), got ${got}`);
+    const want = t.dtype === 'float32' ? 'Float32Array' : t.dtype === 'uint8' ? 'Uint8Array' : 'Int8Array';
+    const got = typedArrayName(input);
+    const src = plainView(input, want);
+    if (!src) {
+      throw invalidInput(`input must be a ${want} (model input is ${t.dtype}[${t.shape.join(',')}]), got ${got ? `a ${got}` : describeValue(input)}`);
     }
-    if (input.length !== n) {
-      throw invalidInput(`input has ${input.length} elements but the model input ${t.dtype}[${t.shape.join(',')}] needs ${n}`);
+    if (src.length !== n) {
+      throw invalidInput(`input has ${src.length} elements but the model input ${t.dtype}[${t.shape.join(',')}] needs ${n}`);
     }
     const at = this.arena.buffers[0];
     if (t.dtype === 'float32') {
-      new Float32Array(k.memory.buffer, at, n).set(input as Float32Array);
-    } else if (t.dtype === 'uint8') {
+      const dst = new Float32Array(k.memory.buffer, at, n);
+      dst.set(src as Float32Array);
+      if (this.allowNonFinite) return Infinity;
+      // scan the copy, not the caller's array (a shared buffer could change under us)
+      let maxAbs = 0;
+      for (let i = 0; i < n; i++) {
+        const v = dst[i];
+        if (v - v !== 0) {
+          throw invalidInput(`input[${i}] is ${v}: inputs must be finite (load with allowNonFinite: true to run them anyway)`);
+        }
+        const a = v < 0 ? -v : v;
+        if (a > maxAbs) maxAbs = a;
+      }
+      return maxAbs;
+    }
+    if (t.dtype === 'uint8') {
       // the arena keeps uint8 shifted into int8 (see src/ops/types.ts)
       const dst = new Uint8Array(k.memory.buffer, at, n);
-      for (let i = 0; i < n; i++) dst[i] = input[i] ^ 0x80;
+      for (let i = 0; i < n; i++) dst[i] = src[i] ^ 0x80;
     } else {
-      new Int8Array(k.memory.buffer, at, n).set(input as Int8Array);
+      new Int8Array(k.memory.buffer, at, n).set(src as Int8Array);
     }
+    return 0;
   }
 
   /** @internal copy a tensor out of the arena in its own dtype */
@@ -285,28 +379,58 @@ function softmax(x: Float32Array): Float32Array {
   return out;
 }
 
+/** .tflite bytes (any real typed array, DataView or ArrayBuffer) or a graph object, which planGraph validates. */
 function toGraph(model: ModelSource): Graph {
-  if (model instanceof Uint8Array) return readTflite(model);
-  if (model instanceof ArrayBuffer) return readTflite(new Uint8Array(model));
-  if (ArrayBuffer.isView(model)) {
-    return readTflite(new Uint8Array((model as ArrayBufferView).buffer, (model as ArrayBufferView).byteOffset, (model as ArrayBufferView).byteLength));
-  }
-  if (model && typeof model === 'object' && Array.isArray((model as Graph).ops)) return model as Graph;
-  throw invalidModel('model must be .tflite bytes (Uint8Array or ArrayBuffer) or a graph from buildMobileNetV1 / loadTfjsLayers');
+  const bytes = anyBytes(model);
+  if (bytes) return readTflite(bytes);
+  if (model !== null && typeof model === 'object' && !ArrayBuffer.isView(model) && 'ops' in model) return model as Graph;
+  throw invalidModel(`model must be .tflite bytes (Uint8Array or ArrayBuffer) or a graph from buildMobileNetV1 / loadTfjsLayers, got ${describeValue(model)}`);
 }
 
-function checkOptions(o: LoadOptions): void {
-  if (o === null || typeof o !== 'object') throw invalidOption('options must be an object');
-  const known = new Set(['kernels', 'wasm', 'maxMemoryBytes', 'labels']);
+const MAX_PROFILE_RUNS = 100_000;
+const LOAD_OPTIONS = ['kernels', 'wasm', 'maxMemoryBytes', 'labels', 'allowNonFinite'] as const;
+/** options of the Node entry (src/node.ts) that reach MobileNet.load with the rest: known, ignored here */
+const NODE_LOAD_OPTIONS = ['maxModelBytes'] as const;
+
+/** options of classify / embed / probabilities: undefined means none; anything but an object is INVALID_OPTION */
+function optionsObject<T extends object>(o: T | undefined, where: string): T {
+  if (o === undefined) return {} as T;
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw invalidOption(`${where} options must be an object, got ${describeValue(o)}`);
+  return o;
+}
+
+/** Validates the load options and returns a snapshot of them (each read once: getters cannot change them later). */
+function checkOptions(options: LoadOptions | undefined): LoadOptions {
+  const o = optionsObject(options, 'load');
+  const known = new Set<string>([...LOAD_OPTIONS, ...NODE_LOAD_OPTIONS]);
   for (const key of Object.keys(o)) if (!known.has(key)) throw invalidOption(`unknown option '${key}' (known: ${[...known].join(', ')})`);
-  if (o.maxMemoryBytes !== undefined && !(Number.isFinite(o.maxMemoryBytes) && o.maxMemoryBytes > 0)) {
-    throw invalidOption(`maxMemoryBytes must be a positive number, got ${o.maxMemoryBytes}`);
+  const snap: LoadOptions = {};
+  for (const key of LOAD_OPTIONS) {
+    const v = (o as Record<string, unknown>)[key];
+    if (v !== undefined) (snap as Record<string, unknown>)[key] = v;
   }
+  if (snap.maxMemoryBytes !== undefined && !(typeof snap.maxMemoryBytes === 'number' && Number.isFinite(snap.maxMemoryBytes) && snap.maxMemoryBytes > 0)) {
+    throw invalidOption(`maxMemoryBytes must be a positive number, got ${describeValue(snap.maxMemoryBytes)}`);
+  }
+  if (snap.labels !== undefined) snap.labels = stringList(snap.labels);
+  if (snap.allowNonFinite !== undefined && typeof snap.allowNonFinite !== 'boolean') {
+    throw invalidOption(`allowNonFinite must be true or false, got ${describeValue(snap.allowNonFinite)}`);
+  }
+  if (snap.wasm !== undefined && snap.wasm !== null && typeof snap.wasm !== 'object' && typeof snap.wasm !== 'function') {
+    throw invalidOption(`wasm must be an object of kernel builds per flavour or a function, got ${describeValue(snap.wasm)}`);
+  }
+  return snap;
 }
 
 async function wasmFor(wasm: WasmSources | undefined, flavour: Flavour): Promise<KernelSource> {
   if (!wasm) throw invalidOption(`no kernel .wasm given: pass options.wasm (e.g. { ${flavour}: <WebAssembly.Module or bytes of mobilenet-${flavour}.wasm> }), or use the Node entry which finds them itself`);
-  const src = typeof wasm === 'function' ? await wasm(flavour) : await wasm[flavour];
+  let src: KernelSource | undefined;
+  try {
+    src = typeof wasm === 'function' ? await wasm(flavour) : await wasm[flavour];
+  } catch (e) {
+    if (e instanceof MobileNetError) throw e;
+    throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm could not give the '${flavour}' build`);
+  }
   if (!src) throw invalidOption(`options.wasm has no '${flavour}' build (mobilenet-${flavour}.wasm)`);
   return src;
 }
@@ -325,8 +449,8 @@ function describe(graph: Graph, plan: Plan, arena: ArenaLayout, kernels: Kernels
     alpha: looksLikeV1 && stem ? stem.output.shape[3] / 32 : undefined,
     resolution: graph.input.shape[1],
     precision,
-    input: { shape: graph.input.shape, dtype: graph.input.dtype, quant: simpleQuant(graph.input.quant) },
-    output: { shape: graph.output.shape, dtype: graph.output.dtype, quant: simpleQuant(graph.output.quant) },
+    input: { shape: graph.input.shape.slice(), dtype: graph.input.dtype, quant: simpleQuant(graph.input.quant) },
+    output: { shape: graph.output.shape.slice(), dtype: graph.output.dtype, quant: simpleQuant(graph.output.quant) },
     classes: graph.output.shape[graph.output.shape.length - 1],
     kernels: kernels.flavour,
     source: graph.source,

@@ -14,6 +14,8 @@
  *   (4.254 M) would not.
  */
 import { invalidOption } from '../errors.js';
+import { guard } from '../runtime/guard.js';
+import { describeValue } from '../runtime/typed.js';
 import {
   type Activation,
   type DType,
@@ -62,18 +64,22 @@ export interface ArchStats {
 
 function checkArch(alpha: number, resolution: number, classes: number): void {
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0) {
-    throw invalidOption(`alpha must be a positive finite number, got ${String(alpha)}`);
+    throw invalidOption(`alpha must be a positive finite number, got ${describeValue(alpha)}`);
   }
   if (!Number.isInteger(resolution) || resolution < 1 || resolution > 8192) {
-    throw invalidOption(`resolution must be an integer in 1..8192, got ${String(resolution)}`);
+    throw invalidOption(`resolution must be an integer in 1..8192, got ${describeValue(resolution)}`);
   }
   if (!Number.isInteger(classes) || classes < 1 || classes > 100_000) {
-    throw invalidOption(`classes must be an integer in 1..100000, got ${String(classes)}`);
+    throw invalidOption(`classes must be an integer in 1..100000, got ${describeValue(classes)}`);
   }
 }
 
 /** Per-layer shapes, mult-adds and params of MobileNet v1 (see the convention above). */
 export function mobilenetV1Layers(alpha: number, resolution: number, classes = 1000): ArchStats {
+  return guard('INVALID_OPTION', 'mobilenetV1Layers', () => layersOf(alpha, resolution, classes));
+}
+
+function layersOf(alpha: number, resolution: number, classes: number): ArchStats {
   checkArch(alpha, resolution, classes);
   const layers: LayerStats[] = [];
   let h = resolution;
@@ -353,20 +359,34 @@ function quantizeBias(b: Float32Array, inputScale: number, filterScale: number[]
  * float weights as the float graph of the same seed. int8 weights are per-channel (axis 0 for
  * conv, 3 for depthwise) except a fully_connected head, which is per-tensor like TFLite's.
  */
-export function buildMobileNetV1(opts: BuildOptions): Graph {
-  const { alpha, resolution, precision } = opts;
+export function buildMobileNetV1(options: BuildOptions): Graph {
+  return guard('INVALID_OPTION', 'buildMobileNetV1', () => build(options));
+}
+
+/** most weights a random graph may have: 2^27 floats (512 MiB), 30x MobileNet v1 1.0 */
+export const MAX_BUILD_PARAMS = 2 ** 27;
+
+function build(opts: BuildOptions): Graph {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw invalidOption(`buildMobileNetV1 needs an options object { alpha, resolution, precision, ... }, got ${describeValue(opts)}`);
+  }
+  // each option read once
+  const { alpha, resolution, precision, weights } = opts;
   const classes = opts.classes ?? 1000;
   const seed = opts.seed ?? 1;
   const head = opts.head ?? 'conv';
   if (precision !== 'float32' && precision !== 'uint8' && precision !== 'int8') {
-    throw invalidOption(`precision must be 'float32', 'uint8' or 'int8', got ${String(precision)}`);
+    throw invalidOption(`precision must be 'float32', 'uint8' or 'int8', got ${describeValue(precision)}`);
   }
-  if (opts.weights !== undefined && opts.weights !== 'random') {
-    throw invalidOption(`weights must be 'random' (the builder has no pretrained weights), got ${String(opts.weights)}`);
+  if (weights !== undefined && weights !== 'random') {
+    throw invalidOption(`weights must be 'random' (the builder has no pretrained weights), got ${describeValue(weights)}`);
   }
-  if (head !== 'conv' && head !== 'fc') throw invalidOption(`head must be 'conv' or 'fc', got ${String(head)}`);
-  if (!Number.isInteger(seed)) throw invalidOption(`seed must be an integer, got ${String(seed)}`);
+  if (head !== 'conv' && head !== 'fc') throw invalidOption(`head must be 'conv' or 'fc', got ${describeValue(head)}`);
+  if (!(typeof seed === 'number' && Number.isInteger(seed))) throw invalidOption(`seed must be an integer, got ${describeValue(seed)}`);
   const arch = mobilenetV1Layers(alpha, resolution, classes);
+  if (arch.params > MAX_BUILD_PARAMS) {
+    throw invalidOption(`alpha ${alpha} with ${classes} classes gives ${arch.params} parameters, more than the ${MAX_BUILD_PARAMS} the builder makes`);
+  }
   const floats = drawFloatLayers(arch, seed);
 
   const dtype: DType = precision;

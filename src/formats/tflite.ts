@@ -25,6 +25,8 @@ import {
   type Weights,
 } from '../model/ir.js';
 import { FlatBufferReader, type Table } from './flatbuffer.js';
+import { MIN_NORMAL_F32, nameWeights, zeroPointRange } from '../model/validate.js';
+import { bufferBytes, plainView } from '../runtime/typed.js';
 import {
   ACTIVATION_NAMES,
   BuiltinOperator,
@@ -99,6 +101,8 @@ class TfliteReader {
   private readonly subgraph: Table;
   private readonly rawTensors = new Map<number, RawTensor>();
   private readonly infos = new Map<number, TensorInfo>();
+  /** 'model input' / 'model output' by tensor index, for messages */
+  private readonly ioRoles = new Map<number, string>();
 
   constructor(private readonly bytes: Uint8Array) {
     this.fb = new FlatBufferReader(bytes);
@@ -220,25 +224,33 @@ class TfliteReader {
   private checkQuant(t: RawTensor, dtype: DType | 'int32', perChannelAxis: number | null): Quant | undefined {
     if (dtype === 'float32') return undefined; // float tensors may carry min/max; unused
     const q = t.quant;
+    const role = this.ioRoles.get(t.index);
+    const label = role ? `${t.label} (the ${role})` : t.label;
     if (!q) {
       if (dtype === 'int32') return undefined;
       throw invalidModel(`${t.label} is ${dtype} but has no quantization parameters`);
     }
     for (const s of q.scale) {
-      if (!(s > 0) || !Number.isFinite(s)) throw invalidModel(`${t.label} has quantization scale ${s}; scales must be positive and finite`);
+      if (!(s > 0) || !Number.isFinite(s)) throw invalidModel(`${label} has quantization scale ${s}; scales must be positive and finite`);
+      // subnormal float32 scales (1e-45) make TFLite's multipliers and 1 / scale overflow or vanish
+      if (!(s >= MIN_NORMAL_F32)) {
+        throw invalidModel(`${label} has quantization scale ${s}; scales must be positive and finite, and normal in float32 (at least 2^-126 = 1.18e-38), not subnormal`);
+      }
     }
-    if (dtype !== 'int32') {
-      const [lo, hi] = dtype === 'uint8' ? [0, 255] : [-128, 127];
+    {
+      const [lo, hi] = zeroPointRange(dtype);
       for (const z of q.zeroPoint) {
-        if (z < lo || z > hi) throw invalidModel(`${t.label} is ${dtype} but has zero point ${z}, outside [${lo}, ${hi}]`);
+        if (z < lo || z > hi) {
+          throw invalidModel(dtype === 'int32' ? `${label} is an int32 bias with zero point ${z}; TFLite requires 0` : `${label} is ${dtype} but has zero point ${z}, outside [${lo}, ${hi}]`);
+        }
       }
     }
     if (q.scale.length > 1) {
       if (perChannelAxis === null) {
-        throw unsupportedModel(`${t.label} is quantized per channel (${q.scale.length} scales); only per-tensor quantization is supported here`);
+        throw unsupportedModel(`${label} is quantized per channel (${q.scale.length} scales); only per-tensor quantization is supported here`);
       }
       if (q.axis !== perChannelAxis) {
-        throw unsupportedModel(`${t.label} is quantized per channel along axis ${q.axis}; expected axis ${perChannelAxis}`);
+        throw unsupportedModel(`${label} is quantized per channel along axis ${q.axis}; expected axis ${perChannelAxis}`);
       }
     }
     return { scale: q.scale.slice(), zeroPoint: q.zeroPoint.slice(), axis: q.scale.length > 1 ? q.axis : 0 };
@@ -312,6 +324,8 @@ class TfliteReader {
         `the model has ${inputs.length} inputs and ${outputs.length} outputs; mobilenet-wasm runs models with exactly one of each`,
       );
     }
+    this.ioRoles.set(inputs[0], 'model input');
+    this.ioRoles.set(outputs[0], 'model output');
     const operators = sg.tables(F.SubGraph.operators, 'operators');
     if (operators.length === 0) throw unsupportedModel('subgraph 0 has no operators');
     const ops: Op[] = [];
@@ -401,6 +415,7 @@ class TfliteReader {
     const idx = inputs.length > 2 ? inputs[2] : -1;
     if (idx < 0) return quantized ? new Int32Array(n) : new Float32Array(n);
     const b = this.constant(idx, label, 'bias', quantized ? ['int32'] : ['float32']);
+    if (quantized) this.checkQuant(b.t, 'int32', 0);
     if (b.count !== n) throw invalidModel(`${b.t.label} (bias of ${label}) has ${b.count} values, expected ${n}`);
     return b.data as Float32Array | Int32Array;
   }
@@ -426,6 +441,7 @@ class TfliteReader {
     const quant = this.checkQuant(f.t, dtype, dtype === 'int8' ? perChannelAxis : null);
     const w: Weights = { data: f.data as Float32Array | Uint8Array | Int8Array, shape: f.t.shape.slice(), dtype };
     if (quant) w.quant = quant;
+    nameWeights(w, f.t.name);
     return w;
   }
 
@@ -592,8 +608,10 @@ class TfliteReader {
 }
 
 /** Parse a .tflite model into the IR; throws MobileNetError (INVALID_MODEL / UNSUPPORTED_MODEL). */
-export function readTflite(bytes: Uint8Array): Graph {
-  if (!(bytes instanceof Uint8Array)) throw invalidModel('readTflite expects the model bytes as a Uint8Array');
+export function readTflite(model: Uint8Array): Graph {
+  // through the intrinsic getters: a Proxy or a subclass with a lying length cannot reach the reader
+  const bytes = plainView(model, 'Uint8Array') ?? bufferBytes(model);
+  if (!bytes) throw invalidModel('readTflite expects the model bytes as a Uint8Array (or an ArrayBuffer)');
   if (bytes.length < 8) {
     throw invalidModel(`.tflite is ${bytes.length} bytes: too short to be a TensorFlow Lite model (the header alone is 8 bytes)`);
   }

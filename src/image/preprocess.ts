@@ -28,6 +28,11 @@
 import { invalidInput, invalidOption, unsupportedModel } from '../errors.js';
 import type { DType, TensorInfo } from '../model/ir.js';
 import { checkRawImage, type CheckedImage, type RawImage } from './types.js';
+import { guard } from '../runtime/guard.js';
+import { describeValue, plainView, typedArrayName } from '../runtime/typed.js';
+
+/** inputRange ends are limited to this magnitude, so every mapped value is a finite float32 */
+const MAX_RANGE_MAGNITUDE = 1e38;
 
 export interface PreprocessOptions {
   /** 'central' (default) keeps the central cropFraction of each side; 'none' resizes the whole image */
@@ -60,6 +65,12 @@ export interface CropBox {
 
 /** tf.image.central_crop's box: start = int((d - d * f) / 2) in double, size = d - 2 * start. */
 export function centralCropBox(width: number, height: number, fraction: number = DEFAULT_CROP_FRACTION): CropBox {
+  if (!(typeof width === 'number' && Number.isSafeInteger(width) && width > 0 && typeof height === 'number' && Number.isSafeInteger(height) && height > 0)) {
+    throw invalidInput(`centralCropBox needs positive integer width and height, got ${describeValue(width)} x ${describeValue(height)}`);
+  }
+  if (!(typeof fraction === 'number' && fraction > 0 && fraction <= 1)) {
+    throw invalidOption(`cropFraction must be a number in (0, 1], got ${describeValue(fraction)}`);
+  }
   const x = Math.trunc((width - width * fraction) / 2);
   const y = Math.trunc((height - height * fraction) / 2);
   return { x, y, width: width - 2 * x, height: height - 2 * y };
@@ -92,12 +103,13 @@ function checkInputTensor(input: TensorInfo): { height: number; width: number } 
   if (!input || typeof input !== 'object' || !Array.isArray(input.shape)) {
     throw invalidInput('preprocess needs the model input TensorInfo ({ shape, dtype, quant })');
   }
-  const s = input.shape;
-  if (s.length !== 4 || s[0] !== 1 || s[3] !== 3 || !(s[1] > 0) || !(s[2] > 0) || !Number.isInteger(s[1]) || !Number.isInteger(s[2])) {
-    throw unsupportedModel(`input ${input.name} has shape [${s.join(', ')}]; image preprocessing needs [1, height, width, 3]`);
+  const s = input.shape.slice();
+  if (s.some((d) => typeof d !== 'number')) throw invalidInput(`input shape must be numbers, got [${s.map(describeValue).join(', ')}]`);
+  if (s.length !== 4 || s[0] !== 1 || s[3] !== 3 || !(s[1] > 0) || !(s[2] > 0) || !Number.isInteger(s[1]) || !Number.isInteger(s[2]) || s[1] * s[2] > 2 ** 26) {
+    throw unsupportedModel(`input ${describeValue(input.name)} has shape [${s.join(', ')}]; image preprocessing needs [1, height, width, 3]`);
   }
   if (input.dtype !== 'float32' && input.dtype !== 'uint8' && input.dtype !== 'int8') {
-    throw unsupportedModel(`input ${input.name} has dtype ${String(input.dtype)}; expected float32, uint8 or int8`);
+    throw unsupportedModel(`input ${describeValue(input.name)} has dtype ${describeValue(input.dtype)}; expected float32, uint8 or int8`);
   }
   return { height: s[1], width: s[2] };
 }
@@ -105,26 +117,43 @@ function checkInputTensor(input: TensorInfo): { height: number; width: number } 
 function checkOptions(opts: PreprocessOptions): void {
   if (opts === null || typeof opts !== 'object') throw invalidOption('preprocess options must be an object');
   if (opts.crop !== undefined && opts.crop !== 'central' && opts.crop !== 'none') {
-    throw invalidOption(`crop must be 'central' or 'none', got ${String(opts.crop)}`);
+    throw invalidOption(`crop must be 'central' or 'none', got ${describeValue(opts.crop)}`);
   }
   const f = opts.cropFraction;
   if (f !== undefined && !(typeof f === 'number' && f > 0 && f <= 1)) {
-    throw invalidOption(`cropFraction must be a number in (0, 1], got ${String(f)}`);
+    throw invalidOption(`cropFraction must be a number in (0, 1], got ${describeValue(f)}`);
   }
   const r = opts.inputRange;
   if (r !== undefined) {
-    if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {
-      throw invalidOption(`inputRange must be [low, high] with finite low < high, got ${JSON.stringify(r)}`);
+    if (
+      !Array.isArray(r) || r.length !== 2 || typeof r[0] !== 'number' || typeof r[1] !== 'number' ||
+      !(Math.abs(r[0]) <= MAX_RANGE_MAGNITUDE) || !(Math.abs(r[1]) <= MAX_RANGE_MAGNITUDE) || !(r[0] < r[1])
+    ) {
+      throw invalidOption(`inputRange must be [low, high] with finite low < high, each at most 1e38 in magnitude, got ${Array.isArray(r) ? `[${r.map(describeValue).join(', ')}]` : describeValue(r)}`);
     }
   }
   const m = opts.integerInput;
   if (m !== undefined && m !== 'auto' && m !== 'raw' && m !== 'quantize') {
-    throw invalidOption(`integerInput must be 'auto', 'raw' or 'quantize', got ${String(m)}`);
+    throw invalidOption(`integerInput must be 'auto', 'raw' or 'quantize', got ${describeValue(m)}`);
   }
 }
 
 /** Works out how pixels map to the values of `input` (see the file comment for the rules). */
 export function inputMapping(input: TensorInfo, opts: PreprocessOptions = {}): InputMapping {
+  return guard('INVALID_INPUT', 'inputMapping', () => mappingFor(input, snapshotOptions(opts)));
+}
+
+/** the options read once into a plain object (getters run once; a Proxy cannot change them mid-call) */
+function snapshotOptions(opts: PreprocessOptions | undefined): PreprocessOptions {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw invalidOption(`preprocess options must be an object, got ${describeValue(opts)}`);
+  const r = opts.inputRange;
+  const snap: PreprocessOptions = { crop: opts.crop, cropFraction: opts.cropFraction, inputRange: Array.isArray(r) ? (r.slice() as unknown as [number, number]) : r, integerInput: opts.integerInput };
+  checkOptions(snap);
+  return snap;
+}
+
+function mappingFor(input: TensorInfo, opts: PreprocessOptions): InputMapping {
   checkInputTensor(input);
   checkOptions(opts);
   if (input.dtype === 'float32') {
@@ -139,7 +168,8 @@ export function inputMapping(input: TensorInfo, opts: PreprocessOptions = {}): I
   const scale = q.scale[0];
   const zp = q.zeroPoint?.[0] ?? 0;
   const [qmin, qmax] = input.dtype === 'uint8' ? [0, 255] : [-128, 127];
-  if (!(scale > 0) || !Number.isFinite(scale) || !Number.isInteger(zp) || zp < qmin || zp > qmax) {
+  // a normal float32 scale (>= 2^-126), as the model loader requires
+  if (typeof scale !== 'number' || !(Math.fround(scale) >= 2 ** -126) || !Number.isFinite(Math.fround(scale)) || typeof zp !== 'number' || !Number.isInteger(zp) || zp < qmin || zp > qmax) {
     throw unsupportedModel(`input ${input.name} has invalid quantization (scale ${scale}, zero point ${zp})`);
   }
   // The real interval the quantized input can express.
@@ -168,7 +198,12 @@ export function inputMapping(input: TensorInfo, opts: PreprocessOptions = {}): I
   if (mode === 'raw' || (mode === 'auto' && pixelGrid)) {
     return { dtype: input.dtype, mode: 'raw', range: [lo, hi], mul: 1, add: 0, zeroPoint: qmin, qmin, qmax };
   }
-  return { dtype: input.dtype, mode: 'quantize', range: [lo, hi], mul: width / 255 / scale, add: lo / scale, zeroPoint: zp, qmin, qmax };
+  const mul = width / 255 / scale;
+  const add = lo / scale;
+  if (!Number.isFinite(mul) || !Number.isFinite(add)) {
+    throw invalidOption(`inputRange [${lo}, ${hi}] is too wide for input ${input.name} (scale ${scale}): the quantized values overflow`);
+  }
+  return { dtype: input.dtype, mode: 'quantize', range: [lo, hi], mul, add, zeroPoint: zp, qmin, qmax };
 }
 
 // ---- precomputed sampling tables -------------------------------------------------------
@@ -336,10 +371,6 @@ function resizeToRawBytes(src: Uint8Array, channels: number, xs: AxisTable, ys: 
 
 export type InputTensor = Float32Array | Uint8Array | Int8Array;
 
-function typeTag(a: unknown): string {
-  return Object.prototype.toString.call(a).slice(8, -1);
-}
-
 /**
  * Preprocesses `image` into `out`, a typed array of at least H*W*3 elements (for example a
  * view of wasm memory, so no copy is needed). float32 inputs need a Float32Array; int8 inputs
@@ -347,24 +378,31 @@ function typeTag(a: unknown): string {
  * receives the arena's storage form of uint8 tensors (value - 128, see src/ops/types.ts).
  */
 export function preprocessInto(image: RawImage, input: TensorInfo, out: InputTensor, opts: PreprocessOptions = {}): void {
-  const mapping = inputMapping(input, opts);
+  guard('INVALID_INPUT', 'preprocessInto', () => preprocessChecked(image, input, out, snapshotOptions(opts)));
+}
+
+function preprocessChecked(image: RawImage, input: TensorInfo, out: InputTensor, opts: PreprocessOptions): void {
+  const mapping = mappingFor(input, opts);
   const img = checkRawImage(image);
   const [, outH, outW] = input.shape;
   const n = outH * outW * 3;
-  const tag = typeTag(out);
-  const want =
+  const want: Array<'Float32Array' | 'Int8Array' | 'Uint8Array'> =
     mapping.dtype === 'float32' ? ['Float32Array'] : mapping.dtype === 'int8' ? ['Int8Array'] : ['Uint8Array', 'Int8Array'];
-  if (!want.includes(tag)) {
-    throw invalidInput(`a ${mapping.dtype} input needs a ${want.join(' or ')} to write into, got ${tag}`);
+  // a plain view through the intrinsic getters: a Proxy or a subclass with a lying length is refused
+  const view = plainView(out, ...want);
+  if (!view) {
+    const tag = typedArrayName(out);
+    throw invalidInput(`a ${mapping.dtype} input needs a ${want.join(' or ')} to write into, got ${tag ? `a ${tag}` : describeValue(out)}`);
   }
-  if (out.length < n) throw invalidInput(`output array has ${out.length} elements; input ${input.name} needs ${n}`);
+  if (view.length < n) throw invalidInput(`output array has ${view.length} elements; input ${input.name} needs ${n}`);
+  const tag = typedArrayName(view)!;
   const box = cropBoxFor(img, opts);
   const xs = axisTable(box.x, box.width, outW, img.channels);
   const ys = axisTable(box.y, box.height, outH, img.width * img.channels);
   if (mapping.dtype === 'float32') {
-    resizeToFloat(img.data, img.channels, xs, ys, out as Float32Array, mapping.mul, mapping.add);
+    resizeToFloat(img.data, img.channels, xs, ys, view as Float32Array, mapping.mul, mapping.add);
   } else {
-    const bytes = new Uint8Array(out.buffer, out.byteOffset, n);
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, n);
     const storeShift = mapping.dtype === 'uint8' && tag === 'Int8Array' ? -128 : 0;
     if (mapping.mode === 'raw') resizeToRawBytes(img.data, img.channels, xs, ys, bytes, mapping.qmin + storeShift);
     else resizeToBytes(img.data, img.channels, xs, ys, bytes, mapping, storeShift);
@@ -373,11 +411,13 @@ export function preprocessInto(image: RawImage, input: TensorInfo, out: InputTen
 
 /** Preprocesses `image` for the model input `input` ([1, H, W, 3]); returns a new tensor of its dtype. */
 export function preprocess(image: RawImage, input: TensorInfo, opts: PreprocessOptions = {}): InputTensor {
-  const { height, width } = checkInputTensor(input);
-  const n = height * width * 3;
-  const out = input.dtype === 'float32' ? new Float32Array(n) : input.dtype === 'int8' ? new Int8Array(n) : new Uint8Array(n);
-  preprocessInto(image, input, out, opts);
-  return out;
+  return guard('INVALID_INPUT', 'preprocess', () => {
+    const { height, width } = checkInputTensor(input);
+    const n = height * width * 3;
+    const out = input.dtype === 'float32' ? new Float32Array(n) : input.dtype === 'int8' ? new Int8Array(n) : new Uint8Array(n);
+    preprocessChecked(image, input, out, snapshotOptions(opts));
+    return out;
+  });
 }
 
 function cropBoxFor(img: CheckedImage, opts: PreprocessOptions): CropBox {

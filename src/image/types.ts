@@ -2,6 +2,7 @@
  * Image shapes shared by the portable preprocessing code and the decoders. No Node built-ins.
  */
 import { invalidImage } from '../errors.js';
+import { plainView, describeValue } from '../runtime/typed.js';
 
 /**
  * Decoded pixels, ImageData-shaped: rows top to bottom, interleaved channels, 8 bits each.
@@ -36,14 +37,14 @@ export const DEFAULT_MAX_DECODE_PIXELS = 50_000_000;
 
 export type ImageFormat = 'jpeg' | 'png' | 'bmp' | 'gif';
 
-const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
+const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
 
 function byteView(data: unknown): Uint8Array | undefined {
-  // Tag check rather than instanceof, so arrays from another realm (iframe, worker) pass too.
-  const tag = Object.prototype.toString.call(data);
-  if (tag !== '[object Uint8Array]' && tag !== '[object Uint8ClampedArray]') return undefined;
-  const v = data as Uint8Array | Uint8ClampedArray;
-  return v instanceof Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  // Through the intrinsic typed-array getters rather than instanceof or the object's own
+  // length: arrays from another realm (iframe, worker) pass, a Proxy is refused, and a
+  // subclass's own length getter is ignored. Always a fresh plain Uint8Array view of the same bytes.
+  const v = plainView(data, 'Uint8Array', 'Uint8ClampedArray');
+  return v && new Uint8Array(v.buffer, v.byteOffset, v.length);
 }
 
 /**
@@ -54,14 +55,14 @@ export function checkRawImage(image: RawImage, maxPixels: number = MAX_RAW_PIXEL
   if (image === null || typeof image !== 'object') throw invalidImage('image must be an object { data, width, height }');
   const { width, height } = image;
   if (!isPositiveInt(width) || !isPositiveInt(height)) {
-    throw invalidImage(`image width and height must be positive integers, got ${String(width)} x ${String(height)}`);
+    throw invalidImage(`image width and height must be positive integers, got ${describeValue(width)} x ${describeValue(height)}`);
   }
   if (width * height > maxPixels) {
     throw invalidImage(`image is ${width} x ${height} = ${width * height} pixels, more than the limit of ${maxPixels}`);
   }
   const data = byteView(image.data);
   if (!data) {
-    throw invalidImage(`image data must be a Uint8Array or Uint8ClampedArray, got ${Object.prototype.toString.call(image.data).slice(8, -1)}`);
+    throw invalidImage(`image data must be a Uint8Array or Uint8ClampedArray, got ${describeValue(image.data)}`);
   }
   const pixels = width * height;
   let channels = image.channels;
@@ -75,7 +76,7 @@ export function checkRawImage(image: RawImage, maxPixels: number = MAX_RAW_PIXEL
     channels = inferred;
   } else {
     if (channels !== 1 && channels !== 2 && channels !== 3 && channels !== 4) {
-      throw invalidImage(`image channels must be 1, 2, 3 or 4, got ${String(channels)}`);
+      throw invalidImage(`image channels must be 1, 2, 3 or 4, got ${describeValue(channels)}`);
     }
     if (data.length !== pixels * channels) {
       throw invalidImage(

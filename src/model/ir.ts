@@ -28,6 +28,8 @@ export interface TensorInfo {
 }
 
 export interface Weights {
+  /** the tensor's name in the file, when it has one (for messages; non-enumerable, see nameWeights in ./validate.ts) */
+  name?: string;
   /** raw values in the file's dtype */
   data: Float32Array | Uint8Array | Int8Array;
   shape: number[];

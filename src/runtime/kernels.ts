@@ -5,6 +5,7 @@
  */
 import { instantiate } from '@assemblyscript/loader';
 import { MobileNetError, invalidOption } from '../errors.js';
+import { anyBytes, describeValue } from './typed.js';
 
 export type Flavour = 'scalar' | 'simd' | 'relaxed';
 export type KernelChoice = 'auto' | Flavour;
@@ -50,7 +51,7 @@ export function chooseFlavour(choice: KernelChoice = 'auto'): Flavour {
     return engineSupports('simd') ? 'simd' : 'scalar';
   }
   if (choice !== 'scalar' && choice !== 'simd' && choice !== 'relaxed') {
-    throw invalidOption(`kernels must be 'auto', 'simd', 'scalar' or 'relaxed', got ${JSON.stringify(choice)}`);
+    throw invalidOption(`kernels must be 'auto', 'simd', 'scalar' or 'relaxed', got ${describeValue(choice)}`);
   }
   if (choice !== 'scalar' && !engineSupports(choice)) {
     throw invalidOption(`kernels '${choice}' requested but this engine does not support ${choice === 'simd' ? 'WebAssembly SIMD' : 'relaxed SIMD'}`);
@@ -80,7 +81,7 @@ export async function instantiateKernels(source: KernelSource, flavour: Flavour)
 }
 
 function toBytes(src: ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (src instanceof ArrayBuffer) return new Uint8Array(src);
-  if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-  throw invalidOption('kernel source must be a WebAssembly.Module, an ArrayBuffer or a typed array');
+  const bytes = anyBytes(src);
+  if (bytes) return bytes;
+  throw invalidOption(`kernel source must be a WebAssembly.Module, an ArrayBuffer or a typed array, got ${describeValue(src)}`);
 }

@@ -6,6 +6,8 @@ import { MobileNetError, unsupportedModel, invalidModel } from '../errors.js';
 import { bytesPerElement, sizeOf, type Graph, type Op, type TensorInfo } from '../model/ir.js';
 import { prepareOp, prepareFusedPair } from '../ops/index.js';
 import type { PreparedOp } from '../ops/types.js';
+import { validateGraph } from '../model/validate.js';
+import { checkFloatNumerics } from './numerics.js';
 
 export interface Step {
   /** the op whose output this step writes (for a fused pair, the second) */
@@ -25,12 +27,20 @@ export interface Plan {
   macs: number;
   /** buffer holding the final output */
   outputBuffer: 0 | 1;
+  /** the graph as validated and planned (plain values; see src/model/validate.ts) */
+  graph: Graph;
 }
 
 export const tensorBytes = (t: TensorInfo) => sizeOf(t.shape) * bytesPerElement(t.dtype);
 
-export function planGraph(graph: Graph): Plan {
-  if (graph.ops.length === 0) throw invalidModel('the model has no operators');
+/**
+ * Validates `graph` (structure and quantization parameters: src/model/validate.ts; float
+ * weights finite and unable to overflow: ./numerics.ts) and schedules it. Every model source
+ * goes through here, so every format gets the same checks.
+ */
+export function planGraph(input: Graph): Plan {
+  const graph = validateGraph(input);
+  checkFloatNumerics(graph);
   const steps: Step[] = [];
   let cur: 0 | 1 = 0;
   let maxActivationBytes = tensorBytes(graph.input);
@@ -80,7 +90,7 @@ export function planGraph(graph: Graph): Plan {
   if (sizeOf(prev.shape) !== sizeOf(graph.output.shape) || prev.dtype !== graph.output.dtype) {
     throw invalidModel(`the last op writes ${fmt(prev)} but the model output is ${fmt(graph.output)}`);
   }
-  return { steps, maxActivationBytes, scratchBytes, macs, outputBuffer: cur };
+  return { steps, maxActivationBytes, scratchBytes, macs, outputBuffer: cur, graph };
 }
 
 const fmt = (t: TensorInfo) => `${t.dtype}[${t.shape.join(',')}]`;

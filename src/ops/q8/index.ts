@@ -19,6 +19,7 @@ import {
   type Weights,
 } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
+import { checkQuantScale, MIN_NORMAL_F32 } from '../../model/validate.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import {
   activationRange,
@@ -59,11 +60,9 @@ function isQ(dtype: string): dtype is QDType {
   return dtype === 'uint8' || dtype === 'int8';
 }
 
+/** finite, positive, normal float32 (src/model/validate.ts): INVALID_MODEL otherwise */
 function checkScale(s: number, what: string): void {
-  if (!(typeof s === 'number' && Number.isFinite(s) && s > 0)) throw invalidModel(`${what} scale ${s} must be finite and > 0`);
-  // TFLite multiplies in float32: a scale that is 0 or infinite there is as bad as here
-  const f = Math.fround(s);
-  if (!(f > 0 && Number.isFinite(f))) throw invalidModel(`${what} scale ${s} is not representable in float32`);
+  checkQuantScale(s, what);
 }
 
 function tensorQuant(t: TensorInfo, what: string): TensorQuant {
@@ -96,7 +95,7 @@ function checkShape(t: TensorInfo, rank: number, what: string): void {
 
 /** QuantizeMultiplier with the failure modes of absurd scales reported as model errors */
 function checkedMultiplier(real: number, what: string): QuantizedMultiplier {
-  if (!Number.isFinite(real) || real < 0) throw unsupportedModel(`${what}: requantization multiplier ${real} is not finite`);
+  if (!Number.isFinite(real) || real < 0) throw invalidModel(`${what}: requantization multiplier ${real} is not finite`);
   const q = quantizeMultiplier(real);
   if (q.shift > 31) throw unsupportedModel(`${what}: requantization multiplier ${real} is too large (>= 2^31)`);
   return q;
@@ -134,6 +133,18 @@ function centeredWeights(data: Float32Array | Uint8Array | Int8Array, wzp: numbe
  * product. int8: symmetric (TFLite ignores a filter zero point), per-channel along `channelAxis`
  * or per-tensor, double product -- except FULLY_CONNECTED, which uses the float product.
  */
+/**
+ * The per-tensor rule multiplies input_scale * filter_scale in float32 (as TFLite does): with
+ * normal scales the product can still underflow to a subnormal or zero, which would turn the
+ * layer's multiplier into 0 (a constant output). INVALID_MODEL naming the scales.
+ */
+function checkScaleProduct(inputScale: number, filterScale: number, what: string): void {
+  const p = Math.fround(Math.fround(inputScale) * Math.fround(filterScale));
+  if (!(p >= MIN_NORMAL_F32) || !Number.isFinite(p)) {
+    throw invalidModel(`${what}: input scale ${inputScale} x filter scale ${filterScale} = ${p} in float32 is not a normal float32 number`);
+  }
+}
+
 function filterInfo(filter: Weights, input: TensorQuant, output: TensorQuant, channels: number, channelAxis: number, perTensorRule: boolean): FilterInfo {
   if (filter.dtype !== input.dtype) throw unsupportedModel(`filter is ${filter.dtype} but the input is ${input.dtype}`);
   if (filter.data.length !== sizeOf(filter.shape)) throw invalidModel(`filter data has ${filter.data.length} values, shape [${filter.shape}] needs ${sizeOf(filter.shape)}`);
@@ -145,6 +156,7 @@ function filterInfo(filter: Weights, input: TensorQuant, output: TensorQuant, ch
     if (q.scale.length !== 1 || q.zeroPoint.length !== 1) throw unsupportedModel('uint8 filter with per-channel quantization');
     const wzp = q.zeroPoint[0];
     if (!Number.isInteger(wzp) || wzp < 0 || wzp > 255) throw invalidModel(`filter zero point ${wzp} is outside the uint8 range`);
+    checkScaleProduct(input.scale, q.scale[0], 'filter');
     const m = checkedMultiplier(perTensorRealMultiplier(input.scale, q.scale[0], output.scale), 'filter');
     return { ...centeredWeights(data, wzp), multipliers: new Array(channels).fill(m) };
   }
@@ -154,6 +166,7 @@ function filterInfo(filter: Weights, input: TensorQuant, output: TensorQuant, ch
   if (q.zeroPoint.some((z) => z !== 0)) {
     if (perTensorRule && q.zeroPoint.length === 1 && Number.isInteger(q.zeroPoint[0]) && Math.abs(q.zeroPoint[0]) <= 128) {
       const wzp = q.zeroPoint[0];
+      checkScaleProduct(input.scale, q.scale[0], 'filter');
       const m = checkedMultiplier(perTensorRealMultiplier(input.scale, q.scale[0], output.scale), 'filter');
       return { ...centeredWeights(data, wzp), multipliers: new Array(channels).fill(m) };
     }
@@ -162,6 +175,7 @@ function filterInfo(filter: Weights, input: TensorQuant, output: TensorQuant, ch
   const multipliers: QuantizedMultiplier[] = [];
   for (let c = 0; c < channels; c++) {
     const fs = q.scale.length === 1 ? q.scale[0] : q.scale[c];
+    if (perTensorRule) checkScaleProduct(input.scale, fs, `filter channel ${c}`);
     multipliers.push(checkedMultiplier(perTensorRule ? perTensorRealMultiplier(input.scale, fs, output.scale) : perChannelRealMultiplier(input.scale, fs, output.scale), `filter channel ${c}`));
   }
   return { ...centeredWeights(data, 0), multipliers };
