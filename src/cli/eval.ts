@@ -10,7 +10,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { MobileNetError, invalidInput } from '../errors.js';
 import { loadModel } from '../node.js';
 import { decodeImageFile } from '../image/decode-node.js';
@@ -166,45 +165,21 @@ export function applyCrop(img: RawImage, crop: CropConvention): { image: RawImag
 }
 
 /**
- * Decodes photos in a worker thread, `ahead` photos ahead of the one asked for (in the order of
- * `files`), so jimp's JPEG decoding (about as slow as running all the models) overlaps the
- * inferences on another core. Only when running from dist/ (a worker cannot load the .ts
- * sources); returns undefined otherwise.
+ * Decodes photos `ahead` photos ahead of the one asked for (in the order of `files`).
+ * decodeImageFile already decodes in a worker thread, so asking early lets jimp's JPEG decoding
+ * (about as slow as running all the models) overlap the inferences on another core.
  */
-export function workerDecoder(
+export function prefetchingDecoder(
   files: readonly string[],
   ahead = 3,
-): { decode: (file: string) => Promise<RawImage>; close: () => Promise<void> } | undefined {
-  const module = new URL('../image/decode-node.js', import.meta.url);
-  if (!existsSync(fileURLToPath(module))) return undefined;
-  const worker = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-     import(workerData).then(({ decodeImageFile }) => parentPort.on('message', (file) =>
-       decodeImageFile(file).then(
-         (img) => parentPort.postMessage({ file, data: img.data, width: img.width, height: img.height }, [img.data.buffer]),
-         (e) => parentPort.postMessage({ file, error: e instanceof Error ? e.message : String(e), code: e && e.code }))));`,
-    { eval: true, workerData: module.href },
-  );
-  type Reply = { file: string; data?: Uint8Array; width: number; height: number; error?: string; code?: string };
-  const waiting = new Map<string, { resolve: (img: RawImage) => void; reject: (e: Error) => void }>();
+): { decode: (file: string) => Promise<RawImage>; close: () => Promise<void> } {
   const requested = new Map<string, Promise<RawImage>>();
-  worker.on('message', (m: Reply) => {
-    const w = waiting.get(m.file);
-    waiting.delete(m.file);
-    if (m.error !== undefined) w?.reject(new MobileNetError((m.code ?? 'INVALID_IMAGE') as 'INVALID_IMAGE', m.error));
-    else w?.resolve({ data: m.data!, width: m.width, height: m.height, channels: 4 });
-  });
-  worker.on('error', (e) => {
-    for (const w of waiting.values()) w.reject(e);
-    waiting.clear();
-  });
   const request = (file: string) => {
     let r = requested.get(file);
     if (!r) {
-      r = new Promise<RawImage>((resolve, reject) => waiting.set(file, { resolve, reject }));
+      r = decodeImageFile(file);
       r.catch(() => {}); // a prefetched photo's failure is reported when it is asked for
       requested.set(file, r);
-      worker.postMessage(file);
     }
     return r;
   };
@@ -217,7 +192,7 @@ export function workerDecoder(
       return r;
     },
     close: async () => {
-      await worker.terminate();
+      requested.clear();
     },
   };
 }
@@ -476,12 +451,12 @@ export async function cmdEval(argv: string[]): Promise<void> {
   const outDir = dirname(resolve(out));
   await io('create', outDir, () => mkdir(outDir, { recursive: true }), 'folder');
   process.stderr.write(`evaluating ${models.length} models on ${photos.length} photos\n`);
-  const decoder = workerDecoder(photos.map((p) => p.file));
+  const decoder = prefetchingDecoder(photos.map((p) => p.file));
   let result: EvalResult;
   try {
-    result = await evaluate(models, photos, { crop: [...new Set(crops)], onProgress: progressBar(photos.length, 'photos'), decode: decoder?.decode });
+    result = await evaluate(models, photos, { crop: [...new Set(crops)], onProgress: progressBar(photos.length, 'photos'), decode: decoder.decode });
   } finally {
-    await decoder?.close();
+    await decoder.close();
   }
   for (const f of result.failed) process.stderr.write(`mobilenet-wasm: ${basename(f.file)}: ${oneLine(f.error)}\n`);
   const report = accuracyReport(result, {

@@ -5,8 +5,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadModel, decodeImageFile } from '../../src/node.js';
 import { alignLabels, parseLabels } from '../../src/labels.js';
@@ -19,6 +18,7 @@ import {
   cmdEval,
   evaluate,
   findModelFiles,
+  prefetchingDecoder,
   readGroundTruth,
   AOSP_MARGIN,
   type EvalModel,
@@ -205,25 +205,18 @@ describe.skipIf(!MODELS_DIR)('eval helpers and command', () => {
     expect(r.models[0].top5Correct).toBeLessThanOrEqual(2);
   });
 
-  // the worker decoder loads dist/image/decode-node.js, so it can only be checked against a build
-  const distEval = join(__dirname, '..', '..', 'dist', 'cli', 'eval.js');
-  it.skipIf(!existsSync(distEval))('the worker decoder (dist build) gives the same pixels as decoding in-thread', async () => {
-    const mod = await import(pathToFileURL(distEval).href);
-    if (typeof mod.workerDecoder !== 'function') return console.warn('dist/ is older than src/: run `npx tsc -p tsconfig.json`');
+  it('the prefetching decoder gives the same pixels as decoding one by one, and reports failures when asked', async () => {
     const files = [0, 1, 2, 3].map((i) => join(SHARED_DIR!, 'images', 'photos', `image-${i}.jpeg`));
-    const dec = mod.workerDecoder(files, 2);
-    expect(dec).toBeDefined();
-    try {
-      for (const f of files) {
-        const a: RawImage = await dec.decode(f);
-        const b = await decodeImageFile(f);
-        expect([a.width, a.height, a.channels]).toEqual([b.width, b.height, 4]);
-        expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
-      }
-      await expect(dec.decode(join(SHARED_DIR!, 'PROVENANCE.md'))).rejects.toThrow(/not an image|INVALID_IMAGE|PROVENANCE/);
-    } finally {
-      await dec.close();
+    const bad = join(SHARED_DIR!, 'PROVENANCE.md');
+    const dec = prefetchingDecoder([...files, bad], 2);
+    for (const f of files) {
+      const a: RawImage = await dec.decode(f);
+      const b = await decodeImageFile(f);
+      expect([a.width, a.height, a.channels]).toEqual([b.width, b.height, 4]);
+      expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
     }
+    await expect(dec.decode(bad)).rejects.toMatchObject({ code: 'INVALID_IMAGE', message: expect.stringMatching(/PROVENANCE\.md: not an image/) });
+    await dec.close();
   });
 
   it('bad options are usage errors', async () => {
