@@ -14,8 +14,13 @@ export type ErrorCode =
 
 export class MobileNetError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
+  /**
+   * `cause`: the unexpected exception (a wasm trap, a TypeError from a getter...) that the last
+   * line of defence (src/runtime/guard.ts) turned into this error. Set only there, so an error
+   * with a cause marks a check the library is missing, which the fuzzer counts as a failure.
+   */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'MobileNetError';
     this.code = code;
   }

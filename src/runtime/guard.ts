@@ -21,12 +21,12 @@ export function asMobileNetError(e: unknown, code: ErrorCode, where: string): Mo
   const msg = messageOf(e);
   // engines report failed allocations as RangeError ("Array buffer allocation failed", "Invalid typed array length")
   if (e instanceof RangeError && /alloc|memory|Invalid (typed )?array length|too large/i.test(msg)) {
-    return new MobileNetError('OUT_OF_MEMORY', `${where}: ${msg}`);
+    return new MobileNetError('OUT_OF_MEMORY', `${where}: ${msg}`, { cause: e });
   }
   if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) {
-    return new MobileNetError(code, `${where}: a kernel trapped (${msg})`);
+    return new MobileNetError(code, `${where}: a kernel trapped (${msg})`, { cause: e });
   }
-  return new MobileNetError(code, `${where}: ${msg}`);
+  return new MobileNetError(code, `${where}: ${msg}`, { cause: e });
 }
 
 export function guard<T>(code: ErrorCode, where: string, f: () => T): T {

@@ -82,8 +82,9 @@ async function init(cfg) {
   fs.mkdirSync(caseDir);
   const tfjs = seeds.models.find((m) => m.kind === 'tfjs');
   if (tfjs) {
+    // real copies, not symlinks: the loader refuses weight files whose real path leaves the folder
     for (const f of tfjs.shardNames) {
-      fs.symlinkSync(join(tfjs.dir, f), join(caseDir, f));
+      fs.writeFileSync(join(caseDir, f), tfjs.shardBytes.get(f));
       shardsLinked.add(f);
     }
     // the target of ../ escapes: a copy of the first shard, so an escape can even load
@@ -108,6 +109,13 @@ function fromError(e, where) {
   if (e instanceof lib.MobileNetError) {
     if (!CODES.has(e.code)) return fail('bad-error-code', 'MobileNetError', `${where}: unknown code ${e.code}: ${e.message}`);
     if (!e.message) return fail('empty-error-message', 'MobileNetError', `${where}: ${e.code} without a message`);
+    // typed by the library's last line of defence (src/runtime/guard.ts): the user is safe, but a check is missing
+    if (e.cause !== undefined && !(e.cause instanceof lib.MobileNetError)) {
+      const trap = e.cause instanceof WebAssembly.RuntimeError;
+      return fail(trap ? 'wasm-trap' : 'guarded-exception', e.cause?.constructor?.name ?? typeof e.cause, `${where}: ${e.code}: ${e.message}`, {
+        stack: e.cause?.stack?.split('\n').slice(0, 6).join('\n'),
+      });
+    }
     return ok(e.code);
   }
   if (e instanceof WebAssembly.RuntimeError) return fail('wasm-trap', 'RuntimeError', `${where}: ${e.message}`, { stack: e.stack?.split('\n').slice(0, 6).join('\n') });
@@ -208,7 +216,7 @@ async function prepareTfjs(c) {
     for (const name of written) {
       const p = join(caseDir, name);
       fs.rmSync(p, { force: true });
-      if (shardsLinked.has(name)) fs.symlinkSync(join(tfjs.dir, name), p);
+      if (shardsLinked.has(name)) fs.writeFileSync(p, tfjs.shardBytes.get(name));
     }
   };
 }
