@@ -132,7 +132,7 @@ async function cmdClassify(argv: string[]): Promise<void> {
     progress?.(i, path);
     let result;
     try {
-      result = net.classify(await decodeImageFile(path), { topK: top, crop });
+      result = net.classify(await decodeImageFile(path, { name: path }), { topK: top, crop }); // messages name the path as given
     } catch (e) {
       // one bad photo in a batch should not hide the others' results
       if (positionals.length === 1) throw e;
