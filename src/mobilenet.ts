@@ -128,6 +128,8 @@ export class MobileNet {
       reserve(kernels.memory, arena.end, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
       const mem = new Uint8Array(kernels.memory.buffer);
       plan.steps.forEach((s, i) => s.prepared?.constants.forEach((c, j) => mem.set(c, arena.constantOffsets[i][j])));
+      // the packed copies now live in the arena; holding them in JS too would double the model's memory
+      for (const s of plan.steps) if (s.prepared) s.prepared.constants.length = 0;
       const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true);
       if (opts.labels !== undefined) net.setLabels(opts.labels);
       return net;
