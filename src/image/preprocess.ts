@@ -182,9 +182,12 @@ function mappingFor(input: TensorInfo, opts: PreprocessOptions): InputMapping {
       return Math.abs(qlo - lo) <= tol && Math.abs(qhi - hi) <= tol;
     });
     if (!range) {
-      throw invalidOption(
+      // the model's input covers none of the pixel ranges images are fed in: the model's oddity,
+      // not a bad option (the caller passed none), so UNSUPPORTED_MODEL with the way out
+      throw unsupportedModel(
         `cannot tell which pixel range input ${input.name} expects (${input.dtype}, scale ${scale}, zero point ${zp}, ` +
-          `covering [${qlo.toPrecision(4)}, ${qhi.toPrecision(4)}]); pass inputRange`,
+          `covering [${qlo.toPrecision(4)}, ${qhi.toPrecision(4)}], none of [0, 255], [-1, 1], [0, 1]); ` +
+          `run() takes tensors as they are, or pass the range as the inputRange option of classify/embed`,
       );
     }
   }
