@@ -6,12 +6,13 @@
 import { MobileNetError, invalidInput, invalidOption, invalidModel, type ErrorCode } from './errors.js';
 import { sizeOf, type DType, type Graph, type Quant, type TensorInfo } from './model/ir.js';
 import { readTflite } from './formats/tflite.js';
-import { chooseFlavour, instantiateKernels, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
+import { chooseFlavour, instantiateKernels, FLAVOURS, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
 import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
 import { preprocessInto, type PreprocessOptions } from './image/preprocess.js';
 import type { RawImage } from './image/types.js';
 import { alignLabels, stringList, topK } from './labels.js';
+import { IMAGENET_1001_SHORT } from './labels/imagenet.js';
 import { guard, guardAsync, asMobileNetError } from './runtime/guard.js';
 import { anyBytes, describeValue, plainView, typedArrayName } from './runtime/typed.js';
 import { FLOAT_INPUT_BOUND } from './runtime/numerics.js';
@@ -22,16 +23,33 @@ export type WasmSources =
 
 export interface LoadOptions {
   /**
-   * which kernel build to run: 'auto' (default) picks relaxed SIMD when the engine validates it,
-   * else SIMD, else scalar. Integer results are identical on every build; float results of the
-   * relaxed build may differ in the last bits between engines (fused multiply-add or not).
+   * which kernel build to run. 'auto' (default) picks the fastest build that is both supplied
+   * and validated by the engine: relaxed SIMD, else SIMD, else scalar. Supplied means a key of
+   * `wasm` when it is an object of builds; when `wasm` is a function (as in the Node entry)
+   * every flavour counts as supplied. An explicit 'relaxed', 'simd' or 'scalar' that is not
+   * supplied or not validated is INVALID_OPTION. Integer results are identical on every build;
+   * float results of the relaxed build may differ in the last bits (fused multiply-add or not).
+   *
+   * Node 20 keeps relaxed SIMD behind a process-wide V8 flag. Only a load asking for
+   * `kernels: 'relaxed'` (or a call to enableRelaxedSimd) sets it, and it never changes what
+   * 'auto' means: 'auto' picks relaxed only if the engine validated relaxed SIMD before this
+   * package first set the flag (Node started with --experimental-wasm-relaxed-simd, or an
+   * engine that ships it), so one explicit load never changes another load's float outputs.
    */
   kernels?: KernelChoice;
-  /** the kernel builds: a Module or bytes per flavour, or a function returning one */
+  /**
+   * the kernel builds: a Module or bytes per flavour, or a function returning one. Where the
+   * engine refuses to compile wasm from bytes (Cloudflare Workers), import the .wasm as a
+   * module (`import simd from 'mobilenet-wasm/wasm/mobilenet-simd.wasm'`) and pass the Module.
+   */
   wasm?: WasmSources;
   /** refuse models whose arena would exceed this (default 1 GiB) */
   maxMemoryBytes?: number;
-  /** class names, one per model output (a 1001-entry list with "background" first fits a 1000-class model too) */
+  /**
+   * class names, one per model output (a 1001-entry list with "background" first fits a
+   * 1000-class model too). Default: the ImageNet names for a model with 1001 outputs (TFLite,
+   * "background" first) or 1000 (Keras / TF.js); none (label undefined) for other class counts.
+   */
   labels?: readonly string[];
   /**
    * Let NaN and infinite values through (default false). By default `run` and `profile` refuse a
@@ -95,7 +113,7 @@ export class MobileNet {
   private readonly plan: Plan;
   private readonly arena: ArenaLayout;
   private readonly graph: Graph;
-  private labels: string[] | undefined;
+  private labels: readonly string[] | undefined;
   /** step whose output is the pooled feature vector (embeddings), -1 if the graph has no pool */
   private readonly poolStep: number;
 
@@ -116,8 +134,9 @@ export class MobileNet {
       const opts = checkOptions(options);
       const plan = planGraph(toGraph(model));
       const graph = plan.graph;
-      const flavour = chooseFlavour(opts.kernels ?? 'auto');
-      const source = await wasmFor(opts.wasm, flavour);
+      const builds = suppliedBuilds(opts.wasm);
+      const flavour = chooseFlavour(opts.kernels ?? 'auto', builds && (Object.keys(builds) as Flavour[]));
+      const source = await wasmFor(opts.wasm, builds, flavour);
       const kernels = await instantiateKernels(source, flavour);
       const arena = layoutArena(
         plan.steps.map((s) => s.prepared?.constants ?? []),
@@ -132,6 +151,7 @@ export class MobileNet {
       for (const s of plan.steps) if (s.prepared) s.prepared.constants.length = 0;
       const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true);
       if (opts.labels !== undefined) net.setLabels(opts.labels);
+      else net.labels = builtinLabels(net.info.classes);
       return net;
     });
   }
@@ -424,11 +444,39 @@ function checkOptions(options: LoadOptions | undefined): LoadOptions {
   return snap;
 }
 
-async function wasmFor(wasm: WasmSources | undefined, flavour: Flavour): Promise<KernelSource> {
+/**
+ * The builds of an object of builds, each entry read once (a getter cannot change it later);
+ * undefined when `wasm` is a function (every flavour counts as supplied) or not given.
+ */
+function suppliedBuilds(wasm: WasmSources | undefined): Partial<Record<Flavour, unknown>> | undefined {
+  if (!wasm || typeof wasm === 'function') return undefined;
+  const builds: Partial<Record<Flavour, unknown>> = {};
+  for (const f of FLAVOURS) {
+    let v: unknown;
+    try {
+      v = (wasm as Record<string, unknown>)[f];
+    } catch (e) {
+      throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm.${f} could not be read`);
+    }
+    if (v !== undefined && v !== null) builds[f] = v;
+  }
+  return builds;
+}
+
+let imagenet1000: readonly string[] | undefined;
+
+/** the built-in ImageNet names for 1001- and 1000-class models (as alignLabels fits them); undefined otherwise */
+function builtinLabels(classes: number): readonly string[] | undefined {
+  if (classes === IMAGENET_1001_SHORT.length) return IMAGENET_1001_SHORT;
+  if (classes === IMAGENET_1001_SHORT.length - 1) return (imagenet1000 ??= Object.freeze(IMAGENET_1001_SHORT.slice(1)));
+  return undefined;
+}
+
+async function wasmFor(wasm: WasmSources | undefined, builds: Partial<Record<Flavour, unknown>> | undefined, flavour: Flavour): Promise<KernelSource> {
   if (!wasm) throw invalidOption(`no kernel .wasm given: pass options.wasm (e.g. { ${flavour}: <WebAssembly.Module or bytes of mobilenet-${flavour}.wasm> }), or use the Node entry which finds them itself`);
   let src: KernelSource | undefined;
   try {
-    src = typeof wasm === 'function' ? await wasm(flavour) : await wasm[flavour];
+    src = typeof wasm === 'function' ? await wasm(flavour) : ((await builds?.[flavour]) as KernelSource | undefined);
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm could not give the '${flavour}' build`);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { MobileNet, type LoadOptions, type ModelSource } from './mobilenet.js';
 import { MobileNetError } from './errors.js';
-import type { Flavour } from './runtime/kernels.js';
+import { recordRelaxedBaseline, type Flavour } from './runtime/kernels.js';
 import { loadTfjsLayers } from './formats/tfjs.js';
 
 export * from './index.js';
@@ -32,8 +32,14 @@ export function nodeKernelModule(flavour: Flavour): Promise<WebAssembly.Module> 
   return m;
 }
 
-/** Node 20 keeps relaxed SIMD behind a V8 flag; it must be set before the module is compiled. */
+/**
+ * Node 20 keeps relaxed SIMD behind a V8 flag; it must be set before the module is compiled.
+ * The flag is process-wide, so whether the engine validated relaxed SIMD without it is
+ * recorded first: 'auto' keeps that meaning for every load (see LoadOptions.kernels), and only
+ * loads asking for kernels: 'relaxed' run the relaxed build.
+ */
 export function enableRelaxedSimd(): void {
+  recordRelaxedBaseline();
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 }
 

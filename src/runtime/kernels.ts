@@ -6,6 +6,7 @@
 import { instantiate } from '@assemblyscript/loader';
 import { MobileNetError, invalidOption } from '../errors.js';
 import { anyBytes, describeValue } from './typed.js';
+import { guard } from './guard.js';
 
 export type Flavour = 'scalar' | 'simd' | 'relaxed';
 export type KernelChoice = 'auto' | Flavour;
@@ -41,20 +42,67 @@ export function engineSupports(feature: 'simd' | 'relaxed'): boolean {
   }
 }
 
+/** fastest first: the order 'auto' tries the builds in */
+export const FLAVOURS: readonly Flavour[] = ['relaxed', 'simd', 'scalar'];
+
 /**
- * 'auto' picks the fastest build the engine validates: relaxed SIMD (fused multiply-add in the
- * float GEMM), else SIMD, else scalar. Integer kernels give identical results on all three.
+ * Relaxed SIMD sits behind a V8 flag in Node 20, and the flag is process-wide. A host entry
+ * that sets it for a load asking for `kernels: 'relaxed'` (src/node.ts) first calls
+ * recordRelaxedBaseline, which keeps whether the engine validated relaxed SIMD *before* the
+ * flag; from then on 'auto' uses that answer, so one explicit load never changes what 'auto'
+ * means for the others. Kept on globalThis under a registered symbol, like the flag it
+ * shadows, so two copies of this package in one process agree.
  */
-export function chooseFlavour(choice: KernelChoice = 'auto'): Flavour {
-  if (choice === 'auto') {
-    if (engineSupports('relaxed')) return 'relaxed';
-    return engineSupports('simd') ? 'simd' : 'scalar';
-  }
-  if (choice !== 'scalar' && choice !== 'simd' && choice !== 'relaxed') {
+const RELAXED_BASELINE = Symbol.for('mobilenet-wasm.relaxedValidatedBeforeFlag');
+
+/** @internal Call before setting the relaxed SIMD flag of the engine; only the first call records. */
+export function recordRelaxedBaseline(): void {
+  const g = globalThis as Record<symbol, unknown>;
+  if (typeof g[RELAXED_BASELINE] === 'boolean') return;
+  Object.defineProperty(g, RELAXED_BASELINE, { value: engineSupports('relaxed'), enumerable: false, writable: false, configurable: false });
+}
+
+/** what 'auto' may use: the engine's answer, except relaxed SIMD after we set its flag (see recordRelaxedBaseline) */
+function autoMayUse(f: Flavour): boolean {
+  if (f === 'scalar') return true;
+  const baseline = (globalThis as Record<symbol, unknown>)[RELAXED_BASELINE];
+  if (f === 'relaxed' && typeof baseline === 'boolean') return baseline;
+  return engineSupports(f);
+}
+
+/**
+ * 'auto' picks the fastest build that is both supplied and validated by the engine: relaxed
+ * SIMD (fused multiply-add in the float GEMM), else SIMD, else scalar. `supplied` lists the
+ * builds at hand (the keys of an object of builds); undefined means all of them. An explicit
+ * flavour must be supplied and validated. INVALID_OPTION otherwise. Integer kernels give
+ * identical results on all three.
+ */
+export function chooseFlavour(choice: KernelChoice = 'auto', supplied?: readonly Flavour[]): Flavour {
+  return guard('INVALID_OPTION', 'chooseFlavour', () => chooseChecked(choice, supplied));
+}
+
+function chooseChecked(choice: KernelChoice, supplied: readonly Flavour[] | undefined): Flavour {
+  if (choice !== 'auto' && choice !== 'scalar' && choice !== 'simd' && choice !== 'relaxed') {
     throw invalidOption(`kernels must be 'auto', 'simd', 'scalar' or 'relaxed', got ${describeValue(choice)}`);
+  }
+  if (supplied !== undefined && !Array.isArray(supplied)) throw invalidOption(`supplied flavours must be an array, got ${describeValue(supplied)}`);
+  const have = supplied === undefined ? FLAVOURS : FLAVOURS.filter((f) => supplied.includes(f));
+  if (have.length === 0) throw invalidOption("options.wasm has no kernel build: give at least one of 'relaxed', 'simd', 'scalar' (mobilenet-<flavour>.wasm)");
+  if (choice === 'auto') {
+    const pick = have.find(autoMayUse);
+    if (pick) return pick;
+    const enabledByUs = have.includes('relaxed') && engineSupports('relaxed');
+    throw invalidOption(
+      `kernels 'auto': this engine validates none of the builds in options.wasm (${have.join(', ')})` +
+        (enabledByUs ? "; relaxed SIMD was enabled only for loads asking for it: pass kernels: 'relaxed' to use it, " : '; ') +
+        "supply mobilenet-simd.wasm or mobilenet-scalar.wasm too",
+    );
   }
   if (choice !== 'scalar' && !engineSupports(choice)) {
     throw invalidOption(`kernels '${choice}' requested but this engine does not support ${choice === 'simd' ? 'WebAssembly SIMD' : 'relaxed SIMD'}`);
+  }
+  if (!have.includes(choice)) {
+    throw invalidOption(`kernels '${choice}' requested but options.wasm has no '${choice}' build (mobilenet-${choice}.wasm); it has ${have.join(', ')}`);
   }
   return choice;
 }
@@ -74,7 +122,15 @@ export async function instantiateKernels(source: KernelSource, flavour: Flavour)
     result = await instantiate<Record<string, unknown>>(src as never, imports);
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
-    throw invalidOption(`cannot instantiate the ${flavour} kernels: ${(e as Error).message}`);
+    const msg = messageOf(e);
+    if (!(source instanceof WebAssembly.Module) && CODEGEN_REFUSED.test(msg)) {
+      // Cloudflare Workers and other embedders allow only modules bundled with the script
+      throw invalidOption(
+        `this engine refuses to compile WebAssembly from bytes (${msg}): import the .wasm as a module, ` +
+          `e.g. \`import ${flavour} from 'mobilenet-wasm/wasm/mobilenet-${flavour}.wasm'\`, and pass the WebAssembly.Module: { wasm: { ${flavour} } }`,
+      );
+    }
+    throw invalidOption(`cannot instantiate the ${flavour} kernels: ${msg}`);
   }
   const exports = result.exports as unknown as KernelExports;
   return { flavour, exports, memory: exports.memory };
@@ -84,4 +140,15 @@ function toBytes(src: ArrayBuffer | ArrayBufferView): Uint8Array {
   const bytes = anyBytes(src);
   if (bytes) return bytes;
   throw invalidOption(`kernel source must be a WebAssembly.Module, an ArrayBuffer or a typed array, got ${describeValue(src)}`);
+}
+
+/** V8 (Workers, Chromium under a CSP without 'wasm-unsafe-eval'): "Wasm code generation disallowed by embedder" */
+const CODEGEN_REFUSED = /code generation disallowed|disallowed by embedder|wasm-unsafe-eval|WebAssembly\.(compile|instantiate|Module)\(\).*not allowed/i;
+
+function messageOf(e: unknown): string {
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  } catch {
+    return 'an unprintable exception';
+  }
 }
