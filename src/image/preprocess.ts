@@ -385,8 +385,9 @@ export function preprocessInto(image: RawImage, input: TensorInfo, out: InputTen
 }
 
 function preprocessChecked(image: RawImage, input: TensorInfo, out: InputTensor, opts: PreprocessOptions): void {
-  const mapping = mappingFor(input, opts);
+  // the image first: a bad image is reported as such even on a model whose input range is odd
   const img = checkRawImage(image);
+  const mapping = mappingFor(input, opts);
   const [, outH, outW] = input.shape;
   const n = outH * outW * 3;
   const want: Array<'Float32Array' | 'Int8Array' | 'Uint8Array'> =

@@ -228,6 +228,8 @@ describe('input mapping', () => {
     // a normal but tiny input scale (fuzz repro m43846 of seed long-1): the model's oddity, never blamed on an option
     const tiny = tensor(4, 4, 'int8', 1e-10, 0);
     expect(() => inputMapping(tiny)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_MODEL', message: expect.stringMatching(/none of \[0, 255\], \[-1, 1\], \[0, 1\]/) }));
+    // and a bad image on such a model is reported as the bad image (fuzz repro m78799 of seed long-1)
+    expect(() => preprocess({ data: new Uint8Array(3), width: 0, height: 1 }, tiny)).toThrow(expect.objectContaining({ code: 'INVALID_IMAGE' }));
   });
 
   it('writes uint8 inputs into an Int8Array in the arena storage form (value - 128)', () => {
