@@ -11,6 +11,7 @@ import { MobileNet, type LoadOptions, type ModelSource } from './mobilenet.js';
 import { MobileNetError } from './errors.js';
 import { recordRelaxedBaseline, type Flavour } from './runtime/kernels.js';
 import { loadTfjsLayers } from './formats/tfjs.js';
+import type { WasmModule } from './wasm-types.js';
 
 export * from './index.js';
 
@@ -21,7 +22,7 @@ export const WASM_DIR = join(here, '..', 'build');
 const compiled = new Map<Flavour, Promise<WebAssembly.Module>>();
 
 /** The compiled kernel build of a flavour, read from build/ once per process. */
-export function nodeKernelModule(flavour: Flavour): Promise<WebAssembly.Module> {
+export function nodeKernelModule(flavour: Flavour): Promise<WasmModule> {
   let m = compiled.get(flavour);
   if (!m) {
     const file = join(WASM_DIR, `mobilenet-${flavour}.wasm`);

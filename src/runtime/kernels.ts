@@ -6,19 +6,20 @@
 import { instantiate } from '@assemblyscript/loader';
 import { MobileNetError, invalidOption } from '../errors.js';
 import { anyBytes, describeValue } from './typed.js';
+import type { WasmMemory, WasmModule } from '../wasm-types.js';
 import { guard } from './guard.js';
 
 export type Flavour = 'scalar' | 'simd' | 'relaxed';
 export type KernelChoice = 'auto' | Flavour;
-export type KernelSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+export type KernelSource = WasmModule | ArrayBuffer | ArrayBufferView;
 
 /** The exported kernel functions; all pointers are byte offsets into `memory`. */
-export type KernelExports = Record<string, (...args: number[]) => number> & { memory: WebAssembly.Memory };
+export type KernelExports = Record<string, (...args: number[]) => number> & { memory: WasmMemory };
 
 export interface Kernels {
   flavour: Flavour;
   exports: KernelExports;
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
 }
 
 // Smallest modules that use an instruction of each feature, to ask the engine.
