@@ -29,6 +29,8 @@ export function nodeKernelModule(flavour: Flavour): Promise<WasmModule> {
     if (!existsSync(file)) throw new MobileNetError('IO', `${file} is missing: run \`npm run build\``);
     m = WebAssembly.compile(readFileSync(file));
     compiled.set(flavour, m);
+    // a failed compile (relaxed asked for before its flag was set) must not stick for the process
+    m.catch(() => compiled.delete(flavour));
   }
   return m;
 }

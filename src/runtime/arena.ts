@@ -8,6 +8,7 @@
  */
 import { MobileNetError } from '../errors.js';
 import { ACTIVATION_SLACK } from '../ops/types.js';
+import type { WasmMemory } from '../wasm-types.js';
 
 export const PAGE = 65536;
 export const DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024; // 1 GiB: well under wasm32's 4 GiB and any sane MobileNet
@@ -45,7 +46,7 @@ export function layoutArena(constants: Uint8Array[][], maxActivationBytes: numbe
 }
 
 /** Grow `memory` once so that it holds `bytes`; refuses (typed error) beyond `limit`. */
-export function reserve(memory: WebAssembly.Memory, bytes: number, limit = DEFAULT_MAX_MEMORY): void {
+export function reserve(memory: WasmMemory, bytes: number, limit = DEFAULT_MAX_MEMORY): void {
   if (!(bytes <= limit)) {
     throw new MobileNetError(
       'OUT_OF_MEMORY',
