@@ -304,11 +304,12 @@ export class MobileNet {
    * magnitude the input held: within the bound the model was checked for at load, an overflow
    * is the model's fault (INVALID_MODEL), beyond it the input's (INVALID_INPUT).
    */
-  private checkOutput(t: Tensor, what: string, inputBound: number): void {
+  private checkOutput(t: Tensor, what: string, bound: number | (() => number)): void {
     if (this.allowNonFinite || !(t instanceof Float32Array)) return;
     for (let i = 0; i < t.length; i++) {
       const v = t[i];
       if (v - v === 0) continue;
+      const inputBound = typeof bound === 'function' ? bound() : bound;
       const code: ErrorCode = inputBound <= FLOAT_INPUT_BOUND ? 'INVALID_MODEL' : 'INVALID_INPUT';
       throw new MobileNetError(
         code,
@@ -330,7 +331,7 @@ export class MobileNet {
    * are scanned once for NaN / Infinity (unless allowNonFinite). Returns the largest magnitude
    * (0 for integer inputs) for checkOutput.
    */
-  private writeInput(k: Kernels, input: Tensor): number {
+  private writeInput(k: Kernels, input: Tensor): number | (() => number) {
     const t = this.graph.input;
     const n = sizeOf(t.shape);
     const want = t.dtype === 'float32' ? 'Float32Array' : t.dtype === 'uint8' ? 'Uint8Array' : 'Int8Array';
@@ -347,17 +348,25 @@ export class MobileNet {
       const dst = new Float32Array(k.memory.buffer, at, n);
       dst.set(src as Float32Array);
       if (this.allowNonFinite) return Infinity;
-      // scan the copy, not the caller's array (a shared buffer could change under us)
-      let maxAbs = 0;
-      for (let i = 0; i < n; i++) {
-        const v = dst[i];
-        if (v - v !== 0) {
-          throw invalidInput(`input[${i}] is ${v}: inputs must be finite (load with allowNonFinite: true to run them anyway)`);
+      // One branch-free pass (x * 0 is NaN exactly for NaN and +-Inf); the index and the input's
+      // magnitude are only looked for when something is wrong.
+      let acc = 0;
+      // the caller's array scans faster than a view of wasm memory; a shared one could change
+      // after the copy, so then the copy is scanned
+      const s32 = typeof SharedArrayBuffer !== 'undefined' && (src as Float32Array).buffer instanceof SharedArrayBuffer ? dst : (src as Float32Array);
+      for (let i = 0; i < n; i++) acc += s32[i] * 0;
+      if (acc !== 0) {
+        for (let i = 0; i < n; i++) {
+          const v = dst[i];
+          if (v - v !== 0) throw invalidInput(`input[${i}] is ${v}: inputs must be finite (load with allowNonFinite: true to run them anyway)`);
         }
-        const a = v < 0 ? -v : v;
-        if (a > maxAbs) maxAbs = a;
       }
-      return maxAbs;
+      const copy = src as Float32Array;
+      return () => {
+        let maxAbs = 0;
+        for (let i = 0; i < copy.length; i++) maxAbs = Math.max(maxAbs, Math.abs(copy[i]));
+        return maxAbs;
+      };
     }
     if (t.dtype === 'uint8') {
       // the arena keeps uint8 shifted into int8 (see src/ops/types.ts)
