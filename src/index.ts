@@ -4,13 +4,13 @@
 // Every function exported here throws only MobileNetError (src/errors.ts). The readers and
 // writers that live in other modules are exported through thin wrappers that validate their
 // arguments and turn anything unexpected into a typed error (src/runtime/guard.ts).
-import { MobileNetError, invalidModel } from './errors.js';
+import { invalidModel } from './errors.js';
 import type { Graph } from './model/ir.js';
 import { validateGraph } from './model/validate.js';
-import { guard, guardAsync, asMobileNetError } from './runtime/guard.js';
+import { guard, guardAsync } from './runtime/guard.js';
 import { plainView, describeValue } from './runtime/typed.js';
 import { writeTflite as writeTfliteRaw } from './formats/tflite-writer.js';
-import { readTfjsLayers as readTfjsLayersRaw, loadTfjsLayers as loadTfjsLayersRaw } from './formats/tfjs.js';
+import { readTfjsLayers as readTfjsLayersRaw, loadTfjsLayers as loadTfjsLayersRaw, type ShardFetcher, type TfjsLoadOptions } from './formats/tfjs.js';
 import { readImageHeader as readImageHeaderRaw, type ImageHeader } from './image/header.js';
 
 export { MobileNet } from './mobilenet.js';
@@ -43,23 +43,14 @@ export function readTfjsLayers(modelJson: unknown, weightData: Uint8Array): Grap
   });
 }
 
-/** A TF.js layers model from its parsed model.json, fetching the weight files through `fetchFile`. */
-export function loadTfjsLayers(modelJson: unknown, fetchFile: (path: string) => Promise<Uint8Array>): Promise<Graph> {
-  return guardAsync('INVALID_MODEL', 'TF.js model', async () => {
-    if (typeof fetchFile !== 'function') throw new MobileNetError('INVALID_OPTION', `loadTfjsLayers needs a function that fetches weight files, got ${describeValue(fetchFile)}`);
-    return loadTfjsLayersRaw(modelJson, async (path) => {
-      let data: unknown;
-      try {
-        data = await fetchFile(path);
-      } catch (e) {
-        throw asMobileNetError(e, 'IO', `TF.js model: cannot read weight file ${JSON.stringify(path)}`);
-      }
-      const bytes = plainView(data, 'Uint8Array');
-      if (!bytes) throw invalidModel(`TF.js model: weight file ${JSON.stringify(path)} did not load as bytes (got ${describeValue(data)})`);
-      return bytes;
-    });
-  });
+/**
+ * A TF.js layers model from its parsed model.json, fetching the weight files through `fetchFile`
+ * (src/formats/tfjs.ts checks the paths, the fetcher and what it returns).
+ */
+export function loadTfjsLayers(modelJson: unknown, fetchFile: ShardFetcher, options?: TfjsLoadOptions): Promise<Graph> {
+  return guardAsync('INVALID_MODEL', 'TF.js model', () => loadTfjsLayersRaw(modelJson, fetchFile, options));
 }
+export type { ShardFetcher, TfjsLoadOptions } from './formats/tfjs.js';
 
 /** Format and size of an encoded image from its first bytes (INVALID_IMAGE when unreadable). */
 export function readImageHeader(bytes: Uint8Array, name?: string): ImageHeader {

@@ -540,7 +540,7 @@ export type ShardFetcher = (path: string, limits: { maxBytes: number }) => Promi
  */
 export async function loadTfjsLayers(modelJson: unknown, fetchFile: ShardFetcher, options: TfjsLoadOptions = {}): Promise<Graph> {
   if (!isObject(modelJson)) throw invalidModel('TF.js model: model.json must be a JSON object');
-  if (typeof fetchFile !== 'function') throw new MobileNetError('INVALID_OPTION', 'TF.js model: fetchFile must be a function');
+  if (typeof fetchFile !== 'function') throw new MobileNetError('INVALID_OPTION', `loadTfjsLayers needs a function that fetches weight files, got ${fetchFile === null ? 'null' : typeof fetchFile}`);
   const maxBytes = options?.maxModelBytes ?? DEFAULT_MAX_TFJS_WEIGHT_BYTES;
   if (!(typeof maxBytes === 'number' && maxBytes > 0)) throw new MobileNetError('INVALID_OPTION', `maxModelBytes must be a positive number, got ${String(maxBytes)}`);
   const { groups, bytes } = readManifest(modelJson.weightsManifest, maxBytes);
