@@ -3,7 +3,6 @@
  * WebAssembly.Module (Cloudflare Workers and other hosts that forbid compiling at run time)
  * or from bytes. No Node built-ins here: this file is part of the portable core.
  */
-import { instantiate } from '@assemblyscript/loader';
 import { MobileNetError, invalidOption } from '../errors.js';
 import { anyBytes, describeValue } from './typed.js';
 import type { WasmMemory, WasmModule } from '../wasm-types.js';
@@ -109,18 +108,14 @@ function chooseChecked(choice: KernelChoice, supplied: readonly Flavour[] | unde
 }
 
 export async function instantiateKernels(source: KernelSource, flavour: Flavour): Promise<Kernels> {
-  let result;
+  let instance: WebAssembly.Instance;
   try {
-    const imports = {
-      env: {
-        abort(msg: number, file: number, line: number, col: number) {
-          // the loader replaces this with a decoded message when it can
-          throw new MobileNetError('INVALID_INPUT', `kernel abort at ${line}:${col}`);
-        },
-      },
-    };
+    // Plain WebAssembly.instantiate: the builds import nothing (--runtime stub, --noAssert), so
+    // the core needs no loader package, and Deno can import dist/ from a folder without package.json.
     const src = source instanceof WebAssembly.Module ? source : toBytes(source);
-    result = await instantiate<Record<string, unknown>>(src as never, imports);
+    instance = src instanceof WebAssembly.Module
+      ? await WebAssembly.instantiate(src, {})
+      : (await WebAssembly.instantiate(src as BufferSource, {})).instance;
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     const msg = messageOf(e);
@@ -133,7 +128,7 @@ export async function instantiateKernels(source: KernelSource, flavour: Flavour)
     }
     throw invalidOption(`cannot instantiate the ${flavour} kernels: ${msg}`);
   }
-  const exports = result.exports as unknown as KernelExports;
+  const exports = instance.exports as unknown as KernelExports;
   return { flavour, exports, memory: exports.memory };
 }
 
