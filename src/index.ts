@@ -21,6 +21,7 @@ export { readTflite } from './formats/tflite.js';
 export { buildMobileNetV1, mobilenetV1Layers } from './arch/mobilenet.js';
 export { engineSupports, chooseFlavour } from './runtime/kernels.js';
 export type { Flavour, KernelChoice, KernelSource } from './runtime/kernels.js';
+export type { KernelLocation, WasmUrlLike, WasmResponseLike } from './runtime/wasm-source.js';
 export type { WasmModule, WasmMemory } from './wasm-types.js';
 export type { Graph, Op, TensorInfo, DType } from './model/ir.js';
 export type { ClassifyOptions, Classification } from './mobilenet.js';

@@ -14,12 +14,17 @@ import type { RawImage } from './image/types.js';
 import { alignLabels, stringList, topK } from './labels.js';
 import { IMAGENET_1001_SHORT } from './labels/imagenet.js';
 import { guard, guardAsync, asMobileNetError } from './runtime/guard.js';
+import { defaultKernelLocation, resolveKernelLocation, type KernelLocation } from './runtime/wasm-source.js';
 import { anyBytes, describeValue, plainView, typedArrayName } from './runtime/typed.js';
 import { FLOAT_INPUT_BOUND } from './runtime/numerics.js';
 
+/**
+ * The kernel builds: per flavour a WebAssembly.Module, the bytes, a URL (string or URL object),
+ * a fetch Response, or a promise of any of these; or a function of the flavour returning one.
+ */
 export type WasmSources =
-  | Partial<Record<Flavour, KernelSource | Promise<KernelSource>>>
-  | ((flavour: Flavour) => KernelSource | Promise<KernelSource>);
+  | Partial<Record<Flavour, KernelLocation | Promise<KernelLocation>>>
+  | ((flavour: Flavour) => KernelLocation | Promise<KernelLocation>);
 
 export interface LoadOptions {
   /**
@@ -38,9 +43,13 @@ export interface LoadOptions {
    */
   kernels?: KernelChoice;
   /**
-   * the kernel builds: a Module or bytes per flavour, or a function returning one. Where the
-   * engine refuses to compile wasm from bytes (Cloudflare Workers), import the .wasm as a
-   * module (`import simd from 'mobilenet-wasm/wasm/mobilenet-simd.wasm'`) and pass the Module.
+   * the kernel builds: per flavour a Module, bytes, a URL or a Response (see WasmSources), or a
+   * function returning one. URLs are fetched and compiled (compileStreaming when served as
+   * application/wasm); only the build `kernels` chose is fetched. Omitted in a page or a web
+   * worker, the package's own build is fetched from next to its code (the URL bundlers emit as
+   * an asset); elsewhere omitting it is INVALID_OPTION. Where the engine refuses to compile wasm
+   * from bytes (Cloudflare Workers), import the .wasm as a module
+   * (`import simd from 'mobilenet-wasm/wasm/mobilenet-simd.wasm'`) and pass the Module.
    */
   wasm?: WasmSources;
   /** refuse models whose arena would exceed this (default 1 GiB) */
@@ -482,16 +491,16 @@ function builtinLabels(classes: number): readonly string[] | undefined {
 }
 
 async function wasmFor(wasm: WasmSources | undefined, builds: Partial<Record<Flavour, unknown>> | undefined, flavour: Flavour): Promise<KernelSource> {
-  if (!wasm) throw invalidOption(`no kernel .wasm given: pass options.wasm (e.g. { ${flavour}: <WebAssembly.Module or bytes of mobilenet-${flavour}.wasm> }), or use the Node entry which finds them itself`);
-  let src: KernelSource | undefined;
+  let src: KernelLocation | undefined;
   try {
-    src = typeof wasm === 'function' ? await wasm(flavour) : ((await builds?.[flavour]) as KernelSource | undefined);
+    if (!wasm) src = defaultKernelLocation(flavour);
+    else src = typeof wasm === 'function' ? await wasm(flavour) : ((await builds?.[flavour]) as KernelLocation | undefined);
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm could not give the '${flavour}' build`);
   }
   if (!src) throw invalidOption(`options.wasm has no '${flavour}' build (mobilenet-${flavour}.wasm)`);
-  return src;
+  return resolveKernelLocation(src, flavour);
 }
 
 function simpleQuant(q: Quant | undefined) {

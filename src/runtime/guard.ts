@@ -6,7 +6,8 @@
  */
 import { MobileNetError, type ErrorCode } from '../errors.js';
 
-function messageOf(e: unknown): string {
+/** an exception's text, whatever was thrown */
+export function messageOf(e: unknown): string {
   try {
     if (e instanceof Error) return `${e.name}: ${e.message}`;
     return String(e);
