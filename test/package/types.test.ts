@@ -14,30 +14,13 @@
  * Skips with a message only when `npm pack` or the install cannot work.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NPM, ROOT, TSC, installPacked, packPackage, run, typesNodeSpec, type Run } from './consumer.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const TS_NODE10 = '5.9.3';
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-
-interface Run {
-  code: number;
-  out: string;
-}
-
-function run(cmd: string, args: string[], cwd: string, timeout = 120_000): Promise<Run> {
-  return new Promise((done) => {
-    execFile(cmd, args, { cwd, timeout, maxBuffer: 64 * 2 ** 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      done({ code, out: `${stdout}${stderr}`.trim() });
-    });
-  });
-}
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
@@ -156,43 +139,22 @@ const compiles = new Map<string, Promise<Run>>();
 beforeAll(async () => {
   const t0 = Date.now();
   work = mkdtempSync(join(tmpdir(), 'mobilenet-wasm-pack-'));
-  const stage = join(work, 'stage');
-  mkdirSync(join(stage, 'build'), { recursive: true });
-  mkdirSync(join(stage, 'weights'), { recursive: true });
-  cpSync(join(ROOT, 'package.json'), join(stage, 'package.json'));
-  cpSync(join(ROOT, 'bin'), join(stage, 'bin'), { recursive: true });
-  cpSync(join(ROOT, 'weights', 'labels'), join(stage, 'weights', 'labels'), { recursive: true });
-  cpSync(join(ROOT, 'weights', 'models.json'), join(stage, 'weights', 'models.json'));
-  const wasm = existsSync(join(ROOT, 'build')) ? readdirSync(join(ROOT, 'build')).filter((f) => f.endsWith('.wasm')) : [];
-  if (!wasm.includes('mobilenet-simd.wasm')) throw new Error('build/mobilenet-*.wasm are missing: run `npm run build:wasm` first');
-  for (const f of wasm) cpSync(join(ROOT, 'build', f), join(stage, 'build', f));
-  const built = await run(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(stage, 'dist')], ROOT);
-  if (built.code !== 0) throw new Error(`tsc -p tsconfig.json failed:\n${built.out}`);
-
-  const packed = await run(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], stage);
-  let tarball: string | undefined;
-  try {
-    tarball = join(work, JSON.parse(packed.out.slice(packed.out.indexOf('['))).at(0).filename);
-  } catch {
-    /* reported below */
-  }
-  if (packed.code !== 0 || !tarball || !existsSync(tarball)) {
-    skipNote = `npm pack does not work here (${packed.out.split('\n').slice(-3).join(' ')})`;
+  const packed = await packPackage(work);
+  if ('skip' in packed) {
+    skipNote = packed.skip;
     return;
   }
+  const tarball = packed.tarball;
 
   consumer = join(work, 'consumer');
   mkdirSync(consumer);
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   writeFileSync(join(consumer, 'core.ts'), CORE_TS);
   writeFileSync(join(consumer, 'node-entry.ts'), NODE_TS);
   writeFileSync(join(consumer, 'dom.ts'), DOM_TS);
   writeFileSync(join(consumer, 'resolve.mjs'), RESOLVE_MJS);
   writeFileSync(join(consumer, 'smoke.mjs'), SMOKE_MJS);
   // the consumer's own @types/node: the one this repo uses (already in the npm cache)
-  const typesNode = `@types/node@${JSON.parse(readFileSync(join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')).version}`;
-  const install = (extra: string[]) =>
-    run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--no-package-lock', tarball!, typesNode, ...extra], consumer);
+  const install = (extra: string[]) => installPacked(consumer, tarball, [typesNodeSpec(), ...extra]);
   let inst = await install([`typescript@${TS_NODE10}`]);
   if (inst.code === 0) {
     ts5 = join(consumer, 'node_modules', 'typescript', 'bin', 'tsc');
