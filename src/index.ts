@@ -29,6 +29,8 @@ export { preprocess, preprocessInto, inputMapping, centralCropBox } from './imag
 export type { PreprocessOptions } from './image/preprocess.js';
 export type { RawImage } from './image/types.js';
 export { parseLabels, alignLabels, topK } from './labels.js';
+export { load, listModels, fetchModelFile } from './weights/load.js';
+export type { ModelEntry, ModelFetchOptions, WeightsLoadOptions, FetchedModel, ModelCacheStore, CachedModelFile, FetchLike, FetchResponseLike, AbortSignalLike } from './weights/types.js';
 
 /** Serialises a graph as .tflite bytes; the graph is validated first (INVALID_MODEL naming what is wrong). */
 export function writeTflite(graph: Graph): Uint8Array {

@@ -12,6 +12,9 @@ import { MobileNetError } from './errors.js';
 import { recordRelaxedBaseline, type Flavour } from './runtime/kernels.js';
 import { loadTfjsLayers } from './formats/tfjs.js';
 import type { WasmModule } from './wasm-types.js';
+import { fetchModelFileWith, loadWith, type LoadEnvironment } from './weights/load.js';
+import { fileCacheStore, userCacheDir } from './weights/node-cache.js';
+import type { FetchedModel, ModelFetchOptions, WeightsLoadOptions } from './weights/types.js';
 
 export * from './index.js';
 
@@ -63,12 +66,37 @@ const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
  * graph, with the kernel builds from this package.
  */
 export async function loadModel(model: string | ModelSource, options: NodeLoadOptions = {}): Promise<MobileNet> {
-  if (options === null || typeof options !== 'object') throw new MobileNetError('INVALID_OPTION', `load options must be an object, got ${options === null ? 'null' : typeof options}`);
-  if (options.kernels === 'relaxed') enableRelaxedSimd();
-  const opts: LoadOptions = { ...options, wasm: options.wasm ?? nodeKernelModule };
+  const opts = withNodeKernels(options);
   if (typeof model === 'string') model = await readModelFile(model, { maxModelBytes: options.maxModelBytes });
   return MobileNet.load(model, opts);
 }
+
+/** The options with this package's kernel builds as the default `wasm` (and the relaxed flag set when asked for). */
+function withNodeKernels<T extends LoadOptions>(options: T): T {
+  if (options === null || typeof options !== 'object') throw new MobileNetError('INVALID_OPTION', `load options must be an object, got ${options === null ? 'null' : typeof options}`);
+  if (options.kernels === 'relaxed') enableRelaxedSimd();
+  return { ...options, wasm: options.wasm ?? nodeKernelModule };
+}
+
+/** Models by name in Node: downloads are cached in userCacheDir(); $MOBILENET_WASM_FETCH_BASE is the default archiveBase. */
+const NODE_WEIGHTS: LoadEnvironment = { defaultCache: () => fileCacheStore(userCacheDir()) };
+const withMirror = <T extends ModelFetchOptions>(o: T): T =>
+  o !== null && typeof o === 'object' && o.archiveBase === undefined && process.env.MOBILENET_WASM_FETCH_BASE ? { ...o, archiveBase: process.env.MOBILENET_WASM_FETCH_BASE } : o;
+
+/**
+ * Load a registry model by name (`listModels()`), e.g. `load({ model: 'mobilenet_v1_1.0_224_quant' })`,
+ * with this package's kernels. A verified copy in the user cache folder (userCacheDir()) is used
+ * when there; else the file is downloaded, checked and stored there. See ModelFetchOptions.
+ */
+export function load(options: WeightsLoadOptions & NodeLoadOptions): Promise<MobileNet> {
+  return loadWith(withMirror(withNodeKernels(options)), NODE_WEIGHTS);
+}
+
+/** The verified .tflite bytes of a registry model, from the user cache folder or downloaded into it. */
+export function fetchModelFile(options: ModelFetchOptions): Promise<FetchedModel> {
+  return fetchModelFileWith(withMirror(options), NODE_WEIGHTS);
+}
+export { userCacheDir };
 
 const reason = (e: unknown) => {
   const code = (e as NodeJS.ErrnoException)?.code;
