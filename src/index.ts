@@ -12,6 +12,8 @@ import { plainView, describeValue } from './runtime/typed.js';
 import { writeTflite as writeTfliteRaw } from './formats/tflite-writer.js';
 import { readTfjsLayers as readTfjsLayersRaw, loadTfjsLayers as loadTfjsLayersRaw, type ShardFetcher, type TfjsLoadOptions } from './formats/tfjs.js';
 import { readImageHeader as readImageHeaderRaw, type ImageHeader } from './image/header.js';
+import { readImage as readImageRaw, readImageSync as readImageSyncRaw, type ImageSource } from './image/sources.js';
+import type { RawImage } from './image/types.js';
 
 export { MobileNet } from './mobilenet.js';
 export type { LoadOptions, ModelInfo, ModelSource, Tensor, LayerProfile, WasmSources } from './mobilenet.js';
@@ -28,6 +30,7 @@ export type { ClassifyOptions, Classification } from './mobilenet.js';
 export { preprocess, preprocessInto, inputMapping, centralCropBox } from './image/preprocess.js';
 export type { PreprocessOptions } from './image/preprocess.js';
 export type { RawImage } from './image/types.js';
+export type { ImageSource, ImageElementLike, VideoElementLike, CanvasLike, ImageBitmapLike, VideoFrameLike, BlobLike } from './image/sources.js';
 export { parseLabels, alignLabels, topK } from './labels.js';
 export { load, listModels, fetchModelFile } from './weights/load.js';
 export type { ModelEntry, ModelFetchOptions, WeightsLoadOptions, FetchedModel, ModelCacheStore, CachedModelFile, FetchLike, FetchResponseLike, AbortSignalLike } from './weights/types.js';
@@ -58,4 +61,21 @@ export type { ShardFetcher, TfjsLoadOptions } from './formats/tfjs.js';
 /** Format and size of an encoded image from its first bytes (INVALID_IMAGE when unreadable). */
 export function readImageHeader(bytes: Uint8Array, name?: string): ImageHeader {
   return guard('INVALID_IMAGE', 'readImageHeader', () => readImageHeaderRaw(plainView(bytes, 'Uint8Array') ?? bytes, typeof name === 'string' ? name : undefined));
+}
+
+/**
+ * The pixels of an <img>, <canvas>, OffscreenCanvas, ImageBitmap, <video>, VideoFrame, ImageData
+ * or RawImage, read unscaled; a Blob is refused (INVALID_IMAGE naming readImage). What classify
+ * and embed do with a drawable, for callers that want the pixels themselves.
+ */
+export function readImageSync(source: ImageSource): RawImage {
+  return guard('INVALID_IMAGE', 'readImageSync', () => readImageSyncRaw(source));
+}
+
+/**
+ * Any ImageSource, Blobs and Files included (decoded with createImageBitmap), as a RawImage:
+ * `net.classify(await readImage(file))`. An <img> that is still loading is waited for.
+ */
+export function readImage(source: ImageSource): Promise<RawImage> {
+  return guardAsync('INVALID_IMAGE', 'readImage', () => readImageRaw(source));
 }

@@ -10,13 +10,14 @@ import { chooseFlavour, instantiateKernels, FLAVOURS, type Flavour, type KernelC
 import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
 import { preprocessInto, type PreprocessOptions } from './image/preprocess.js';
-import type { RawImage } from './image/types.js';
+import { readImageSync, type ImageSource } from './image/sources.js';
 import { alignLabels, stringList, topK } from './labels.js';
 import { IMAGENET_1001_SHORT } from './labels/imagenet.js';
 import { guard, guardAsync, asMobileNetError } from './runtime/guard.js';
-import { defaultKernelLocation, resolveKernelLocation, type KernelLocation } from './runtime/wasm-source.js';
+import { suppliedBuilds, wasmFor, type KernelLocation } from './runtime/wasm-source.js';
 import { anyBytes, describeValue, plainView, typedArrayName } from './runtime/typed.js';
 import { FLOAT_INPUT_BOUND } from './runtime/numerics.js';
+import type { WasmModule } from './wasm-types.js';
 
 /**
  * The kernel builds: per flavour a WebAssembly.Module, the bytes, a URL (string or URL object),
@@ -171,25 +172,27 @@ export class MobileNet {
   }
 
   /**
-   * Classify an image (or a batch: an array of images) given as RGBA/RGB/gray pixels
-   * ({ data, width, height, channels? }, ImageData-shaped). Preprocessing (central crop,
+   * Classify an image (or a batch: an array of images): RGBA/RGB/gray pixels ({ data, width,
+   * height, channels? }, an ImageData), or an <img>, <canvas>, OffscreenCanvas, ImageBitmap,
+   * <video> (its current frame) or VideoFrame, read unscaled (src/image/sources.ts). A Blob or
+   * File needs decoding first: `classify(await readImage(blob))`. Preprocessing (central crop,
    * bilinear resize, the model's input mapping) writes straight into the model's arena.
    */
-  classify(image: RawImage, options?: ClassifyOptions): Classification[];
-  classify(images: readonly RawImage[], options?: ClassifyOptions): Classification[][];
-  classify(image: RawImage | readonly RawImage[], options?: ClassifyOptions): Classification[] | Classification[][] {
+  classify(image: ImageSource, options?: ClassifyOptions): Classification[];
+  classify(images: readonly ImageSource[], options?: ClassifyOptions): Classification[][];
+  classify(image: ImageSource | readonly ImageSource[], options?: ClassifyOptions): Classification[] | Classification[][] {
     return guard('INVALID_INPUT', 'classify', () => {
       const opts = optionsObject(options, 'classify');
-      if (Array.isArray(image)) return image.map((im) => this.classify(im as RawImage, opts));
+      if (Array.isArray(image)) return image.map((im) => this.classify(im as ImageSource, opts));
       const k = opts.topK ?? 5;
       if (!(typeof k === 'number' && Number.isInteger(k) && k >= 1)) throw invalidOption(`topK must be a positive integer, got ${describeValue(opts.topK)}`);
-      const scores = this.probabilities(image as RawImage, opts);
+      const scores = this.probabilities(image as ImageSource, opts);
       return topK(scores, k).map(({ index, score }) => ({ index, label: this.labels?.[index], score }));
     });
   }
 
   /** Class probabilities for an image (softmax output, dequantized; softmax applied if the model ends without one). */
-  probabilities(image: RawImage, options?: PreprocessOptions): Float32Array {
+  probabilities(image: ImageSource, options?: PreprocessOptions): Float32Array {
     return guard('INVALID_INPUT', 'probabilities', () => {
       const opts = optionsObject(options, 'probabilities');
       const k = this.live();
@@ -207,15 +210,15 @@ export class MobileNet {
    * The pooled feature vector (global average pool output, 1024 * alpha floats, dequantized for
    * integer models) of an image or of each image in a batch: the input of a custom classifier.
    */
-  embed(image: RawImage, options?: PreprocessOptions): Float32Array;
-  embed(images: readonly RawImage[], options?: PreprocessOptions): Float32Array[];
-  embed(image: RawImage | readonly RawImage[], options?: PreprocessOptions): Float32Array | Float32Array[] {
+  embed(image: ImageSource, options?: PreprocessOptions): Float32Array;
+  embed(images: readonly ImageSource[], options?: PreprocessOptions): Float32Array[];
+  embed(image: ImageSource | readonly ImageSource[], options?: PreprocessOptions): Float32Array | Float32Array[] {
     return guard('INVALID_INPUT', 'embed', () => {
       const opts = optionsObject(options, 'embed');
-      if (Array.isArray(image)) return image.map((im) => this.embed(im as RawImage, opts));
+      if (Array.isArray(image)) return image.map((im) => this.embed(im as ImageSource, opts));
       if (this.poolStep < 0) throw new MobileNetError('UNSUPPORTED_MODEL', 'this model has no average pool, so it has no embedding layer');
       const k = this.live();
-      const bound = this.writeImage(k, image as RawImage, opts);
+      const bound = this.writeImage(k, image as ImageSource, opts);
       this.execute(k, this.poolStep + 1);
       const step = this.plan.steps[this.poolStep];
       const raw = this.readTensor(k, step.op.output, this.arena.buffers[step.to]);
@@ -225,13 +228,15 @@ export class MobileNet {
   }
 
   /** Preprocesses into the arena; returns the largest magnitude the input can hold (for checkOutput). */
-  private writeImage(k: Kernels, image: RawImage, options: PreprocessOptions): number {
+  private writeImage(k: Kernels, image: ImageSource, options: PreprocessOptions): number {
+    // elements are read before the arena view is taken: reading one allocates
+    const pixels = readImageSync(image);
     const t = this.graph.input;
     const n = sizeOf(t.shape);
     const at = this.arena.buffers[0];
     // uint8 inputs go in as the arena's shifted int8 form (src/ops/types.ts)
     const view = t.dtype === 'float32' ? new Float32Array(k.memory.buffer, at, n) : new Int8Array(k.memory.buffer, at, n);
-    preprocessInto(image, t, view, options);
+    preprocessInto(pixels, t, view, options);
     const r = t.dtype === 'float32' ? (options.inputRange ?? [-1, 1]) : [0, 0];
     return Math.max(Math.abs(r[0]), Math.abs(r[1]));
   }
@@ -462,25 +467,6 @@ function checkOptions(options: LoadOptions | undefined): LoadOptions {
   return snap;
 }
 
-/**
- * The builds of an object of builds, each entry read once (a getter cannot change it later);
- * undefined when `wasm` is a function (every flavour counts as supplied) or not given.
- */
-function suppliedBuilds(wasm: WasmSources | undefined): Partial<Record<Flavour, unknown>> | undefined {
-  if (!wasm || typeof wasm === 'function') return undefined;
-  const builds: Partial<Record<Flavour, unknown>> = {};
-  for (const f of FLAVOURS) {
-    let v: unknown;
-    try {
-      v = (wasm as Record<string, unknown>)[f];
-    } catch (e) {
-      throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm.${f} could not be read`);
-    }
-    if (v !== undefined && v !== null) builds[f] = v;
-  }
-  return builds;
-}
-
 let imagenet1000: readonly string[] | undefined;
 
 /** the built-in ImageNet names for 1001- and 1000-class models (as alignLabels fits them); undefined otherwise */
@@ -488,19 +474,6 @@ function builtinLabels(classes: number): readonly string[] | undefined {
   if (classes === IMAGENET_1001_SHORT.length) return IMAGENET_1001_SHORT;
   if (classes === IMAGENET_1001_SHORT.length - 1) return (imagenet1000 ??= Object.freeze(IMAGENET_1001_SHORT.slice(1)));
   return undefined;
-}
-
-async function wasmFor(wasm: WasmSources | undefined, builds: Partial<Record<Flavour, unknown>> | undefined, flavour: Flavour): Promise<KernelSource> {
-  let src: KernelLocation | undefined;
-  try {
-    if (!wasm) src = defaultKernelLocation(flavour);
-    else src = typeof wasm === 'function' ? await wasm(flavour) : ((await builds?.[flavour]) as KernelLocation | undefined);
-  } catch (e) {
-    if (e instanceof MobileNetError) throw e;
-    throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm could not give the '${flavour}' build`);
-  }
-  if (!src) throw invalidOption(`options.wasm has no '${flavour}' build (mobilenet-${flavour}.wasm)`);
-  return resolveKernelLocation(src, flavour);
 }
 
 function simpleQuant(q: Quant | undefined) {

@@ -15,6 +15,11 @@ import type { WasmModule } from './wasm-types.js';
 import { fetchModelFileWith, loadWith, type LoadEnvironment } from './weights/load.js';
 import { fileCacheStore, userCacheDir } from './weights/node-cache.js';
 import type { FetchedModel, ModelFetchOptions, WeightsLoadOptions } from './weights/types.js';
+import { decodeImage } from './image/decode-node.js';
+import { readImage as readImageCore } from './index.js';
+import { sourceKind, type BlobLike, type ImageSource } from './image/sources.js';
+import type { RawImage } from './image/types.js';
+import { guardAsync } from './runtime/guard.js';
 
 export * from './index.js';
 
@@ -192,3 +197,21 @@ export async function readModelFile(path: string, options: { maxModelBytes?: num
   );
 }
 export { decodeImage, decodeImageFile } from './image/decode-node.js';
+
+/** a Blob larger than this is refused before it is read (a 50 MP 32-bit BMP is about 200 MB) */
+const MAX_BLOB_BYTES = 512 * 2 ** 20;
+
+/**
+ * readImage of the core, plus Blobs and Files decoded by this entry's decoders (JPEG, PNG, BMP,
+ * GIF; Node has no createImageBitmap) under decodeImage's default limits.
+ */
+export function readImage(source: ImageSource): Promise<RawImage> {
+  if (sourceKind(source) !== 'blob') return readImageCore(source);
+  return guardAsync('INVALID_IMAGE', 'readImage', async () => {
+    const blob = source as BlobLike;
+    if (!(typeof blob.size === 'number' && blob.size <= MAX_BLOB_BYTES)) {
+      throw new MobileNetError('INVALID_IMAGE', `the Blob is ${String(blob.size)} bytes, more than the limit of ${MAX_BLOB_BYTES}`);
+    }
+    return decodeImage(new Uint8Array(await blob.arrayBuffer()), { name: 'the Blob' });
+  });
+}

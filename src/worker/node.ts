@@ -1,0 +1,48 @@
+/**
+ * `mobilenet-wasm/worker` in Node: a model running in a worker_threads Worker, with the calls of
+ * MobileNet returning Promises. The worker uses the Node entry (model paths, Blob decoding);
+ * the kernel build is compiled here once per process and posted as a WebAssembly.Module.
+ */
+import { Worker } from 'node:worker_threads';
+import { resolveKernelModule, type ModelSource } from '../mobilenet.js';
+import { enableRelaxedSimd, nodeKernelModule, type NodeLoadOptions } from '../node.js';
+import { invalidOption } from '../errors.js';
+import { guardAsync } from '../runtime/guard.js';
+import { describeValue } from '../runtime/typed.js';
+import { WorkerModel, type Channel, type ChannelEvents } from './client.js';
+
+export type { WorkerCallOptions, WorkerClassifyOptions, WorkerEmbedOptions } from './client.js';
+export { WorkerModel } from './client.js';
+
+function connect(events: ChannelEvents): Channel {
+  const worker = new Worker(new URL('./node-worker-script.js', import.meta.url));
+  worker.on('message', (message) => events.reply(message));
+  worker.on('error', (e) => events.fail(`the model worker failed: ${e instanceof Error ? e.message : String(e)}`));
+  worker.on('messageerror', () => events.fail('a message from the model worker could not be read (messageerror)'));
+  worker.on('exit', (code) => events.fail(`the model worker exited (code ${code})`));
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer as never[]),
+    terminate: () => void worker.terminate(),
+    // an idle model does not keep the process alive; one with calls outstanding does
+    busy: (busy) => (busy ? worker.ref() : worker.unref()),
+  };
+}
+
+/**
+ * A model in a worker thread: `const net = await MobileNetWorker.load('model.tflite')`, then
+ * `await net.classify(image)`. Each instance has its own thread; dispose() ends it.
+ */
+export class MobileNetWorker extends WorkerModel {
+  static load(model: string | ModelSource, options?: NodeLoadOptions): Promise<MobileNetWorker> {
+    return guardAsync('INVALID_MODEL', 'MobileNetWorker.load', async () => {
+      if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+        throw invalidOption(`load options must be an object, got ${describeValue(options)}`);
+      }
+      const load: NodeLoadOptions = { ...options };
+      if (load.kernels === 'relaxed') enableRelaxedSimd();
+      const { flavour, module } = await resolveKernelModule({ ...load, wasm: load.wasm ?? nodeKernelModule });
+      const net = new MobileNetWorker(connect);
+      return net.start(model, { ...load, kernels: flavour, wasm: { [flavour]: module } });
+    });
+  }
+}

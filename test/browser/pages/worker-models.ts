@@ -1,0 +1,51 @@
+// The worker API in a page: two models in two Web Workers with calls outstanding on both, compared
+// with the same models on the main thread. The worker script is bundled as its own entry
+// (esbuild does not follow new Worker(new URL(...))) and its URL passed as options.worker.
+import { MobileNet } from 'mobilenet-wasm/core';
+import { MobileNetWorker } from 'mobilenet-wasm/worker';
+import simdUrl from 'mobilenet-wasm/wasm/mobilenet-simd.wasm';
+
+const MODELS = ['mobilenet_v1_1.0_224_quant', 'mobilenet_v1_0.25_128'];
+
+async function main() {
+  const img = document.querySelector('img')!;
+  await img.decode();
+  const simd = await WebAssembly.compileStreaming(fetch(simdUrl));
+  const worker = new URL('./mobilenet-worker.js', import.meta.url);
+  const bytes = await Promise.all(MODELS.map(async (m) => new Uint8Array(await (await fetch(`/shared/models/${m}.tflite`)).arrayBuffer())));
+
+  const main = await Promise.all(bytes.map((b) => MobileNet.load(b, { wasm: { simd } })));
+  const expected = main.map((net) => net.classify(img));
+  const expectedEmbedding = Array.from(main[1].embed(img));
+
+  const workers = await Promise.all(bytes.map((b) => MobileNetWorker.load(b, { wasm: { simd }, worker })));
+  // every call below is outstanding at once, on both workers
+  const [a1, b1, a2, b2, emb, batch] = await Promise.all([
+    workers[0].classify(img),
+    workers[1].classify(img),
+    workers[0].classify(img, { topK: 5 }),
+    workers[1].classify(img),
+    workers[1].embed(img),
+    workers[0].classify([img, img]),
+  ]);
+
+  // dispose with a call outstanding: it rejects with DISPOSED
+  const pending = workers[1].classify(img);
+  workers[1].dispose();
+  const afterDispose = await pending.then(() => 'resolved', (e) => ({ name: e.name, code: e.code, message: e.message }));
+
+  // a model's error comes back typed, with the worker's code
+  const badOption = await workers[0].classify(img, { topK: 0 }).then(() => 'resolved', (e) => ({ name: e.name, code: e.code, message: e.message }));
+  workers[0].dispose();
+
+  (window as any).__result = {
+    expected,
+    expectedEmbedding,
+    got: { a1, b1, a2, b2, batch },
+    embedding: Array.from(emb),
+    kernels: workers.map((w) => w.info.kernels),
+    afterDispose,
+    badOption,
+  };
+}
+main().catch((e) => { (window as any).__error = { code: e?.code, message: String(e?.message ?? e) }; });

@@ -1,0 +1,49 @@
+// The worker API (mobilenet-wasm/worker) in headless Chromium: the same top-5 as the main-thread
+// call with two models in two workers and several calls outstanding; dispose rejects what is
+// pending; errors keep their code.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { browserSkipReason, bundlePages, hasShared, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, writePage, type StaticServer } from './harness.js';
+import { join } from 'node:path';
+
+const skip = browserSkipReason() ?? (hasShared ? undefined : '../shared missing: browser tests need its models and photos');
+if (skip) console.warn(`[browser] ${skip}`);
+
+type Top = { index: number; label: string; score: number }[];
+
+describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
+  let browser: Browser;
+  let server: StaticServer;
+  const tmp = tempDir();
+  beforeAll(async () => {
+    await bundlePages({ 'worker-models': join(repoRoot, 'test/browser/pages/worker-models.ts'), 'mobilenet-worker': 'mobilenet-wasm/worker/script' }, tmp.dir);
+    writePage(tmp.dir, 'worker-models.html', './worker-models.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
+    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    tmp.remove();
+  });
+
+  it('two models with calls outstanding give the main thread top-5 exactly; dispose rejects pending calls with DISPOSED', async () => {
+    const page = await browser.newPage();
+    const out = await pageResult<{
+      expected: Top[]; expectedEmbedding: number[]; embedding: number[]; kernels: string[];
+      got: { a1: Top; b1: Top; a2: Top; b2: Top; batch: Top[] };
+      afterDispose: { name: string; code: string; message: string }; badOption: { name: string; code: string; message: string };
+    }>(page, `${server.url}/worker-models.html`);
+    expect(out.expected[0][0]).toMatchObject({ index: 653, label: 'military uniform' });
+    expect(out.got.a1).toEqual(out.expected[0]);
+    expect(out.got.a2).toEqual(out.expected[0]);
+    expect(out.got.batch).toEqual([out.expected[0], out.expected[0]]);
+    expect(out.got.b1).toEqual(out.expected[1]);
+    expect(out.got.b2).toEqual(out.expected[1]);
+    expect(out.embedding).toEqual(out.expectedEmbedding);
+    expect(out.kernels).toEqual(['simd', 'simd']);
+    expect(out.afterDispose).toMatchObject({ name: 'MobileNetError', code: 'DISPOSED' });
+    expect(out.badOption).toMatchObject({ name: 'MobileNetError', code: 'INVALID_OPTION' });
+    expect(out.badOption.message).toMatch(/topK/);
+  });
+});
