@@ -14,7 +14,7 @@ import { readImageSync, type ImageSource } from './image/sources.js';
 import { alignLabels, stringList, topK } from './labels.js';
 import { IMAGENET_1001_SHORT } from './labels/imagenet.js';
 import { guard, guardAsync, asMobileNetError } from './runtime/guard.js';
-import { suppliedBuilds, wasmFor, type KernelLocation } from './runtime/wasm-source.js';
+import { defaultKernelLocation, resolveKernelLocation, type KernelLocation } from './runtime/wasm-source.js';
 import { anyBytes, describeValue, plainView, typedArrayName } from './runtime/typed.js';
 import { FLOAT_INPUT_BOUND } from './runtime/numerics.js';
 import type { WasmModule } from './wasm-types.js';
@@ -467,6 +467,25 @@ function checkOptions(options: LoadOptions | undefined): LoadOptions {
   return snap;
 }
 
+/**
+ * The builds of an object of builds, each entry read once (a getter cannot change it later);
+ * undefined when `wasm` is a function (every flavour counts as supplied) or not given.
+ */
+function suppliedBuilds(wasm: WasmSources | undefined): Partial<Record<Flavour, unknown>> | undefined {
+  if (!wasm || typeof wasm === 'function') return undefined;
+  const builds: Partial<Record<Flavour, unknown>> = {};
+  for (const f of FLAVOURS) {
+    let v: unknown;
+    try {
+      v = (wasm as Record<string, unknown>)[f];
+    } catch (e) {
+      throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm.${f} could not be read`);
+    }
+    if (v !== undefined && v !== null) builds[f] = v;
+  }
+  return builds;
+}
+
 let imagenet1000: readonly string[] | undefined;
 
 /** the built-in ImageNet names for 1001- and 1000-class models (as alignLabels fits them); undefined otherwise */
@@ -474,6 +493,47 @@ function builtinLabels(classes: number): readonly string[] | undefined {
   if (classes === IMAGENET_1001_SHORT.length) return IMAGENET_1001_SHORT;
   if (classes === IMAGENET_1001_SHORT.length - 1) return (imagenet1000 ??= Object.freeze(IMAGENET_1001_SHORT.slice(1)));
   return undefined;
+}
+
+async function wasmFor(wasm: WasmSources | undefined, builds: Partial<Record<Flavour, unknown>> | undefined, flavour: Flavour): Promise<KernelSource> {
+  let src: KernelLocation | undefined;
+  try {
+    if (!wasm) src = defaultKernelLocation(flavour);
+    else src = typeof wasm === 'function' ? await wasm(flavour) : ((await builds?.[flavour]) as KernelLocation | undefined);
+  } catch (e) {
+    if (e instanceof MobileNetError) throw e;
+    throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm could not give the '${flavour}' build`);
+  }
+  if (!src) throw invalidOption(`options.wasm has no '${flavour}' build (mobilenet-${flavour}.wasm)`);
+  return resolveKernelLocation(src, flavour);
+}
+
+const compiledKernels = new WeakMap<object, Promise<WasmModule>>();
+
+/**
+ * @internal The kernel build a load with these options would run, as a compiled Module, for the
+ * worker API: the calling thread resolves and compiles it once (the same source object compiles
+ * once per thread) and posts the Module, which structured clone shares with the worker.
+ */
+export async function resolveKernelModule(options: LoadOptions | undefined): Promise<{ flavour: Flavour; module: WasmModule }> {
+  return guardAsync('INVALID_OPTION', 'kernels', async () => {
+    const opts = checkOptions(options);
+    const builds = suppliedBuilds(opts.wasm);
+    const flavour = chooseFlavour(opts.kernels ?? 'auto', builds && (Object.keys(builds) as Flavour[]));
+    const source = await wasmFor(opts.wasm, builds, flavour);
+    if (source instanceof WebAssembly.Module) return { flavour, module: source };
+    let compiled = compiledKernels.get(source as object);
+    if (!compiled) {
+      const bytes = anyBytes(source);
+      if (!bytes) throw invalidOption(`options.wasm.${flavour} must be a WebAssembly.Module, an ArrayBuffer or a typed array, got ${describeValue(source)}`);
+      compiled = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).catch((e) => {
+        compiledKernels.delete(source as object);
+        throw asMobileNetError(e, 'INVALID_OPTION', `cannot compile the ${flavour} kernels`);
+      });
+      compiledKernels.set(source as object, compiled);
+    }
+    return { flavour, module: await compiled };
+  });
 }
 
 function simpleQuant(q: Quant | undefined) {
