@@ -34,11 +34,22 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-/** A fresh headless Chromium (playwright gives each launch a new temporary profile). */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * A fresh headless Chromium (playwright gives each launch a new temporary profile).
+ * `extraArgs` add switches, e.g. a fake camera (fakeCameraArgs).
+ */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error(browserSkipReason());
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * Switches for a fake camera that plays a .y4m file (or a test pattern when none is given).
+ * Permission is still asked for: grant it per context with grantPermissions(['camera']).
+ */
+export function fakeCameraArgs(y4mFile?: string): string[] {
+  return ['--use-fake-device-for-media-stream', ...(y4mFile ? [`--use-file-for-fake-video-capture=${y4mFile}`] : [])];
 }
 
 export interface StaticServer {
@@ -51,8 +62,9 @@ export interface StaticServer {
  * Serves folders on 127.0.0.1 under URL prefixes, e.g. { '/': outDir, '/shared': sharedDir,
  * '/build': repoRoot + '/build' }. The longest matching prefix wins. `isolated` adds the
  * cross-origin isolation headers (COOP/COEP), which SharedArrayBuffer and threads need.
+ * `port` picks a fixed port (npm run demo --port).
  */
-export async function serveStatic(mounts: Record<string, string>, opts: { isolated?: boolean } = {}): Promise<StaticServer> {
+export async function serveStatic(mounts: Record<string, string>, opts: { isolated?: boolean; port?: number } = {}): Promise<StaticServer> {
   const entries = Object.entries(mounts)
     .map(([prefix, dir]) => [prefix.replace(/\/+$/, ''), sirv(dir, { dev: true, dotfiles: false, etag: false })] as const)
     .sort((a, b) => b[0].length - a[0].length);
@@ -77,7 +89,8 @@ export async function serveStatic(mounts: Record<string, string>, opts: { isolat
     res.statusCode = 404;
     res.end('not found');
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  // port 0 (the default) lets the OS pick a free one; a taken fixed port rejects
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(opts.port ?? 0, '127.0.0.1', ok));
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('server has no port');
   return {
