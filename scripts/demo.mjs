@@ -1,6 +1,6 @@
 // The demo page (examples/web): `npm run demo [-- --port 8080] [--models DIR] [--samples DIR]`.
-// Bundles the page with esbuild as a user's bundler would (mobilenet-wasm resolved through the
-// package's own exports, the .wasm builds as files), writes the model catalog (models.json) of
+// Bundles the page and the model's worker script with esbuild as a user's bundler would
+// (mobilenet-wasm resolved through the package's own exports, the .wasm builds as files), writes the model catalog (models.json) of
 // the MobileNet v1 .tflite files found in --models (default ../shared/models), and serves it all
 // on 127.0.0.1. Run through tsx (package.json) because it shares the browser tests' harness.
 import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
@@ -39,7 +39,8 @@ export async function startDemo({ port = 0, modelsDir = join(sharedDir, 'models'
   }
   const out = tempDir('mnw-demo-');
   try {
-    await bundlePages({ main: join(pageDir, 'main.ts') }, out.dir, { sourcemap: true });
+    // the worker script is an entry of its own: esbuild does not follow new Worker(new URL(...))
+    await bundlePages({ main: join(pageDir, 'main.ts'), 'mobilenet-worker': 'mobilenet-wasm/worker/script' }, out.dir, { sourcemap: true });
     for (const file of ['index.html', 'style.css']) copyFileSync(join(pageDir, file), join(out.dir, file));
     const samples = existsSync(samplesDir)
       ? readdirSync(samplesDir).filter((f) => IMAGE_FILE.test(f)).sort().map((f) => ({ name: f.replace(IMAGE_FILE, ''), url: `/samples/${f}` }))

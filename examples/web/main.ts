@@ -1,8 +1,11 @@
 // The demo page (npm run demo): pick, drop or paste a photo, or use the webcam, and see the
-// top-5 classes, the latency and which kernel build ran. Models come from the catalog that
-// scripts/demo.mjs serves (models.json). The page state is mirrored in <body data-state>
-// (starting, loading, busy, done, live, error) so the browser tests can wait on it.
-import { MobileNet, MobileNetError, engineSupports, type Classification, type Flavour, type KernelChoice, type RawImage } from 'mobilenet-wasm/core';
+// top-5 classes, the latency and which kernel build ran. The model runs in a Web Worker
+// (mobilenet-wasm/worker), so the page stays responsive while it computes. Models come from the
+// catalog that scripts/demo.mjs serves (models.json, local files), and any other registry model
+// is downloaded by name, verified and kept in the Cache API. The page state is mirrored in
+// <body data-state> (starting, loading, ready, busy, done, live, error) for the browser tests.
+import { MobileNetError, engineSupports, fetchModelFile, listModels, type Classification, type KernelChoice } from 'mobilenet-wasm/core';
+import { MobileNetWorker } from 'mobilenet-wasm/worker';
 import relaxedUrl from 'mobilenet-wasm/wasm/mobilenet-relaxed.wasm';
 import simdUrl from 'mobilenet-wasm/wasm/mobilenet-simd.wasm';
 import scalarUrl from 'mobilenet-wasm/wasm/mobilenet-scalar.wasm';
@@ -11,7 +14,8 @@ interface CatalogModel {
   name: string;
   /** e.g. "1.0/224 uint8" */
   title: string;
-  url: string;
+  /** a local file; registry models without one are fetched by name */
+  url?: string;
 }
 interface Catalog {
   models: CatalogModel[];
@@ -21,6 +25,9 @@ interface Catalog {
 // The bundler turns each .wasm import into a URL; only the build 'auto' (or the picker) chooses
 // is fetched and compiled.
 const wasm = { relaxed: relaxedUrl, simd: simdUrl, scalar: scalarUrl };
+// esbuild does not bundle `new Worker(new URL(...))`: scripts/demo.mjs bundles the package's
+// worker script as an entry of its own, next to this file.
+const worker = new URL('./mobilenet-worker.js', import.meta.url);
 const TOP_K = 5;
 /** runs after the first one on a photo, for the steady-state latency */
 const STEADY_RUNS = 5;
@@ -36,20 +43,16 @@ const video = $<HTMLVideoElement>('video');
 const top5 = $<HTMLOListElement>('top5');
 const statusLine = $<HTMLParagraphElement>('status');
 
-interface Classifier {
-  kernels: Flavour;
-  thread: string;
-  classify(image: RawImage): Promise<Classification[]>;
-  dispose(): void;
-}
+/** something the worker can classify: the decoded photo, or the video element (its current frame) */
+type Frame = ImageBitmap | HTMLVideoElement;
 
-let classifier: Classifier | undefined;
-let loading: Promise<Classifier | undefined> = Promise.resolve(undefined);
+let net: MobileNetWorker | undefined;
+let loading: Promise<MobileNetWorker | undefined> = Promise.resolve(undefined);
 /** bumped by every model change, so a slower earlier load is dropped */
 let modelLoads = 0;
 /** bumped by every model change and every new image, so stale async work drops its result */
 let generation = 0;
-let pixels: RawImage | undefined;
+let bitmap: ImageBitmap | undefined;
 let stream: MediaStream | undefined;
 /** latencies since the model loaded: [0] is the cold first run */
 let timings: number[] = [];
@@ -70,23 +73,25 @@ async function fetchOk(url: string): Promise<Response> {
   return res;
 }
 
-async function loadClassifier(model: CatalogModel, kernels: KernelChoice): Promise<Classifier> {
-  const bytes = new Uint8Array(await (await fetchOk(model.url)).arrayBuffer());
-  const net = await MobileNet.load(bytes, { wasm, kernels });
-  return {
-    kernels: net.info.kernels,
-    thread: 'main thread',
-    classify: async (image) => net.classify(image, { topK: TOP_K }),
-    dispose: () => net.dispose(),
-  };
+const megabytes = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+
+async function modelBytes(model: CatalogModel, isCurrent: () => boolean): Promise<Uint8Array> {
+  if (model.url) return new Uint8Array(await (await fetchOk(model.url)).arrayBuffer());
+  const file = await fetchModelFile({
+    model: model.name,
+    onProgress: (received, total) => {
+      if (isCurrent()) setState('loading', `Downloading ${model.title}: ${megabytes(received)}${total ? ` of ${megabytes(total)}` : ''}…`);
+    },
+  });
+  return file.bytes;
 }
 
-function selectedModel(catalog: Catalog): CatalogModel | undefined {
-  return catalog.models.find((m) => m.name === modelSelect.value);
+async function loadModel(model: CatalogModel, kernels: KernelChoice, isCurrent: () => boolean): Promise<MobileNetWorker> {
+  return MobileNetWorker.load(await modelBytes(model, isCurrent), { wasm, kernels, worker });
 }
 
-async function switchModel(catalog: Catalog): Promise<void> {
-  const model = selectedModel(catalog);
+async function switchModel(models: CatalogModel[]): Promise<void> {
+  const model = models.find((m) => m.name === modelSelect.value);
   if (!model) return;
   const load = ++modelLoads;
   ++generation;
@@ -95,32 +100,33 @@ async function switchModel(catalog: Catalog): Promise<void> {
   url.searchParams.set('model', model.name);
   url.searchParams.set('kernels', kernels);
   history.replaceState(null, '', url);
-  classifier?.dispose();
-  classifier = undefined;
+  net?.dispose();
+  net = undefined;
   timings = [];
   renderTimings();
   $('kernels-ran').textContent = '–';
   setState('loading', `Loading ${model.title}…`);
-  loading = loadClassifier(model, kernels).then(
-    (c) => {
-      if (load !== modelLoads) {
-        c.dispose();
+  const isCurrent = () => load === modelLoads;
+  loading = loadModel(model, kernels, isCurrent).then(
+    (loaded) => {
+      if (!isCurrent()) {
+        loaded.dispose();
         return undefined;
       }
-      classifier = c;
-      $('kernels-ran').textContent = c.kernels;
-      $('thread').textContent = c.thread;
-      return c;
+      net = loaded;
+      $('kernels-ran').textContent = loaded.info.kernels;
+      $('thread').textContent = 'Web Worker';
+      return loaded;
     },
     (e) => {
-      if (load === modelLoads) showError(e);
+      if (isCurrent()) showError(e);
       return undefined;
     },
   );
-  const c = await loading;
-  if (!c) return;
-  if (pixels && !stream) await classifyPhoto();
-  else if (!stream) setState('ready', `${model.title} ready (${c.kernels} kernels). Choose a photo or use the webcam.`);
+  const loaded = await loading;
+  if (!loaded) return;
+  if (bitmap && !stream) await classifyPhoto();
+  else if (!stream) setState('ready', `${model.title} ready (${loaded.info.kernels} kernels). Choose a photo or use the webcam.`);
 }
 
 function median(xs: number[]): number {
@@ -153,11 +159,11 @@ function renderTop(top: Classification[]): void {
 }
 
 /** One classification, timed; undefined when the model or the image changed meanwhile. */
-async function classifyOnce(image: RawImage, gen: number): Promise<Classification[] | undefined> {
-  const c = await loading;
-  if (!c || gen !== generation) return undefined;
+async function classifyOnce(image: Frame, gen: number): Promise<Classification[] | undefined> {
+  const model = await loading;
+  if (!model || gen !== generation) return undefined;
   const t0 = performance.now();
-  const top = await c.classify(image);
+  const top = await model.classify(image, { topK: TOP_K });
   const ms = performance.now() - t0;
   if (gen !== generation) return undefined;
   timings.push(ms);
@@ -166,7 +172,7 @@ async function classifyOnce(image: RawImage, gen: number): Promise<Classificatio
 }
 
 async function classifyPhoto(): Promise<void> {
-  const image = pixels;
+  const image = bitmap;
   if (!image) return;
   const gen = generation;
   setState('busy', 'Classifying…');
@@ -175,31 +181,21 @@ async function classifyPhoto(): Promise<void> {
     if (!top) return;
     renderTop(top);
     for (let i = 0; i < STEADY_RUNS; i++) if (!(await classifyOnce(image, gen))) return;
-    setState('done', `${image.width}×${image.height} photo, ${classifier?.kernels} kernels.`);
+    setState('done', `${image.width}×${image.height} photo, ${net?.info.kernels} kernels.`);
   } catch (e) {
     showError(e);
   }
 }
 
-const canvas = document.createElement('canvas');
-
-/** The pixels of a decoded image or the current video frame, as a RawImage (RGBA). */
-function readPixels(source: CanvasImageSource, width: number, height: number): RawImage {
-  canvas.width = width;
-  canvas.height = height;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-  ctx.drawImage(source, 0, 0);
-  return ctx.getImageData(0, 0, width, height);
-}
-
 async function usePhoto(blob: Blob): Promise<void> {
   stopWebcam();
   ++generation;
+  bitmap?.close();
+  bitmap = undefined;
   try {
-    // colour as stored in the file, like TensorFlow's decoders (no ICC conversion)
-    const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-    pixels = readPixels(bitmap, bitmap.width, bitmap.height);
-    bitmap.close();
+    // Decoded once, off the main thread, then posted (copied) to the worker for each run; the
+    // colour as stored in the file, like TensorFlow's decoders (no ICC conversion).
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
     setState('error', `This file is not an image the browser can decode (${blob.type || 'unknown type'}).`);
     return;
@@ -249,7 +245,7 @@ async function startWebcam(): Promise<void> {
   while (stream && gen === generation) {
     if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) {
       try {
-        const top = await classifyOnce(readPixels(video, video.videoWidth, video.videoHeight), gen);
+        const top = await classifyOnce(video, gen);
         if (top) renderTop(top);
       } catch (e) {
         showError(e);
@@ -305,11 +301,32 @@ function wireInputs(): void {
   });
 }
 
-function fillPickers(catalog: Catalog): void {
+/** the local models, then every other registry model (downloaded on first use, then cached) */
+function allModels(catalog: Catalog): CatalogModel[] {
+  const local = new Set(catalog.models.map((m) => m.name));
+  const registry = listModels()
+    .filter((m) => !local.has(m.name))
+    .map((m) => ({ name: m.name, title: `${m.alpha === 1 ? '1.0' : m.alpha}/${m.resolution} ${m.precision}` }));
+  return [...catalog.models, ...registry];
+}
+
+function optionGroup(label: string, models: CatalogModel[]): HTMLOptGroupElement {
+  const group = document.createElement('optgroup');
+  group.label = label;
+  group.append(...models.map((m) => new Option(m.title, m.name)));
+  return group;
+}
+
+function fillPickers(catalog: Catalog, models: CatalogModel[]): void {
   const params = new URLSearchParams(location.search);
-  modelSelect.replaceChildren(...catalog.models.map((m) => new Option(m.title, m.name)));
+  const local = models.filter((m) => m.url);
+  const remote = models.filter((m) => !m.url);
+  modelSelect.replaceChildren(
+    ...(local.length ? [optionGroup('On this server', local)] : []),
+    ...(remote.length ? [optionGroup('Download (cached after the first time)', remote)] : []),
+  );
   const wanted = params.get('model') ?? 'mobilenet_v1_1.0_224_quant';
-  if (catalog.models.some((m) => m.name === wanted)) modelSelect.value = wanted;
+  if (models.some((m) => m.name === wanted)) modelSelect.value = wanted;
   for (const option of Array.from(kernelSelect.options)) {
     if (option.value === 'relaxed' || option.value === 'simd') option.disabled = !engineSupports(option.value);
   }
@@ -332,15 +349,12 @@ function fillPickers(catalog: Catalog): void {
 
 async function main(): Promise<void> {
   const catalog = (await (await fetchOk('./models.json')).json()) as Catalog;
-  if (!catalog.models.length) {
-    setState('error', 'No models: start the demo with ../shared/models present (npm run demo), or pass --models DIR.');
-    return;
-  }
-  fillPickers(catalog);
+  const models = allModels(catalog);
+  fillPickers(catalog, models);
   wireInputs();
-  modelSelect.addEventListener('change', () => void switchModel(catalog));
-  kernelSelect.addEventListener('change', () => void switchModel(catalog));
-  await switchModel(catalog);
+  modelSelect.addEventListener('change', () => void switchModel(models));
+  kernelSelect.addEventListener('change', () => void switchModel(models));
+  await switchModel(models);
 }
 
 main().catch(showError);

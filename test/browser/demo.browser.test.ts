@@ -105,8 +105,11 @@ describe.skipIf(!!skip)('demo page (examples/web)', () => {
 
   it("on a phone-sized viewport, grace_hopper from the file input is 'military uniform', with latency and kernels shown and nothing wider than the screen", async () => {
     const page = await openDemo();
-    const models = await page.$$eval('#model option', (os) => os.map((o) => (o as HTMLOptionElement).label));
-    expect(models).toEqual(['0.25/128 float32', '0.25/128 uint8', '0.5/160 uint8', '0.75/192 uint8', '1.0/224 uint8']);
+    const local = await page.$$eval('#model optgroup:first-child option', (os) => os.map((o) => (o as HTMLOptionElement).label));
+    expect(local).toEqual(['0.25/128 float32', '0.25/128 uint8', '0.5/160 uint8', '0.75/192 uint8', '1.0/224 uint8']);
+    const remote = await page.$$eval('#model optgroup:last-child option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(remote).toContain('mobilenet_v1_1.0_224');
+    expect(remote).not.toContain('mobilenet_v1_1.0_224_quant');
     expect(await page.inputValue('#model')).toBe('mobilenet_v1_1.0_224_quant');
 
     await page.setInputFiles('#file', GRACE_HOPPER);
@@ -115,6 +118,7 @@ describe.skipIf(!!skip)('demo page (examples/web)', () => {
     expect(out.top).toHaveLength(5);
     expect(out.top[0]).toEqual({ label: 'military uniform', score: '79.3%' });
     expect(out.kernels).toBe('relaxed');
+    expect(out.thread).toBe('Web Worker');
     expect(out.first).toMatch(/^\d+(\.\d)? ms$/);
     expect(out.steady).toMatch(/^\d+(\.\d)? ms \(median of 5\)$/);
     autoTop = out.top;
@@ -152,6 +156,17 @@ describe.skipIf(!!skip)('demo page (examples/web)', () => {
     const expected = net.classify(await decodeImageFile(GRACE_HOPPER), { topK: 5 });
     net.dispose();
     expect(out.top.map((t) => t.label)).toEqual(expected.map((t) => t.label));
+    await page.context().close();
+  });
+
+  it('a registry model that cannot be downloaded (offline, nothing cached) is reported naming the model and the URL', async () => {
+    const page = await openDemo();
+    await page.context().route(/^https?:\/\/(?!127\.0\.0\.1)/, (route) => route.abort('internetdisconnected'));
+    await page.selectOption('#model', 'mobilenet_v1_0.5_128_quant');
+    await page.waitForFunction(() => document.body.dataset.state !== 'ready');
+    const out = await until(page, ['ready']);
+    expect(out.state).toBe('error');
+    expect(out.status).toMatch(/^IO: cannot download model 'mobilenet_v1_0\.5_128_quant' from https:\/\/\S+mobilenet_v1_0\.5_128_quant\.tgz/);
     await page.context().close();
   });
 
