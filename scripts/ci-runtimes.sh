@@ -20,7 +20,7 @@ if [ -n "$DENO" ]; then
   "$DENO" run --allow-read --allow-env "$work/plain/scripts/engine-check.mjs" --compare "$work/ref.json" --shared "$(cd "$SHARED" && pwd)" --kernels simd
   # through npm: from the packed package installed into a consumer's node_modules
   mkdir -p "$work/npm"
-  npm pack --pack-destination "$work/npm" --silent >/dev/null
+  npm pack --ignore-scripts --pack-destination "$work/npm" --silent >/dev/null
   tgz=$(cd "$work/npm" && ls mobilenet-wasm-*.tgz)
   echo "{\"name\":\"consumer\",\"private\":true,\"type\":\"module\",\"dependencies\":{\"mobilenet-wasm\":\"file:./$tgz\"}}" > "$work/npm/package.json"
   (cd "$work/npm" && npm install --no-audit --no-fund --ignore-scripts >/dev/null)
