@@ -101,14 +101,14 @@ async function compileResponse(res: WasmResponseLike, flavour: Flavour): Promise
  * path, which is what Vite and webpack 5 detect and emit as an asset (a template would not be).
  */
 function packagedBuildUrl(flavour: Flavour): WasmUrlLike {
-  const URLCtor = (globalThis as { URL?: new (path: string, base: string) => WasmUrlLike }).URL!;
+  // spelled `new URL(...)` with the global name: a lookup through globalThis hides the pattern
   switch (flavour) {
     case 'relaxed':
-      return new URLCtor('../../build/mobilenet-relaxed.wasm', import.meta.url);
+      return new URL('../../build/mobilenet-relaxed.wasm', import.meta.url);
     case 'simd':
-      return new URLCtor('../../build/mobilenet-simd.wasm', import.meta.url);
+      return new URL('../../build/mobilenet-simd.wasm', import.meta.url);
     case 'scalar':
-      return new URLCtor('../../build/mobilenet-scalar.wasm', import.meta.url);
+      return new URL('../../build/mobilenet-scalar.wasm', import.meta.url);
   }
 }
 
