@@ -204,14 +204,19 @@ function readDrawable(source: object, kind: Exclude<SourceKind, 'raw' | 'blob'>)
     if (errorName(e) === 'SecurityError') {
       // the scratch canvas is now tainted for good: drop it so later calls get a clean one
       scratch = undefined;
-      throw invalidImage(
-        `${NAMES[kind]} holds pixels from another origin, which the browser does not let pages read (a tainted canvas): ` +
-          "serve the image with CORS (Access-Control-Allow-Origin) and set img.crossOrigin = 'anonymous' before its src",
-      );
+      throw taintedImage(NAMES[kind]);
     }
     throw invalidImage(`the pixels of ${NAMES[kind]} could not be read (${errorName(e) || 'error'}: ${errorText(e)})`);
   }
   return { data: pixels.data, width, height, channels: 4 };
+}
+
+/** the error for pixels from another origin (a tainted canvas, a non-origin-clean bitmap) */
+export function taintedImage(name: string) {
+  return invalidImage(
+    `${name} holds pixels from another origin, which the browser does not let pages read (a tainted canvas): ` +
+      "serve the image with CORS (Access-Control-Allow-Origin) and set img.crossOrigin = 'anonymous' before its src",
+  );
 }
 
 const blobHint = 'a Blob or File must be decoded first: `net.classify(await readImage(blob))` (readImage is exported by mobilenet-wasm), or use the worker API, whose calls take Blobs';

@@ -10,8 +10,8 @@ import type { Classification, ClassifyOptions, ModelInfo, Tensor } from '../mobi
 import type { PreprocessOptions } from '../image/preprocess.js';
 import type { RawImage } from '../image/types.js';
 import {
-  drawableSize, errorName, errorText, imageBitmapFactory, imageLoaded, sourceKind, unknownSource,
-  type ImageElementLike, type ImageSource,
+  drawableSize, errorName, errorText, imageBitmapFactory, imageLoaded, sourceKind, taintedImage, unknownSource,
+  type ImageBitmapLike, type ImageElementLike, type ImageSource,
 } from '../image/sources.js';
 import { describeValue } from '../runtime/typed.js';
 import { transferableBuffer, type Reply, type Request } from './protocol.js';
@@ -47,7 +47,7 @@ type Outgoing = Request extends infer R ? (R extends unknown ? Omit<R, 'id'> : n
 type Pending = { resolve(value: unknown): void; reject(error: unknown): void };
 
 /** Pixels to post: elements become an ImageBitmap (read in the worker), buffers move only on request. */
-async function packImage(image: unknown, transfer: boolean, list: Set<unknown>): Promise<unknown> {
+async function packImage(image: unknown, transfer: boolean, list: Set<unknown>, created: ImageBitmapLike[]): Promise<unknown> {
   const kind = sourceKind(image);
   switch (kind) {
     case undefined:
@@ -70,6 +70,7 @@ async function packImage(image: unknown, transfer: boolean, list: Set<unknown>):
       try {
         const bitmap = await create(image);
         list.add(bitmap);
+        created.push(bitmap);
         return bitmap;
       } catch (e) {
         throw invalidImage(`the ${kind} could not be copied into an ImageBitmap for the worker (${errorName(e) || 'error'}: ${errorText(e)})`);
@@ -156,8 +157,16 @@ export class WorkerModel {
       if (this.ended) throw this.ended;
       const { transfer, rest } = callOptions(options, op);
       const list = new Set<unknown>();
-      const packed = Array.isArray(image) ? await Promise.all(image.map((im) => packImage(im, transfer, list))) : await packImage(image, transfer, list);
-      return this.call({ op, image: packed, options: rest }, [...list]);
+      const created: ImageBitmapLike[] = [];
+      try {
+        const packed = Array.isArray(image)
+          ? await Promise.all(image.map((im) => packImage(im, transfer, list, created)))
+          : await packImage(image, transfer, list, created);
+        return await this.call({ op, image: packed, options: rest }, [...list]);
+      } finally {
+        // ours were transferred (closing a transferred bitmap does nothing) or never sent: free them now
+        for (const bitmap of created) bitmap.close();
+      }
     });
   }
 
@@ -170,8 +179,13 @@ export class WorkerModel {
         this.channel.post({ ...request, id } as Request, transfer);
       } catch (e) {
         this.pending.delete(id);
-        // DataCloneError: something in the call cannot be posted (a function, a class instance...)
-        reject(asMobileNetError(e, 'INVALID_INPUT', `${request.op}: the arguments could not be sent to the worker`));
+        // DataCloneError: something in the call cannot be posted (a function, a class instance...),
+        // or a bitmap of a cross-origin element, which Chromium refuses to transfer
+        reject(
+          /origin-clean/i.test(errorText(e))
+            ? taintedImage(`the ${request.op === 'run' ? 'input' : 'image'}`)
+            : asMobileNetError(e, 'INVALID_INPUT', `${request.op}: the arguments could not be sent to the worker`),
+        );
         return;
       }
       if (this.pending.size === 1) this.channel.busy?.(true);

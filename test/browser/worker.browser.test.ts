@@ -9,31 +9,35 @@ import { join } from 'node:path';
 const skip = browserSkipReason() ?? (hasShared ? undefined : '../shared missing: browser tests need its models and photos');
 if (skip) console.warn(`[browser] ${skip}`);
 
+type Err = { name: string; code: string; message: string };
 type Top = { index: number; label: string; score: number }[];
 
 describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
   let browser: Browser;
   let server: StaticServer;
+  let foreign: StaticServer;
   const tmp = tempDir();
   beforeAll(async () => {
     await bundlePages({ 'worker-models': join(repoRoot, 'test/browser/pages/worker-models.ts'), 'mobilenet-worker': 'mobilenet-wasm/worker/script' }, tmp.dir);
     writePage(tmp.dir, 'worker-models.html', './worker-models.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
     server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir });
+    foreign = await serveStatic({ '/shared': sharedDir });
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await foreign?.close();
     tmp.remove();
   });
 
-  it('two models with calls outstanding give the main thread top-5 exactly; dispose rejects pending calls with DISPOSED', async () => {
+  it('two models with calls outstanding give the main thread top-5 exactly, from every input kind; dispose rejects pending calls with DISPOSED', async () => {
     const page = await browser.newPage();
     const out = await pageResult<{
       expected: Top[]; expectedEmbedding: number[]; embedding: number[]; kernels: string[];
       got: { a1: Top; b1: Top; a2: Top; b2: Top; batch: Top[] };
-      afterDispose: { name: string; code: string; message: string }; badOption: { name: string; code: string; message: string };
-    }>(page, `${server.url}/worker-models.html`);
+      afterDispose: Err; badOption: Err; tainted: Err; badBlob: Err; inputs: Top[]; moved: { bitmapWidth: number; pixelBytes: number };
+    }>(page, `${server.url}/worker-models.html?foreign=${encodeURIComponent(foreign.url)}`);
     expect(out.expected[0][0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.got.a1).toEqual(out.expected[0]);
     expect(out.got.a2).toEqual(out.expected[0]);
@@ -45,5 +49,11 @@ describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
     expect(out.afterDispose).toMatchObject({ name: 'MobileNetError', code: 'DISPOSED' });
     expect(out.badOption).toMatchObject({ name: 'MobileNetError', code: 'INVALID_OPTION' });
     expect(out.badOption.message).toMatch(/topK/);
+    // <canvas>, OffscreenCanvas, ImageBitmap, ImageData, Blob and a still-loading <img>, read in the worker
+    expect(out.inputs).toEqual(out.inputs.map(() => out.expected[0]));
+    // transfer: true moved the bitmap and the pixel buffer
+    expect(out.moved).toEqual({ bitmapWidth: 0, pixelBytes: 0 });
+    expect(out.tainted).toMatchObject({ name: 'MobileNetError', code: 'INVALID_IMAGE', message: expect.stringMatching(/another origin.*CORS/) });
+    expect(out.badBlob).toMatchObject({ name: 'MobileNetError', code: 'INVALID_IMAGE', message: expect.stringMatching(/Blob .* could not be decoded/) });
   });
 });

@@ -29,13 +29,42 @@ async function main() {
     workers[0].classify([img, img]),
   ]);
 
+  // the element inputs through the worker: each becomes an ImageBitmap read in the worker
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  canvas.getContext('2d')!.drawImage(img, 0, 0);
+  const offscreen = new OffscreenCanvas(img.naturalWidth, img.naturalHeight);
+  offscreen.getContext('2d')!.drawImage(img, 0, 0);
+  const bitmap = await createImageBitmap(img);
+  const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+  const blob = await (await fetch('/shared/images/samples/grace_hopper.bmp')).blob();
+  const loading = new Image();
+  loading.src = `/shared/images/samples/grace_hopper.bmp?later=${Date.now()}`;
+  const inputs = await Promise.all([
+    workers[0].classify(canvas),
+    workers[0].classify(offscreen),
+    workers[0].classify(bitmap, { transfer: true }),
+    workers[0].classify(pixels, { transfer: true }),
+    workers[0].classify(blob),
+    workers[0].classify(loading),
+  ]);
+  const moved = { bitmapWidth: bitmap.width, pixelBytes: pixels.data.length };
+  const settle = (p: Promise<unknown>) => p.then(() => 'resolved', (e) => ({ name: e.name, code: e.code, message: e.message }));
+  const foreign = new URLSearchParams(location.search).get('foreign');
+  const other = new Image();
+  other.src = `${foreign}/shared/images/samples/grace_hopper.bmp`;
+  await other.decode();
+  const tainted = await settle(workers[0].classify(other));
+  const badBlob = await settle(workers[0].classify(new Blob([new Uint8Array([1, 2, 3])])));
+
   // dispose with a call outstanding: it rejects with DISPOSED
   const pending = workers[1].classify(img);
   workers[1].dispose();
-  const afterDispose = await pending.then(() => 'resolved', (e) => ({ name: e.name, code: e.code, message: e.message }));
+  const afterDispose = await settle(pending);
 
   // a model's error comes back typed, with the worker's code
-  const badOption = await workers[0].classify(img, { topK: 0 }).then(() => 'resolved', (e) => ({ name: e.name, code: e.code, message: e.message }));
+  const badOption = await settle(workers[0].classify(img, { topK: 0 }));
   workers[0].dispose();
 
   (window as any).__result = {
@@ -45,6 +74,10 @@ async function main() {
     embedding: Array.from(emb),
     kernels: workers.map((w) => w.info.kernels),
     afterDispose,
+    inputs,
+    moved,
+    tainted,
+    badBlob,
     badOption,
   };
 }
