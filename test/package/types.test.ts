@@ -71,6 +71,17 @@ export async function main(path: string, image: string): Promise<Classification[
   net.dispose();
   return top;
 }
+
+// the tfjs-models-shaped entry: its types compile everywhere the others do
+import { load as loadCompat, type ClassResult, type CompatMobileNet, type ModelConfig } from 'mobilenet-wasm/tfjs-compat';
+export async function compat(path: string, image: string): Promise<[ClassResult[], Float32Array]> {
+  const config: ModelConfig = { version: 1, modelUrl: path, inputRange: [-1, 1] };
+  const model: CompatMobileNet = await loadCompat(config);
+  const classes = await model.classify(await decodeImageFile(image));
+  const logits = await model.infer(await decodeImageFile(image), false);
+  model.dispose();
+  return [classes, logits];
+}
 `;
 
 /** with the DOM lib: our WebAssembly aliases are exactly the DOM's, and ImageData is an image */
@@ -265,9 +276,12 @@ describe('installed from the packed tarball', () => {
   it('browser, worker, workerd and deno conditions get the portable core, Node the Node entry', async (ctx) => {
     if (skipNote) ctx.skip(skipNote);
     for (const c of ['browser', 'worker', 'workerd', 'deno']) {
-      const got = await resolveIn([c], ['mobilenet-wasm']);
+      const got = await resolveIn([c], ['mobilenet-wasm', 'mobilenet-wasm/tfjs-compat']);
       expect(fileURLToPath(got['mobilenet-wasm'].esm), c).toBe(join(pkgDir(), 'dist', 'index.js'));
+      expect(fileURLToPath(got['mobilenet-wasm/tfjs-compat'].esm), c).toBe(join(pkgDir(), 'dist', 'tfjs-compat.js'));
     }
+    const node = await resolveIn([], ['mobilenet-wasm/tfjs-compat']);
+    expect(fileURLToPath(node['mobilenet-wasm/tfjs-compat'].esm)).toBe(join(pkgDir(), 'dist', 'tfjs-compat-node.js'));
   });
 
   it('the installed Node entry runs and finds its kernel builds', async (ctx) => {
