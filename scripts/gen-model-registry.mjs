@@ -34,6 +34,9 @@ import type { ModelEntry } from './types.js';
 /** The registry's default model. */
 export const DEFAULT_MODEL = ${JSON.stringify(registry.default)};
 
+/** Label files of the package (under weights/), by the name the entries use. */
+export const LABEL_FILES: Readonly<Record<string, string>> = /* @__PURE__ */ Object.freeze(${JSON.stringify(registry.labels)});
+
 /** The official MobileNet v1 files the registry lists (sha256/size null: no verified value recorded). */
 export const MODELS: readonly ModelEntry[] = /* @__PURE__ */ Object.freeze([
 ${rows.join('\n')}

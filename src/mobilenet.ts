@@ -433,9 +433,9 @@ function toGraph(model: ModelSource): Graph {
 }
 
 const MAX_PROFILE_RUNS = 100_000;
-const LOAD_OPTIONS = ['kernels', 'wasm', 'maxMemoryBytes', 'labels', 'allowNonFinite'] as const;
+export const LOAD_OPTIONS = ['kernels', 'wasm', 'maxMemoryBytes', 'labels', 'allowNonFinite'] as const;
 /** options of the Node entry (src/node.ts) that reach MobileNet.load with the rest: known, ignored here */
-const NODE_LOAD_OPTIONS = ['maxModelBytes'] as const;
+export const NODE_LOAD_OPTIONS = ['maxModelBytes'] as const;
 
 /** options of classify / embed / probabilities: undefined means none; anything but an object is INVALID_OPTION */
 function optionsObject<T extends object>(o: T | undefined, where: string): T {

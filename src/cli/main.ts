@@ -41,7 +41,7 @@ commands:
   classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] IMAGE...
         top K classes (default 5, at most the model's classes) of JPEG/PNG/BMP/GIF photos. The model
         is --model, else the default model (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS,
-        else in weights/models/
+        else in the user cache folder (see fetch)
   bench (--model M.tflite | --alpha A --resolution R --precision f32|uint8|int8) [--runs N]
         [--warmup-ms MS] [--kernels K] [--profile] [--json] [--wasm-dir DIR]
         latency after a warm-up (default 3000 ms, at most 600000; 30 runs, at most 10000);
@@ -50,7 +50,9 @@ commands:
         top-1 / top-5 of every ImageNet model in DIR on the labelled photos vs AOSP's figures
   fetch [NAME...|--all|--list] [--force] [--dir DIR] [--base-url URL] [--timeout SEC] [--max-size MIB]
         download official MobileNet v1 .tflite files (default mobilenet_v1_1.0_224_quant) into
-        --dir, else $MOBILENET_WASM_MODELS, else weights/models/ ($MOBILENET_WASM_FETCH_BASE = --base-url);
+        --dir, else $MOBILENET_WASM_MODELS, else the user cache folder ($MOBILENET_WASM_CACHE, else
+        $XDG_CACHE_HOME/mobilenet-wasm, else ~/.cache/mobilenet-wasm; ~/Library/Caches on macOS,
+        %LOCALAPPDATA% on Windows), where load({ model }) finds them too ($MOBILENET_WASM_FETCH_BASE = --base-url);
         0 < SEC <= 3600 (default 60), 0 < MIB <= 4096 (default 256)
 
 errors: one line on stderr, 'mobilenet-wasm: error: CODE: message'. Exit status 0: success;

@@ -15,7 +15,7 @@ import type { AbortSignalLike, FetchLike } from './types.js';
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 256 * 2 ** 20;
 /** The .tflite itself (the largest MobileNet v1 file is ~17 MB). */
 export const MAX_TFLITE_BYTES = 64 * 2 ** 20;
-/** What a .tgz may unpack to: the real archives are well under 2x their packed size. */
+/** What a .tgz may unpack to (and at most 4x the download limit): the real archives are well under 2x their packed size. */
 export const MAX_UNPACKED_BYTES = 512 * 2 ** 20;
 /** No data for this long means the host is unreachable or the transfer is stuck. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -69,13 +69,16 @@ export async function downloadFile(url: string, opts: DownloadOptions, maxBytes 
 /** The member named `member` (in any folder) of the .tgz at `url`. */
 export async function downloadTgzMember(url: string, member: string, opts: DownloadOptions): Promise<Downloaded> {
   const body = responseChunks(url, opts);
-  const tar = await gunzipBounded(body.chunks, url);
+  const maxUnpacked = Math.min(MAX_UNPACKED_BYTES, 4 * (opts.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES));
+  const tar = await gunzipBounded(body, url, maxUnpacked, (head, n) => memberEnd(head, n, member));
   return { bytes: tarMember(tar, member, url), downloaded: body.received() };
 }
 
 interface Body {
   chunks: AsyncGenerator<Uint8Array, void, undefined>;
   received(): number;
+  /** ends the transfer at once, even while a read is pending (the chunks then just end) */
+  stop(): void;
 }
 
 /**
@@ -84,13 +87,14 @@ interface Body {
  */
 function responseChunks(url: string, opts: DownloadOptions): Body {
   let received = 0;
+  let stopped = false;
+  const controller = new AbortController();
   async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
     const doFetch = opts.fetch ?? (globalThis as { fetch?: FetchLike['fetch'] }).fetch;
     if (typeof doFetch !== 'function') throw new MobileNetError('INVALID_OPTION', 'this engine has no fetch: pass options.fetch');
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = opts.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
     const seconds = `${timeoutMs / 1000} s`;
-    const controller = new AbortController();
     let timedOut = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
@@ -113,6 +117,7 @@ function responseChunks(url: string, opts: DownloadOptions): Body {
         try {
           res = await doFetch.call(globalThis, url, { signal: controller.signal });
         } catch (e) {
+          if (stopped) return;
           if (userSignal?.aborted) throw aborted();
           const reason = networkReason(e);
           // a pooled keep-alive connection the server closed meanwhile fails at once: retry once
@@ -134,6 +139,7 @@ function responseChunks(url: string, opts: DownloadOptions): Body {
         try {
           chunk = await reader.read();
         } catch (e) {
+          if (stopped) return;
           if (userSignal?.aborted) throw aborted();
           const where = `after ${received}${total !== undefined ? ` of ${total}` : ''} bytes`;
           if (timedOut) throw new UnreachableError(url, `no data for ${seconds} ${where}`);
@@ -158,12 +164,28 @@ function responseChunks(url: string, opts: DownloadOptions): Body {
       reader?.cancel().catch(() => {});
     }
   }
-  return { chunks: chunks(), received: () => received };
+  return {
+    chunks: chunks(),
+    received: () => received,
+    stop() {
+      stopped = true;
+      controller.abort();
+    },
+  };
 }
 
-/** gunzip as the chunks arrive, refusing more than MAX_UNPACKED_BYTES of output. */
-async function gunzipBounded(chunks: AsyncGenerator<Uint8Array, void, undefined>, url: string): Promise<Uint8Array> {
+/**
+ * gunzip as the chunks arrive, refusing more than `maxUnpacked` bytes of output. `enough` looks
+ * at the output so far and returns where it may be cut (the transfer then stops), or -1.
+ */
+async function gunzipBounded(
+  body: Body,
+  url: string,
+  maxUnpacked: number,
+  enough: (head: Uint8Array, n: number) => number,
+): Promise<Uint8Array> {
   const Decompression = (globalThis as { DecompressionStream?: typeof DecompressionStream }).DecompressionStream;
+  const chunks = body.chunks;
   if (!Decompression) {
     await chunks.return(undefined);
     throw new MobileNetError('IO', `this engine has no DecompressionStream to unpack ${url}: self-host the bare .tflite files (options.baseUrl)`);
@@ -186,25 +208,58 @@ async function gunzipBounded(chunks: AsyncGenerator<Uint8Array, void, undefined>
     },
   });
   const reader = source.pipeThrough(new Decompression('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>).getReader();
-  const parts: Uint8Array[] = [];
+  // one growing buffer: the tar headers are read in place as they arrive
+  let out = new Uint8Array(1 << 20);
   let n = 0;
+  let cut = -1;
   try {
-    for (;;) {
+    while (cut < 0) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (n + value.length > maxUnpacked) throw new MobileNetError('INVALID_MODEL', `${url}: unpacks to more than ${mib(maxUnpacked)}: refusing it`);
+      if (n + value.length > out.length) {
+        const grown = new Uint8Array(Math.min(maxUnpacked, Math.max(out.length * 2, n + value.length)));
+        grown.set(out.subarray(0, n));
+        out = grown;
+      }
+      out.set(value, n);
       n += value.length;
-      if (n > MAX_UNPACKED_BYTES) throw new MobileNetError('INVALID_MODEL', `${url}: unpacks to more than ${mib(MAX_UNPACKED_BYTES)}: refusing it`);
-      parts.push(value);
+      cut = enough(out, n);
     }
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     throw new MobileNetError('INVALID_MODEL', `${url}: the archive is truncated or damaged (gunzip: ${reasonOf(e)})`);
   } finally {
+    body.stop();
     reader.cancel().catch(() => {});
     await chunks.return(undefined);
   }
   if (first) throw new MobileNetError('INVALID_MODEL', `${url}: empty response, not a .tgz archive`);
-  return concat(parts, n);
+  // exactly the bytes received (or up to the cut): nanotar reads `.buffer` whole, and zeros past the end would hide a truncation
+  return out.slice(0, cut >= 0 ? cut : n);
+}
+
+/**
+ * Where the tar data in `head` (n bytes so far) may be cut because the member named `member` is
+ * complete in it, else -1. Only a shortcut to stop the transfer early: it follows the plain
+ * 512-byte header chain (name, octal size) and nanotar parses the result properly.
+ */
+function memberEnd(head: Uint8Array, n: number, member: string): number {
+  let pos = 0;
+  while (pos + 512 <= n) {
+    const field = (at: number, len: number) => {
+      let s = '';
+      for (let i = pos + at; i < pos + at + len && head[i] !== 0; i++) s += String.fromCharCode(head[i]);
+      return s;
+    };
+    const name = field(0, 100);
+    const size = parseInt(field(124, 12).trim(), 8);
+    if (name === '' || !(size >= 0)) return -1;
+    const end = pos + 512 + Math.ceil(size / 512) * 512;
+    if (name.split('/').pop() === member && ['0', '7'].includes(field(156, 1) || '0')) return end <= n ? end : -1;
+    pos = end;
+  }
+  return -1;
 }
 
 const FILE_TYPES = new Set(['file', 'contiguousFile']);

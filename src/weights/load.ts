@@ -6,7 +6,7 @@
  * stores it, and loads it. Portable: no Node built-ins; the Node entry passes its file cache.
  */
 import { MobileNetError } from '../errors.js';
-import { MobileNet, type LoadOptions } from '../mobilenet.js';
+import { MobileNet, LOAD_OPTIONS, NODE_LOAD_OPTIONS, type LoadOptions } from '../mobilenet.js';
 import type { Graph } from '../model/ir.js';
 import { asMobileNetError } from '../runtime/guard.js';
 import { describeValue } from '../runtime/typed.js';
@@ -115,6 +115,11 @@ interface CheckedFetchOptions {
 }
 
 function checkFetchOptions(o: ModelFetchOptions, env: LoadEnvironment): CheckedFetchOptions {
+  // before any download: a misspelt option must not cost one
+  const known = new Set<string>([...FETCH_KEYS, ...LOAD_OPTIONS, ...NODE_LOAD_OPTIONS]);
+  for (const key of Object.keys(o)) {
+    if (!known.has(key)) throw new MobileNetError('INVALID_OPTION', `unknown option '${key}' (known: ${[...known].join(', ')})`);
+  }
   if (typeof o.model !== 'string' || o.model === '') {
     throw new MobileNetError('INVALID_OPTION', `model must be a registry name such as '${DEFAULT_MODEL}', got ${describeValue(o.model)}`);
   }

@@ -4,6 +4,9 @@ import type { ModelEntry } from './types.js';
 /** The registry's default model. */
 export const DEFAULT_MODEL = "mobilenet_v1_1.0_224_quant";
 
+/** Label files of the package (under weights/), by the name the entries use. */
+export const LABEL_FILES: Readonly<Record<string, string>> = /* @__PURE__ */ Object.freeze({"imagenet_1001":"labels/imagenet_1001_short.txt"});
+
 /** The official MobileNet v1 files the registry lists (sha256/size null: no verified value recorded). */
 export const MODELS: readonly ModelEntry[] = /* @__PURE__ */ Object.freeze([
   { name: "mobilenet_v1_1.0_224", precision: "float32", alpha: 1, resolution: 224, url: "https://storage.googleapis.com/download.tensorflow.org/models/mobilenet_v1_2018_02_22/mobilenet_v1_1.0_224.tgz", file: "mobilenet_v1_1.0_224.tflite", sha256: null, size: null, labels: "imagenet_1001" },

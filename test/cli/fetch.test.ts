@@ -13,7 +13,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { create as createTar } from 'tar';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cmdFetch, closeMatches, fetchModel, rebaseUrl, UnreachableError } from '../../src/cli/fetch.js';
-import { knownModels, type KnownModel } from '../../src/cli/models.js';
+import { knownModels, resolveModel, type KnownModel } from '../../src/cli/models.js';
 import { main, UsageError } from '../../src/cli/main.js';
 import { buildMobileNetV1, type Precision } from '../../src/arch/mobilenet.js';
 import { writeTflite } from '../../src/formats/tflite-writer.js';
@@ -130,7 +130,7 @@ describe('fetch: success', () => {
     await cmdFetch(fetchArgs(NAME));
 
     expect(requests).toEqual(['/download.tensorflow.org/models/mobilenet_v1_2018_08_02/mobilenet_v1_0.25_128_quant.tgz']);
-    expect(filesIn(dir)).toEqual([MEMBER]);
+    expect(filesIn(dir)).toEqual([MEMBER, `${MEMBER}.sha256`]);
     const saved = new Uint8Array(readFileSync(join(dir, MEMBER)));
     expect(Buffer.compare(saved, goodModel)).toBe(0);
     expect(readTflite(saved).input.shape).toEqual([1, 128, 128, 3]);
@@ -138,6 +138,8 @@ describe('fetch: success', () => {
     expect(stdout).toContain('no recorded checksum');
     expect(stdout).toContain(sha);
     expect(stdout).toContain(`(${goodModel.length} bytes, uint8 0.25/128)`);
+    // the digest beside the file, in sha256sum format: load({ model }) checks it on every read
+    expect(readFileSync(join(dir, `${MEMBER}.sha256`), 'utf8')).toBe(`${sha}  ${MEMBER}\n`);
   });
 
   it('skips a model already present unless --force', async () => {
@@ -151,7 +153,7 @@ describe('fetch: success', () => {
     await cmdFetch(fetchArgs(NAME, '--force'));
     expect(requests).toHaveLength(1);
     expect(Buffer.compare(readFileSync(join(dir, MEMBER)), goodModel)).toBe(0);
-    expect(filesIn(dir)).toEqual([MEMBER]);
+    expect(filesIn(dir)).toEqual([MEMBER, `${MEMBER}.sha256`]);
   });
 
   it('stops reading once the .tflite member is complete', async () => {
@@ -365,7 +367,7 @@ describe('fetch: names, --list, --all', () => {
     const e = await fetchError(fetchArgs('mobilenet_v1_0.25_160_quant', NAME));
     expect(e.message).toBe('1 of 2 models could not be fetched: mobilenet_v1_0.25_160_quant');
     expect(stderr).toMatch(/^mobilenet-wasm: error: IO: .*mobilenet_v1_0\.25_160_quant.*HTTP 404/m);
-    expect(filesIn(dir)).toEqual([MEMBER]);
+    expect(filesIn(dir)).toEqual([MEMBER, `${MEMBER}.sha256`]);
   });
 
   it('no name fetches the registry default', async () => {
@@ -428,5 +430,43 @@ describe('fetch: names, --list, --all', () => {
     expect(rebaseUrl(u, undefined)).toBe(u);
     expect(rebaseUrl(u, 'http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080/download.tensorflow.org/models/x.tgz');
     expect(rebaseUrl(u, 'http://mirror.local/cache/')).toBe('http://mirror.local/cache/download.tensorflow.org/models/x.tgz');
+  });
+});
+
+describe('fetch: the user cache folder', () => {
+  let saved: Record<string, string | undefined>;
+  beforeEach(() => {
+    saved = { MOBILENET_WASM_MODELS: process.env.MOBILENET_WASM_MODELS, MOBILENET_WASM_CACHE: process.env.MOBILENET_WASM_CACHE };
+    delete process.env.MOBILENET_WASM_MODELS;
+    process.env.MOBILENET_WASM_CACHE = join(dir, 'user-cache');
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('without --dir, fetch writes to $MOBILENET_WASM_CACHE (not the package) and classify --model NAME finds it there', async () => {
+    handler = serve(await tgz([[MEMBER, goodModel]]));
+    await cmdFetch(['--base-url', base, NAME]);
+    const cache = join(dir, 'user-cache');
+    expect(filesIn(cache)).toEqual([MEMBER, `${MEMBER}.sha256`]);
+    expect(resolveModel(NAME)).toBe(join(cache, MEMBER));
+    expect(filesIn(join(__dirname, '../../weights/models'))).not.toContain(MEMBER);
+    await cmdFetch(['--list']);
+    expect(stdout).toContain(`(present = in ${cache})`);
+  });
+
+  it('classify refuses a cached file that no longer matches its .sha256', async () => {
+    handler = serve(await tgz([[MEMBER, goodModel]]));
+    await cmdFetch(['--base-url', base, NAME]);
+    const file = join(dir, 'user-cache', MEMBER);
+    const damaged = new Uint8Array(goodModel);
+    damaged[damaged.length - 100] ^= 1;
+    writeFileSync(file, damaged);
+    expect(() => resolveModel(NAME)).toThrow(/does not match its sha256 .* run `mobilenet-wasm fetch mobilenet_v1_0.25_128_quant --force`/);
+    expect(await main(['classify', '--model', NAME, join(dir, 'no-image.bmp')])).toBe(1);
+    expect(stderr).toMatch(/error: INVALID_MODEL: .*does not match its sha256/);
   });
 });

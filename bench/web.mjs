@@ -1,0 +1,178 @@
+// Browser figures (issue 8, item 10), in headless Chromium (the browser tests' harness):
+//   npm run bench:web [-- --runs 20 --warmup-ms 3000 --loads 5 --rates 1,4,6 --json out.json
+//                        --only latency,first,sizes]
+// - in-page latency: median of --runs classifications of grace_hopper after >= --warmup-ms of
+//   back-to-back runs, timed with performance.now() inside the page, at each CPU throttling rate
+//   (Emulation.setCPUThrottlingRate), for 0.25/128 and 1.0/224, uint8 and float32, with the
+//   kernels 'auto' picks (relaxed SIMD in Chromium) and with 'simd';
+// - page load to first result: a fresh page (new browser context, so nothing cached) from
+//   navigation start to the first classification, the model fetched from the local server;
+// - bundle sizes: esbuild --minify of a page importing mobilenet-wasm/core, gzip -9; each .wasm.
+// ../shared has no float 1.0/224 model: one is built with random weights (latency does not depend
+// on the weight values). Prints Markdown tables (bench/WEB.md holds a run).
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { bundlePages, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, throttleCpu, writePage } from '../test/browser/harness.ts';
+import { environment, round, summarize } from './lib/timing.mjs';
+import { buildMobileNetV1, writeTflite } from '../dist/index.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '20' },
+    'warmup-ms': { type: 'string', default: '3000' },
+    loads: { type: 'string', default: '5' },
+    rates: { type: 'string', default: '1,4,6' },
+    json: { type: 'string' },
+    only: { type: 'string', default: 'latency,first,sizes' },
+  },
+});
+const runs = Number(values.runs);
+const warmupMs = Number(values['warmup-ms']);
+const loads = Number(values.loads);
+const rates = values.rates.split(',').map(Number);
+const parts = new Set(values.only.split(','));
+if (![runs, loads].every((n) => Number.isInteger(n) && n > 0) || !(warmupMs >= 0) || !rates.every((r) => r >= 1)) {
+  throw new Error('--runs and --loads must be positive integers, --warmup-ms >= 0, --rates a list of numbers >= 1');
+}
+
+const RANDOM_FLOAT = 'mobilenet_v1_1.0_224_random_float.tflite';
+const MODELS = [
+  { title: '0.25/128 uint8', url: '/shared/models/mobilenet_v1_0.25_128_quant.tflite' },
+  { title: '0.25/128 float32', url: '/shared/models/mobilenet_v1_0.25_128.tflite' },
+  { title: '1.0/224 uint8', url: '/shared/models/mobilenet_v1_1.0_224_quant.tflite' },
+  { title: '1.0/224 float32 (random weights)', url: `/gen/${RANDOM_FLOAT}` },
+];
+const KERNELS = ['auto', 'simd'];
+
+const out = tempDir('mnw-bench-web-');
+const gen = tempDir('mnw-bench-gen-');
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+
+/**
+ * esbuild --minify of `contents` (a page's code importing the package), or of a package module
+ * bundled as an entry of its own (`entry`: a worker script, which an import would tree-shake
+ * away under sideEffects: false), and its gzip -9 size.
+ */
+async function minified(name, { contents, entry }) {
+  const dir = join(out.dir, `size-${sizeCount++}`);
+  if (entry) await bundlePages({ bundle: entry }, dir, { minify: true });
+  else await bundlePages({}, dir, { stdin: { contents, resolveDir: repoRoot, sourcefile: 'bundle.js' }, minify: true, entryNames: 'bundle' });
+  const js = readFileSync(join(dir, 'bundle.js'));
+  return { name, min: js.length, gz: gzipSync(js, { level: 9 }).length };
+}
+let sizeCount = 0;
+
+async function bundleSizes() {
+  const js = [
+    await minified('mobilenet-wasm/core: MobileNet (load + classify)', { contents: "import { MobileNet } from 'mobilenet-wasm/core'; globalThis.m = MobileNet;" }),
+    await minified('mobilenet-wasm/core: every export', { contents: "import * as core from 'mobilenet-wasm/core'; globalThis.m = core;" }),
+    await minified('mobilenet-wasm/worker: MobileNetWorker (page side)', { contents: "import { MobileNetWorker } from 'mobilenet-wasm/worker'; globalThis.m = MobileNetWorker;" }),
+    await minified('mobilenet-wasm/worker/script (the worker)', { entry: 'mobilenet-wasm/worker/script' }),
+  ];
+  const wasm = readdirSync(join(repoRoot, 'build'))
+    .filter((f) => f.endsWith('.wasm'))
+    .sort()
+    .map((f) => {
+      const bytes = readFileSync(join(repoRoot, 'build', f));
+      return { name: f, raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length };
+    });
+  return { js, wasm };
+}
+
+async function main() {
+  writeFileSync(join(gen.dir, RANDOM_FLOAT), writeTflite(buildMobileNetV1({ alpha: 1, resolution: 224, precision: 'float32', classes: 1001, seed: 1 })));
+  await bundlePages({ 'web-page': join(repoRoot, 'bench/web-page.ts') }, out.dir);
+  writePage(out.dir, 'bench.html', './web-page.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
+  const server = await serveStatic({ '/': out.dir, '/shared': sharedDir, '/gen': gen.dir });
+  const browser = await launchBrowser();
+
+  /** One fresh page (its own context: empty HTTP cache) at `rate`, run to its result. */
+  async function freshPage(query, rate) {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await throttleCpu(page, rate);
+      return await pageResult(page, `${server.url}/bench.html?${new URLSearchParams(query)}`, 600_000);
+    } finally {
+      await context.close();
+    }
+  }
+
+  const latency = [];
+  for (const model of parts.has('latency') ? MODELS : []) {
+    for (const kernels of KERNELS) {
+      const row = { model: model.title, kernels, byRate: {} };
+      for (const rate of rates) {
+        const r = await freshPage({ model: model.url, kernels, runs: runs, warmup: warmupMs }, rate);
+        row.ran = r.kernels;
+        row.top1 = r.top1;
+        row.byRate[rate] = summarize(r.times);
+        process.stderr.write(`latency ${model.title} ${kernels}=${r.kernels} ${rate}x: median ${row.byRate[rate].median_ms} ms (top-1 ${r.top1})\n`);
+      }
+      latency.push(row);
+    }
+  }
+
+  const firstResult = [];
+  for (const model of parts.has('first') ? MODELS : []) {
+    const row = { model: model.title, byRate: {} };
+    for (const rate of rates) {
+      const times = [];
+      for (let i = 0; i < loads; i++) {
+        const r = await freshPage({ model: model.url, kernels: 'auto', runs: 0 }, rate);
+        times.push(r.firstResultMs);
+        row.ran = r.kernels;
+      }
+      row.byRate[rate] = summarize(times);
+      process.stderr.write(`first result ${model.title} ${rate}x: median ${row.byRate[rate].median_ms} ms\n`);
+    }
+    firstResult.push(row);
+  }
+
+  const sizes = parts.has('sizes') ? await bundleSizes() : { js: [], wasm: [] };
+  const env = { ...environment(), browser: `Chromium ${browser.version()}`, date: new Date().toISOString() };
+  await browser.close();
+  await server.close();
+
+  const results = { env, runs, warmupMs, loads, rates, latency, firstResult, sizes };
+  if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
+  console.log(markdown(results));
+}
+
+function markdown({ env, runs, warmupMs, loads, rates, latency, firstResult, sizes }) {
+  const rateCols = rates.map((r) => `${r}x`);
+  const ratioCols = rates.slice(1).map((r) => `${r}x / ${rates[0]}x`);
+  const table = (head, rows) => (rows.length ? [`| ${head.join(' | ')} |`, `|---|${head.slice(1).map(() => '---:').join('|')}|`, ...rows, ''] : []);
+  const lines = [
+    `Machine: ${env.cpu}, ${env.cores} cores, load average ${env.load1} at the end; ${env.browser} headless; Node ${env.node}; ${env.date}.`,
+    '',
+    ...(latency.length ? [`In-page latency of one classification (ms, median of ${runs} after >= ${warmupMs / 1000} s of warm-up), by CPU throttling rate:`, ''] : []),
+    ...table(
+      ['model', 'kernels', ...rateCols, ...ratioCols],
+      latency.map((row) => {
+        const med = rates.map((r) => row.byRate[r].median_ms);
+        const kernels = row.kernels === 'auto' ? `auto (${row.ran})` : row.ran;
+        return `| ${row.model} | ${kernels} | ${[...med.map(ms), ...med.slice(1).map((m) => `${round(m / med[0], 2)}`)].join(' | ')} |`;
+      }),
+    ),
+    ...(firstResult.length ? [`Page load to first result (ms from navigation start, fresh page, median of ${loads}), kernels auto:`, ''] : []),
+    ...table(['model', ...rateCols], firstResult.map((row) => `| ${row.model} | ${rates.map((r) => Math.round(row.byRate[r].median_ms)).join(' | ')} |`)),
+    ...(sizes.js.length ? ['Bundle sizes (esbuild --minify, gzip -9):', ''] : []),
+    ...table(['file', 'min', 'min + gzip'], sizes.js.map((s) => `| ${s.name} | ${kib(s.min)} | ${kib(s.gz)} |`)),
+    ...table(['kernel build', 'raw', 'gzip -9'], sizes.wasm.map((s) => `| ${s.name} | ${kib(s.raw)} | ${kib(s.gz)} |`)),
+  ];
+  return lines.join('\n').trimEnd();
+}
+
+main()
+  .catch((e) => {
+    console.error(`bench:web: ${e?.stack ?? e}`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    out.remove();
+    gen.remove();
+  });
