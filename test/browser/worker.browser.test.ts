@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { browserSkipReason, bundlePages, hasShared, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, writePage, type StaticServer } from './harness.js';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const skip = browserSkipReason() ?? (hasShared ? undefined : '../shared missing: browser tests need its models and photos');
@@ -55,5 +56,35 @@ describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
     expect(out.moved).toEqual({ bitmapWidth: 0, pixelBytes: 0 });
     expect(out.tainted).toMatchObject({ name: 'MobileNetError', code: 'INVALID_IMAGE', message: expect.stringMatching(/another origin.*CORS/) });
     expect(out.badBlob).toMatchObject({ name: 'MobileNetError', code: 'INVALID_IMAGE', message: expect.stringMatching(/Blob .* could not be decoded/) });
+  });
+
+  it('Vite bundles the packaged worker script from its default new URL: MobileNetWorker.load(bytes) with no options', async () => {
+    const { build } = await import('vite');
+    const project = join(tmp.dir, 'vite-app');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, 'index.html'), '<!doctype html><meta charset="utf-8"><img src="/shared/images/samples/grace_hopper.bmp"><script type="module" src="./main.js"></script>\n');
+    writeFileSync(
+      join(project, 'main.js'),
+      `import { MobileNetWorker } from 'mobilenet-wasm/worker';
+const bytes = new Uint8Array(await (await fetch('/shared/models/mobilenet_v1_1.0_224_quant.tflite')).arrayBuffer());
+const net = await MobileNetWorker.load(bytes);
+const top = await net.classify(document.querySelector('img'));
+window.__result = { kernels: net.info.kernels, top };
+`,
+    );
+    const outDir = join(project, 'dist');
+    // the package as Vite sees a dependency's browser entry (this repository's build of it)
+    await build({ root: project, logLevel: 'error', resolve: { alias: { 'mobilenet-wasm/worker': join(repoRoot, 'dist/worker/index.js') } }, build: { outDir, target: 'es2022' } });
+    const assets = readdirSync(join(outDir, 'assets'));
+    expect(assets.some((f) => /^worker-script-.*\.js$/.test(f))).toBe(true);
+    const site = await serveStatic({ '/': outDir, '/shared': sharedDir });
+    try {
+      const page = await browser.newPage();
+      const out = await pageResult<{ kernels: string; top: Top }>(page, `${site.url}/index.html`);
+      expect(out.kernels).toBe('relaxed');
+      expect(out.top[0]).toMatchObject({ index: 653, label: 'military uniform' });
+    } finally {
+      await site.close();
+    }
   });
 });
