@@ -125,7 +125,13 @@ export function defaultKernelLocation(flavour: Flavour): KernelLocation {
   } catch {
     /* an engine without import.meta.url: no default */
   }
-  if (/^(https?|blob):/i.test(base) && typeof (globalThis as { fetch?: unknown }).fetch === 'function') return packagedBuildUrl(flavour);
+  if (/^(https?|blob):/i.test(base) && typeof (globalThis as { fetch?: unknown }).fetch === 'function') {
+    try {
+      return packagedBuildUrl(flavour);
+    } catch {
+      // a module loaded from a blob: URL cannot resolve a relative path (unless a bundler made it absolute)
+    }
+  }
   const workers = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
   throw invalidOption(
     `no kernel .wasm given: pass options.wasm, e.g. { ${flavour}: <a WebAssembly.Module, the bytes or the URL of mobilenet-${flavour}.wasm> }` +

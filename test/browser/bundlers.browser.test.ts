@@ -123,6 +123,15 @@ describe.skipIf(!!skip)('README bundler snippets, built from the packed package'
     expect(out.top[0].score).toBeCloseTo(0.793, 3);
   });
 
+  it("esbuild leaves the default URL alone, as the README says: without wasm the page gets IO naming the missing file", async (ctx) => {
+    if (installSkip) ctx.skip(installSkip);
+    const dir = project('esbuild-default-url', 'vite-app', './app.js');
+    const built = await buildWith(dir, 'esbuild-build');
+    cpSync(join(dir, 'index.html'), join(built.dist, 'index.html'));
+    expect(built.files.filter((f) => f.endsWith('.wasm'))).toEqual([]);
+    await expect(classifyIn(built.dist)).rejects.toThrow(/"code":"IO".*'relaxed' kernel build from http:\/\/127\.0\.0\.1:\d+\/build\/mobilenet-relaxed\.wasm gave HTTP 404/);
+  });
+
   it('esbuild without the loader fails the way the README says', async (ctx) => {
     if (installSkip) ctx.skip(installSkip);
     const dir = project('esbuild-no-loader', 'esbuild-app', './app.js');
