@@ -11,19 +11,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load, registryName } from '../src/tfjs-compat-node.js';
 import { loadModel, decodeImageFile, type MobileNet } from '../src/node.js';
-import { MobileNetError } from '../src/errors.js';
+import { failure } from './bundlers/failure.js';
 import type { RawImage } from '../src/image/types.js';
 import { MODELS_DIR, SHARED_DIR, SHARED_MISSING } from './helpers/kernels.js';
-
-async function failure(p: Promise<unknown>): Promise<MobileNetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MobileNetError);
-    return e as MobileNetError;
-  }
-  throw new Error('expected a MobileNetError');
-}
 
 function softmax(x: Float32Array): number[] {
   const max = Math.max(...x);

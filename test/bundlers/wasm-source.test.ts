@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MobileNet } from '../../src/mobilenet.js';
-import { MobileNetError } from '../../src/errors.js';
+import { failure } from './failure.js';
 import { buildMobileNetV1 } from '../../src/arch/mobilenet.js';
 import { WASM_DIR } from '../../src/node.js';
 
@@ -34,16 +34,6 @@ beforeAll(async () => {
   base = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : '';
 });
 afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
-
-async function failure(p: Promise<unknown>): Promise<MobileNetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MobileNetError);
-    return e as MobileNetError;
-  }
-  throw new Error('expected a MobileNetError');
-}
 
 describe('options.wasm as a URL or a Response', () => {
   it('every form gives the same outputs as the bytes', async () => {
