@@ -197,15 +197,14 @@ async function fetchChecked(options: ModelFetchOptions, env: LoadEnvironment): P
   try {
     ({ bytes } = c.archive ? await downloadTgzMember(url, entry.file, c.download) : await downloadFile(url, c.download));
   } catch (e) {
-    if (e instanceof UnreachableError) {
-      throw new MobileNetError(
-        'IO',
-        `cannot download model '${entry.name}' from ${url}: ${e.message}; offline? ${c.cache ? 'No copy of it is cached' : 'The cache is off'} ` +
-          `(self-host the .tflite and pass baseUrl, or load bytes with MobileNet.load)`,
-        { cause: e },
-      );
-    }
-    throw e;
+    // network and server failures name the model and the URL; a bad file already names both
+    if (!(e instanceof MobileNetError) || e.code !== 'IO') throw e;
+    const inner = e.message.startsWith(`${url}: `) ? e.message.slice(url.length + 2) : e.message;
+    const offline =
+      e instanceof UnreachableError
+        ? `; offline? ${c.cache ? 'No copy of it is cached' : 'The cache is off'} (self-host the .tflite and pass baseUrl, or load bytes with MobileNet.load)`
+        : '';
+    throw new MobileNetError('IO', `cannot download model '${entry.name}' from ${url}: ${inner}${offline}`, { cause: e });
   }
   const checked = await checkModelBytes(entry, bytes, url);
   if (c.cache) {

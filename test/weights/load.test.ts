@@ -200,7 +200,7 @@ describe.skipIf(!MODELS_DIR)('load({ model }) in Node', () => {
       };
       const e = await rejection(load(opts()));
       expect(e.code).toBe('IO');
-      expect(e.message).toBe(`${base}${ARCHIVE_PATH}: HTTP 500 Internal Server Error`);
+      expect(e.message).toBe(`cannot download model '${NAME}' from ${base}${ARCHIVE_PATH}: HTTP 500 Internal Server Error`);
     });
     it('Content-Length over maxDownloadBytes', async () => {
       const e = await rejection(load({ ...opts(), maxDownloadBytes: 100_000 }));
