@@ -56,6 +56,11 @@ async function main() {
   other.src = `${foreign}/shared/images/samples/grace_hopper.bmp`;
   await other.decode();
   const tainted = await settle(workers[0].classify(other));
+  const taintedCanvas = document.createElement('canvas');
+  taintedCanvas.width = other.naturalWidth;
+  taintedCanvas.height = other.naturalHeight;
+  taintedCanvas.getContext('2d')!.drawImage(other, 0, 0);
+  const taintedBitmap = await settle(workers[0].classify(taintedCanvas));
   const badBlob = await settle(workers[0].classify(new Blob([new Uint8Array([1, 2, 3])])));
 
   // dispose with a call outstanding: it rejects with DISPOSED
@@ -77,6 +82,7 @@ async function main() {
     inputs,
     moved,
     tainted,
+    taintedBitmap,
     badBlob,
     badOption,
   };
