@@ -3,8 +3,8 @@
 // and byte-identical uint8 scores); a <video> fed by canvas.captureStream classifies its frame;
 // unloaded, broken, zero-size, closed and cross-origin (tainted) inputs are INVALID_IMAGE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { browserSkipReason, bundlePages, hasShared, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, writePage, type StaticServer } from './harness.js';
+import { browserSkipReason, hasShared, pageResult, repoRoot } from './harness.js';
+import { photoSite, type PhotoSite } from './pages/inputs-site.js';
 import { join } from 'node:path';
 
 const skip = browserSkipReason() ?? (hasShared ? undefined : '../shared missing: browser tests need its models and photos');
@@ -13,28 +13,17 @@ if (skip) console.warn(`[browser] ${skip}`);
 type Err = { name: string; code: string; message: string };
 
 describe.skipIf(!!skip)('element inputs on the main thread', () => {
-  let browser: Browser;
-  let server: StaticServer;
-  let foreign: StaticServer;
-  const tmp = tempDir();
+  let site: PhotoSite;
   beforeAll(async () => {
-    await bundlePages({ 'inputs-all': join(repoRoot, 'test/browser/pages/inputs-all.ts') }, tmp.dir);
-    writePage(tmp.dir, 'inputs-all.html', './inputs-all.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
-    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir });
-    // another port is another origin; sirv sends no CORS headers
-    foreign = await serveStatic({ '/shared': sharedDir });
-    browser = await launchBrowser();
+    site = await photoSite({ 'inputs-all': join(repoRoot, 'test/browser/pages/inputs-all.ts') }, ['inputs-all']);
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await foreign?.close();
-    tmp.remove();
+    await site?.close();
   });
 
   it('every input kind gives the same result, and every bad input a typed error', async () => {
-    const page = await browser.newPage();
-    const out = await pageResult<Record<string, any>>(page, `${server.url}/inputs-all.html?foreign=${encodeURIComponent(foreign.url)}`);
+    const page = await site.browser.newPage();
+    const out = await pageResult<Record<string, any>>(page, `${site.server.url}/inputs-all.html?foreign=${encodeURIComponent(site.foreign.url)}`);
     expect(out.top5[0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.top5[0].score).toBeCloseTo(0.793, 3);
     const ref: number[] = out.same.img;

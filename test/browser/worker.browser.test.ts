@@ -2,8 +2,8 @@
 // call with two models in two workers and several calls outstanding; dispose rejects what is
 // pending; errors keep their code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { browserSkipReason, bundlePages, hasShared, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, writePage, type StaticServer } from './harness.js';
+import { browserSkipReason, hasShared, pageResult, repoRoot, serveStatic, sharedDir, tempDir } from './harness.js';
+import { photoSite, type PhotoSite } from './pages/inputs-site.js';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,31 +14,24 @@ type Err = { name: string; code: string; message: string };
 type Top = { index: number; label: string; score: number }[];
 
 describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
-  let browser: Browser;
-  let server: StaticServer;
-  let foreign: StaticServer;
+  let site: PhotoSite;
   const tmp = tempDir();
   beforeAll(async () => {
-    await bundlePages({ 'worker-models': join(repoRoot, 'test/browser/pages/worker-models.ts'), 'mobilenet-worker': 'mobilenet-wasm/worker/script' }, tmp.dir);
-    writePage(tmp.dir, 'worker-models.html', './worker-models.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
-    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir });
-    foreign = await serveStatic({ '/shared': sharedDir });
-    browser = await launchBrowser();
+    // esbuild does not follow new Worker(new URL(...)): the worker script is an entry of its own
+    site = await photoSite({ 'worker-models': join(repoRoot, 'test/browser/pages/worker-models.ts'), 'mobilenet-worker': 'mobilenet-wasm/worker/script' }, ['worker-models']);
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await foreign?.close();
+    await site?.close();
     tmp.remove();
   });
 
   it('two models with calls outstanding give the main thread top-5 exactly, from every input kind; dispose rejects pending calls with DISPOSED', async () => {
-    const page = await browser.newPage();
+    const page = await site.browser.newPage();
     const out = await pageResult<{
       expected: Top[]; expectedEmbedding: number[]; embedding: number[]; kernels: string[];
       got: { a1: Top; b1: Top; a2: Top; b2: Top; batch: Top[] };
       afterDispose: Err; badOption: Err; tainted: Err; taintedBitmap: Err; badBlob: Err; inputs: Top[]; moved: { bitmapWidth: number; pixelBytes: number };
-    }>(page, `${server.url}/worker-models.html?foreign=${encodeURIComponent(foreign.url)}`);
+    }>(page, `${site.server.url}/worker-models.html?foreign=${encodeURIComponent(site.foreign.url)}`);
     expect(out.expected[0][0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.got.a1).toEqual(out.expected[0]);
     expect(out.got.a2).toEqual(out.expected[0]);
@@ -79,14 +72,14 @@ window.__result = { kernels: net.info.kernels, top };
     await build({ root: project, logLevel: 'error', resolve: { alias: { 'mobilenet-wasm/worker': join(repoRoot, 'dist/worker/index.js') } }, build: { outDir, target: 'es2022' } });
     const assets = readdirSync(join(outDir, 'assets'));
     expect(assets.some((f) => /^worker-script-.*\.js$/.test(f))).toBe(true);
-    const site = await serveStatic({ '/': outDir, '/shared': sharedDir });
+    const built = await serveStatic({ '/': outDir, '/shared': sharedDir });
     try {
-      const page = await browser.newPage();
-      const out = await pageResult<{ kernels: string; top: Top }>(page, `${site.url}/index.html`);
+      const page = await site.browser.newPage();
+      const out = await pageResult<{ kernels: string; top: Top }>(page, `${built.url}/index.html`);
       expect(out.kernels).toBe('relaxed');
       expect(out.top[0]).toMatchObject({ index: 653, label: 'military uniform' });
     } finally {
-      await site.close();
+      await built.close();
     }
   });
 });
