@@ -13,6 +13,7 @@
  * Every object is given a `path` such as "subgraphs[0].tensors[12].shape" for error messages.
  */
 import { invalidModel } from '../errors.js';
+import { utf8Decode, utf8Encode } from '../runtime/text.js';
 
 export class FlatBufferReader {
   readonly view: DataView;
@@ -99,7 +100,6 @@ export interface VectorRef {
   length: number;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export class Table {
   private readonly vtable: number;
@@ -258,7 +258,7 @@ export class Table {
     if (v.start + v.length >= this.fb.length || this.fb.view.getUint8(v.start + v.length) !== 0) {
       throw invalidModel(`.tflite is truncated or corrupt: string ${this.path}.${name} has no NUL terminator within the file`);
     }
-    return utf8.decode(this.fb.bytes.subarray(v.start, v.start + v.length));
+    return utf8Decode(this.fb.bytes.subarray(v.start, v.start + v.length));
   }
 }
 
@@ -318,7 +318,6 @@ export const fb = {
 };
 
 const SCALAR_SIZE: Record<FbScalarKind, number> = { u8: 1, i8: 1, bool: 1, i32: 4, u32: 4, f32: 4, i64: 8, u64: 8 };
-const utf8Encoder = new TextEncoder();
 
 class ByteSink {
   buf = new Uint8Array(1 << 16);
@@ -455,7 +454,7 @@ function writeObject(out: ByteSink, ref: FbRef, queue: { at: number; ref: FbRef 
       return start;
     }
     case 'string': {
-      const data = utf8Encoder.encode(ref.value);
+      const data = utf8Encode(ref.value);
       out.pad(4);
       const start = out.pos;
       out.reserve(4 + data.length + 1);

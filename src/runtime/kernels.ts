@@ -10,7 +10,27 @@ import { guard } from './guard.js';
 
 export type Flavour = 'scalar' | 'simd' | 'relaxed';
 export type KernelChoice = 'auto' | Flavour;
-export type KernelSource = WasmModule | ArrayBuffer | ArrayBufferView;
+/**
+ * The scalar kernels as plain JavaScript (build/mobilenet-scalar.js, made from
+ * mobilenet-scalar.wasm by binaryen's wasm2js): pass its module namespace as `wasm.scalar` where
+ * the engine has no WebAssembly (QuickJS, Hermes) or refuses to compile it. Same results, slower.
+ */
+export interface JsKernelModule {
+  readonly flavour: 'scalar';
+  instantiate(): Record<string, unknown>;
+}
+
+export type KernelSource = WasmModule | ArrayBuffer | ArrayBufferView | JsKernelModule;
+
+/** the wasm2js build's namespace (or an object shaped like it) */
+export function isJsKernelModule(v: unknown): v is JsKernelModule {
+  return typeof v === 'object' && v !== null && typeof (v as JsKernelModule).instantiate === 'function' && (v as JsKernelModule).flavour === 'scalar';
+}
+
+/** WebAssembly.Module where the engine has WebAssembly at all (QuickJS has none) */
+export function isWasmModule(v: unknown): v is WasmModule {
+  return typeof WebAssembly !== 'undefined' && v instanceof WebAssembly.Module;
+}
 
 /** The exported kernel functions; all pointers are byte offsets into `memory`. */
 export type KernelExports = Record<string, (...args: number[]) => number> & { memory: WasmMemory };
@@ -91,6 +111,12 @@ function chooseChecked(choice: KernelChoice, supplied: readonly Flavour[] | unde
   if (choice === 'auto') {
     const pick = have.find(autoMayUse);
     if (pick) return pick;
+    if (typeof WebAssembly === 'undefined') {
+      throw invalidOption(
+        `kernels 'auto': this engine has no WebAssembly, and options.wasm has only ${have.join(', ')}: pass the JavaScript ` +
+          "build of the scalar kernels, `import * as scalar from 'mobilenet-wasm/wasm/mobilenet-scalar.js'`, as { wasm: { scalar } }",
+      );
+    }
     const enabledByUs = have.includes('relaxed') && engineSupports('relaxed');
     throw invalidOption(
       `kernels 'auto': this engine validates none of the builds in options.wasm (${have.join(', ')})` +
@@ -108,22 +134,35 @@ function chooseChecked(choice: KernelChoice, supplied: readonly Flavour[] | unde
 }
 
 export async function instantiateKernels(source: KernelSource, flavour: Flavour): Promise<Kernels> {
+  if (isJsKernelModule(source)) {
+    if (flavour !== 'scalar') throw invalidOption(`the JavaScript kernels (mobilenet-scalar.js) are the scalar build, not '${flavour}'`);
+    const exports = source.instantiate() as unknown as KernelExports;
+    if (!exports || typeof exports !== 'object' || !exports.memory) throw invalidOption('the JavaScript kernels gave no memory: pass the namespace of mobilenet-wasm/wasm/mobilenet-scalar.js');
+    return { flavour, exports, memory: exports.memory };
+  }
+  if (typeof WebAssembly === 'undefined') {
+    throw invalidOption(
+      "this engine has no WebAssembly: pass the JavaScript build of the scalar kernels, " +
+        "`import * as scalar from 'mobilenet-wasm/wasm/mobilenet-scalar.js'`, as { wasm: { scalar }, kernels: 'scalar' }",
+    );
+  }
   let instance: WebAssembly.Instance;
   try {
     // Plain WebAssembly.instantiate: the builds import nothing (--runtime stub, --noAssert), so
     // the core needs no loader package, and Deno can import dist/ from a folder without package.json.
-    const src = source instanceof WebAssembly.Module ? source : toBytes(source);
-    instance = src instanceof WebAssembly.Module
+    const src = isWasmModule(source) ? source : toBytes(source);
+    instance = isWasmModule(src)
       ? await WebAssembly.instantiate(src, {})
       : (await WebAssembly.instantiate(src as BufferSource, {})).instance;
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     const msg = messageOf(e);
-    if (!(source instanceof WebAssembly.Module) && CODEGEN_REFUSED.test(msg)) {
+    if (!isWasmModule(source) && CODEGEN_REFUSED.test(msg)) {
       // Cloudflare Workers and other embedders allow only modules bundled with the script
       throw invalidOption(
         `this engine refuses to compile WebAssembly from bytes (${msg}): import the .wasm as a module, ` +
-          `e.g. \`import ${flavour} from 'mobilenet-wasm/wasm/mobilenet-${flavour}.wasm'\`, and pass the WebAssembly.Module: { wasm: { ${flavour} } }`,
+          `e.g. \`import ${flavour} from 'mobilenet-wasm/wasm/mobilenet-${flavour}.wasm'\`, and pass the WebAssembly.Module: { wasm: { ${flavour} } }` +
+          "; or, without WebAssembly, the JavaScript scalar kernels: `import * as scalar from 'mobilenet-wasm/wasm/mobilenet-scalar.js'`, { wasm: { scalar } }",
       );
     }
     throw invalidOption(`cannot instantiate the ${flavour} kernels: ${msg}`);
