@@ -196,7 +196,7 @@ export async function readModelFile(path: string, options: { maxModelBytes?: num
     { maxModelBytes },
   );
 }
-export { decodeImage, decodeImageFile } from './image/decode-node.js';
+export { decodeImage, decodeImageFile, minDecodedSizeFor } from './image/decode-node.js';
 
 /** a Blob larger than this is refused before it is read (a 50 MP 32-bit BMP is about 200 MB) */
 const MAX_BLOB_BYTES = 512 * 2 ** 20;

@@ -1,5 +1,8 @@
 /**
- * Image files -> RawImage in Node, with jimp (pure JS: JPEG, PNG, BMP, GIF), under a budget.
+ * Image files -> RawImage in Node, under a budget. JPEGs are decoded by libjpeg-turbo compiled to
+ * WebAssembly (./jpeg-turbo.ts: several times faster than pure JS, and able to decode a large
+ * photo at 1/2, 1/4 or 1/8 scale, option minDecodedSize); PNG, BMP and GIF, and any JPEG that
+ * libjpeg-turbo refuses (CMYK), by jimp (pure JS).
  *
  * Untrusted images are decoded in one worker thread per process, never on the caller's thread:
  * - time: a decode that runs longer than `timeoutMs` is stopped by ending the worker (a pure-JS
@@ -16,8 +19,9 @@
  * GIFs get a bounded check of their LZW stream first (./gif-lzw.ts), because a corrupt stream
  * can send omggif into an endless loop; the time limit is the backstop for anything else.
  *
- * jimp 1.x applies the EXIF orientation of JPEGs itself, so a photo taken sideways comes out
- * upright, as a browser shows it. GIFs give their first frame. The result is always RGBA.
+ * The EXIF orientation of JPEGs is applied (by ./jpeg-turbo.ts, or by jimp 1.x itself), so a
+ * photo taken sideways comes out upright, as a browser shows it. GIFs give their first frame.
+ * The result is always RGBA.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -26,8 +30,10 @@ import { Worker } from 'node:worker_threads';
 import { MobileNetError, invalidImage, invalidOption } from '../errors.js';
 import { checkImageHeader } from './header.js';
 import { checkGifLzw, type GifFrameData } from './gif-lzw.js';
+import { jpegTurbo } from './jpeg-turbo.js';
 import { GifReader } from 'omggif';
 import { DEFAULT_MAX_DECODE_PIXELS, type ImageFormat, type RawImage } from './types.js';
+import { DEFAULT_CROP_FRACTION } from './preprocess.js';
 
 export interface DecodeOptions {
   /** refuse images with more pixels than this (default 50 megapixels) */
@@ -41,6 +47,14 @@ export interface DecodeOptions {
   timeoutMs?: number;
   /** a name for messages (decodeImageFile passes the file name) */
   name?: string;
+  /**
+   * Decode a JPEG at 1/2, 1/4 or 1/8 of its size (in the DCT domain, several times faster) when
+   * the result is still at least this big in both directions, as displayed. For a model with a
+   * 224 x 224 input and the default central crop (87.5%), 256 x 256 keeps every pixel the model
+   * sees at or above its resolution: see minDecodedSizeFor(). Omitted: full size. The pixels
+   * differ from a full decode resized afterwards (bench/DECODE.md measures the accuracy effect).
+   */
+  minDecodedSize?: { width: number; height: number };
 }
 
 export type DecodedImage = RawImage & { data: Uint8Array; channels: 4 };
@@ -65,15 +79,44 @@ export function estimateDecodeBytes(format: ImageFormat, pixels: number, fileByt
   return pixels * DECODE_BYTES_PER_PIXEL[format] + fileBytes;
 }
 
+/**
+ * The smallest decoded size (minDecodedSize) at which a model with a `resolution` x `resolution`
+ * input, after a central crop keeping `cropFraction` of each side, still gets at least one
+ * decoded pixel per input pixel.
+ */
+export function minDecodedSizeFor(resolution: number, cropFraction: number = DEFAULT_CROP_FRACTION): { width: number; height: number } {
+  if (!(Number.isSafeInteger(resolution) && resolution > 0)) throw invalidOption(`resolution must be a positive integer, got ${String(resolution)}`);
+  if (!(typeof cropFraction === 'number' && cropFraction > 0 && cropFraction <= 1)) throw invalidOption(`cropFraction must be a number in (0, 1], got ${String(cropFraction)}`);
+  // the crop box rounds its margins down, so it keeps at least cropFraction of each side
+  const side = Math.ceil(resolution / cropFraction);
+  return { width: side, height: side };
+}
+
 // The worker runs plain CommonJS (an eval'd script), so it works the same from dist/ and from
-// the TypeScript sources under vitest; jimp is resolved here and passed in by path.
+// the TypeScript sources under vitest; jimp and the libjpeg-turbo .wasm are resolved here and
+// passed in by path, and the JPEG decoder (self-contained) is passed in as source text.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { readFileSync } = require('node:fs');
 // the decoders' warnings (omggif console.logs them) must not reach anyone's stdout
 for (const k of ['log', 'info', 'warn', 'error', 'debug', 'trace']) console[k] = () => {};
 process.stdout.write = process.stderr.write = () => true;
 const { Jimp } = require(workerData.jimp);
+const jpegTurbo = (${jpegTurbo.toString()});
+let jpeg;
 parentPort.on('message', async (job) => {
+  let firstError;
+  if (job.format === 'jpeg') {
+    try {
+      jpeg ??= jpegTurbo(new WebAssembly.Module(readFileSync(workerData.jpegWasm)));
+      const { data, width, height } = jpeg.decode(job.bytes, { minDecodedSize: job.minDecodedSize, orientation: job.orientation });
+      parentPort.postMessage({ id: job.id, data, width, height }, [data.buffer]);
+      return;
+    } catch (e) {
+      // CMYK and the few other JPEGs libjpeg-turbo refuses get jimp's jpeg-js below
+      firstError = e;
+    }
+  }
   try {
     const buffer = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
     const image = await Jimp.fromBuffer(buffer, { 'image/jpeg': job.jpeg });
@@ -84,7 +127,8 @@ parentPort.on('message', async (job) => {
     const out = new Uint8Array(data.buffer, 0, data.byteLength);
     parentPort.postMessage({ id: job.id, data: out, width, height }, [out.buffer]);
   } catch (e) {
-    parentPort.postMessage({ id: job.id, error: e && e.message ? String(e.message) : String(e) });
+    const error = firstError ?? e;
+    parentPort.postMessage({ id: job.id, error: error && error.message ? String(error.message) : String(error) });
   }
 });
 parentPort.postMessage({ ready: true });
@@ -93,6 +137,9 @@ parentPort.postMessage({ ready: true });
 interface Job {
   id: number;
   bytes: Uint8Array;
+  format: ImageFormat;
+  orientation: number;
+  minDecodedSize: { width: number; height: number } | undefined;
   jpeg: { maxResolutionInMP: number; maxMemoryUsageInMB: number };
   label: string;
   mime: string;
@@ -121,10 +168,12 @@ class DecodeWorker {
   }
 
   private start(): Worker {
-    const jimp = createRequire(import.meta.url).resolve('jimp');
+    const require = createRequire(import.meta.url);
+    const jimp = require.resolve('jimp');
+    const jpegWasm = require.resolve('@cwasm/jpeg-turbo/jpeg-turbo.wasm');
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { jimp },
+      workerData: { jimp, jpegWasm },
       // not forwarded to the process' own streams (and silenced inside the worker as well)
       stdout: true,
       stderr: true,
@@ -148,9 +197,9 @@ class DecodeWorker {
     if (!this.ready) return; // pump again on 'ready'
     const job = this.queue.shift()!;
     this.current = job;
-    const { id, bytes, jpeg } = job;
+    const { id, bytes, format, orientation, minDecodedSize, jpeg } = job;
     this.timer = setTimeout(() => this.timeout(job), job.timeoutMs);
-    this.worker.postMessage({ id, bytes, jpeg }, [bytes.buffer as ArrayBuffer]); // ours (a private copy): moved, not copied
+    this.worker.postMessage({ id, bytes, format, orientation, minDecodedSize, jpeg }, [bytes.buffer as ArrayBuffer]); // ours (a private copy): moved, not copied
   }
 
   private onMessage(worker: Worker, m: Reply): void {
@@ -225,6 +274,16 @@ function checkOptions(opts: unknown): DecodeOptions {
   return opts as DecodeOptions;
 }
 
+function checkDecodedSize(size: unknown): { width: number; height: number } | undefined {
+  if (size === undefined) return undefined;
+  const { width, height } = (size ?? {}) as { width?: unknown; height?: unknown };
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+  if (size === null || typeof size !== 'object' || !ok(width) || !ok(height)) {
+    throw invalidOption(`minDecodedSize must be { width, height } with positive integers, got ${size === null ? 'null' : typeof size === 'object' ? `${String(width)} x ${String(height)}` : typeof size}`);
+  }
+  return { width, height };
+}
+
 /**
  * A private copy of the bytes (moved to the worker afterwards). The copy reads the array's own
  * internal length, so a subclass with a lying `length` or a Proxy cannot misreport its size.
@@ -276,9 +335,11 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     );
   }
   if (header.format === 'gif') checkGif(data, label);
+  const minDecodedSize = checkDecodedSize(o.minDecodedSize);
   const jpeg = { maxResolutionInMP: Math.ceil(maxPixels / 1e6), maxMemoryUsageInMB: Math.max(1, Math.floor(maxMemoryBytes / 2 ** 20)) };
+  const { format, orientation } = header;
   return new Promise<DecodedImage>((resolve, reject) => {
-    (decoder ??= new DecodeWorker()).submit({ bytes: data, jpeg, label, mime: MIME[header.format], timeoutMs, resolve, reject });
+    (decoder ??= new DecodeWorker()).submit({ bytes: data, format, orientation, minDecodedSize, jpeg, label, mime: MIME[format], timeoutMs, resolve, reject });
   });
 }
 
