@@ -14,7 +14,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { bundlePages, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, throttleCpu, writePage } from '../test/browser/harness.ts';
+import { bundlePages, pageResult, repoRoot, startPageSuite, tempDir, throttleCpu } from '../test/browser/harness.ts';
 import { environment, round, summarize } from './lib/timing.mjs';
 import { buildMobileNetV1, writeTflite } from '../dist/index.js';
 
@@ -46,7 +46,7 @@ const MODELS = [
 ];
 const KERNELS = ['auto', 'simd'];
 
-const out = tempDir('mnw-bench-web-');
+const sizesDir = tempDir('mnw-bench-sizes-');
 const gen = tempDir('mnw-bench-gen-');
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -57,7 +57,7 @@ const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
  * away under sideEffects: false), and its gzip -9 size.
  */
 async function minified(name, { contents, entry }) {
-  const dir = join(out.dir, `size-${sizeCount++}`);
+  const dir = join(sizesDir.dir, `size-${sizeCount++}`);
   if (entry) await bundlePages({ bundle: entry }, dir, { minify: true });
   else await bundlePages({}, dir, { stdin: { contents, resolveDir: repoRoot, sourcefile: 'bundle.js' }, minify: true, entryNames: 'bundle' });
   const js = readFileSync(join(dir, 'bundle.js'));
@@ -84,10 +84,23 @@ async function bundleSizes() {
 
 async function main() {
   writeFileSync(join(gen.dir, RANDOM_FLOAT), writeTflite(buildMobileNetV1({ alpha: 1, resolution: 224, precision: 'float32', classes: 1001, seed: 1 })));
-  await bundlePages({ 'web-page': join(repoRoot, 'bench/web-page.ts') }, out.dir);
-  writePage(out.dir, 'bench.html', './web-page.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
-  const server = await serveStatic({ '/': out.dir, '/shared': sharedDir, '/gen': gen.dir });
-  const browser = await launchBrowser();
+  const suite = await startPageSuite(
+    { bench: { entry: join(repoRoot, 'bench/web-page.ts'), body: '<img src="/shared/images/samples/grace_hopper.bmp">' } },
+    { mounts: { '/gen': gen.dir } },
+  );
+  try {
+    const results = await measure(suite);
+    if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
+    console.log(markdown(results));
+  } finally {
+    await suite.close();
+  }
+}
+
+async function measure(suite) {
+  const { browser } = suite;
+  // other processes on the machine skew every figure: the load average is recorded to spot it
+  const loadAtStart = environment().load1;
 
   /** One fresh page (its own context: empty HTTP cache) at `rate`, run to its result. */
   async function freshPage(query, rate) {
@@ -95,7 +108,7 @@ async function main() {
     try {
       const page = await context.newPage();
       await throttleCpu(page, rate);
-      return await pageResult(page, `${server.url}/bench.html?${new URLSearchParams(query)}`, 600_000);
+      return await pageResult(page, `${suite.url}/bench.html?${new URLSearchParams(query)}`, 600_000);
     } finally {
       await context.close();
     }
@@ -133,13 +146,8 @@ async function main() {
   }
 
   const sizes = parts.has('sizes') ? await bundleSizes() : { js: [], wasm: [] };
-  const env = { ...environment(), browser: `Chromium ${browser.version()}`, date: new Date().toISOString() };
-  await browser.close();
-  await server.close();
-
-  const results = { env, runs, warmupMs, loads, rates, latency, firstResult, sizes };
-  if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
-  console.log(markdown(results));
+  const env = { ...environment(), loadAtStart, browser: `Chromium ${browser.version()}`, date: new Date().toISOString() };
+  return { env, runs, warmupMs, loads, rates, latency, firstResult, sizes };
 }
 
 function markdown({ env, runs, warmupMs, loads, rates, latency, firstResult, sizes }) {
@@ -147,7 +155,7 @@ function markdown({ env, runs, warmupMs, loads, rates, latency, firstResult, siz
   const ratioCols = rates.slice(1).map((r) => `${r}x / ${rates[0]}x`);
   const table = (head, rows) => (rows.length ? [`| ${head.join(' | ')} |`, `|---|${head.slice(1).map(() => '---:').join('|')}|`, ...rows, ''] : []);
   const lines = [
-    `Machine: ${env.cpu}, ${env.cores} cores, load average ${env.load1} at the end; ${env.browser} headless; Node ${env.node}; ${env.date}.`,
+    `Machine: ${env.cpu}, ${env.cores} cores, load average ${env.loadAtStart} at the start and ${env.load1} at the end; ${env.browser} headless; Node ${env.node}; ${env.date}.`,
     '',
     ...(latency.length ? [`In-page latency of one classification (ms, median of ${runs} after >= ${warmupMs / 1000} s of warm-up), by CPU throttling rate:`, ''] : []),
     ...table(
@@ -173,6 +181,6 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    out.remove();
+    sizesDir.remove();
     gen.remove();
   });

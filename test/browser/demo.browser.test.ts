@@ -4,12 +4,13 @@
 // an image, and a phone-sized viewport where nothing may overflow horizontally.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemo } from '../../scripts/demo.mjs';
 import { decodeImageFile, loadModel } from '../../src/node.js';
 import type { RawImage } from '../../src/index.js';
-import { browserSkipReason, fakeCameraArgs, hasShared, launchBrowser, sharedDir, tempDir } from './harness.js';
+import { browserSkipReason, fakeCameraArgs, hasShared, launchBrowser, repoRoot, sharedDir, tempDir } from './harness.js';
 
 const skip = browserSkipReason() ?? (hasShared ? undefined : '../shared missing: browser tests need its models and photos');
 if (skip) console.warn(`[browser] ${skip}`);
@@ -199,4 +200,14 @@ describe.skipIf(!!skip)('demo page (examples/web)', () => {
     expect(out.top).toEqual([]);
     await page.context().close();
   });
+});
+
+// esbuild bundles the page without checking types: this keeps the demo's code in step with the
+// package's published types (resolved through its exports, as a user's editor would).
+it('the demo page type-checks against the published types (tsc -p examples/web)', () => {
+  try {
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'examples/web')], { cwd: repoRoot, stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`tsc -p examples/web:\n${(e as { stdout?: Buffer }).stdout ?? ''}${(e as { stderr?: Buffer }).stderr ?? ''}`);
+  }
 });

@@ -131,6 +131,47 @@ export function writePage(dir: string, name: string, script: string, body = ''):
   writeFileSync(join(dir, name), `<!doctype html><meta charset="utf-8"><title>${name}</title>${body}<script type="module" src="${script}"></script>\n`);
 }
 
+export interface PageSuite {
+  /** the server's URL; page `name` is at `${url}/${name}.html` */
+  url: string;
+  browser: Browser;
+  /** closes the browser and the server and removes the bundles */
+  close(): Promise<void>;
+}
+
+/**
+ * The usual fixture of a browser suite: each page's entry bundled (bundlePages) with an HTML
+ * page `${name}.html` loading it (writePage, with `body`), served with ../shared at /shared
+ * (plus `mounts`), and one fresh browser for the whole suite.
+ */
+export async function startPageSuite(
+  pages: Record<string, { entry: string; body?: string }>,
+  opts: { mounts?: Record<string, string>; launchArgs?: string[] } = {},
+): Promise<PageSuite> {
+  const tmp = tempDir();
+  let server: StaticServer | undefined;
+  try {
+    await bundlePages(Object.fromEntries(Object.entries(pages).map(([name, page]) => [name, page.entry])), tmp.dir);
+    for (const [name, page] of Object.entries(pages)) writePage(tmp.dir, `${name}.html`, `./${name}.js`, page.body);
+    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir, ...opts.mounts });
+    const browser = await launchBrowser(opts.launchArgs);
+    const running = server;
+    return {
+      url: running.url,
+      browser,
+      close: async () => {
+        await browser.close();
+        await running.close();
+        tmp.remove();
+      },
+    };
+  } catch (e) {
+    await server?.close();
+    tmp.remove();
+    throw e;
+  }
+}
+
 /**
  * Opens a page and waits until it sets `window.__result` (or `window.__error`); returns the
  * result. Page errors and console errors are collected into the thrown message.

@@ -3,11 +3,10 @@
 // the SIMD build's for the same input tensor; then the same with the CPU throttled 6x (a
 // stand-in for a low-end phone), where only the time may change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MobileNet } from '../../src/index.js';
-import { browserSkipReason, bundlePages, hasShared, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, throttleCpu, writePage, type StaticServer } from './harness.js';
+import { browserSkipReason, hasShared, pageResult, repoRoot, sharedDir, startPageSuite, throttleCpu, type PageSuite } from './harness.js';
 
 const skip = browserSkipReason() ?? (hasShared ? undefined : '../shared missing: browser tests need its models and photos');
 if (skip) console.warn(`[browser] ${skip}`);
@@ -36,25 +35,18 @@ async function simdOutput(input: number[]): Promise<number[]> {
 }
 
 describe.skipIf(!!skip)('bare core page with only the scalar build', () => {
-  let browser: Browser;
-  let server: StaticServer;
+  let suite: PageSuite;
   let unthrottled: ScalarPageResult;
-  const tmp = tempDir();
   beforeAll(async () => {
-    await bundlePages({ 'scalar-core': join(repoRoot, 'test/browser/pages/scalar-core.ts') }, tmp.dir);
-    writePage(tmp.dir, 'scalar-core.html', './scalar-core.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
-    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir });
-    browser = await launchBrowser();
+    suite = await startPageSuite({
+      'scalar-core': { entry: join(repoRoot, 'test/browser/pages/scalar-core.ts'), body: '<img src="/shared/images/samples/grace_hopper.bmp">' },
+    });
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    tmp.remove();
-  });
+  afterAll(() => suite?.close());
 
   it("auto runs the scalar build, names grace_hopper 'military uniform', and its uint8 output equals the SIMD build's byte for byte", async () => {
-    const page = await browser.newPage();
-    unthrottled = await pageResult<ScalarPageResult>(page, `${server.url}/scalar-core.html`);
+    const page = await suite.browser.newPage();
+    unthrottled = await pageResult<ScalarPageResult>(page, `${suite.url}/scalar-core.html`);
     await page.close();
     expect(unthrottled.kernels).toBe('scalar');
     expect(unthrottled.top[0]).toMatchObject({ index: 653, label: 'military uniform' });
@@ -64,9 +56,9 @@ describe.skipIf(!!skip)('bare core page with only the scalar build', () => {
   });
 
   it('gives the same classes and the same bytes with the CPU throttled 6x', async () => {
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     await throttleCpu(page, 6);
-    const throttled = await pageResult<ScalarPageResult>(page, `${server.url}/scalar-core.html`);
+    const throttled = await pageResult<ScalarPageResult>(page, `${suite.url}/scalar-core.html`);
     await page.close();
     expect(throttled.kernels).toBe('scalar');
     expect(throttled.top[0].label).toBe('military uniform');

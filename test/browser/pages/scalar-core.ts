@@ -2,7 +2,7 @@
 // all, as on an engine without it): kernels 'auto' must run 'scalar'. Besides the top-5 it
 // returns the model's raw uint8 input and output tensors, so the test can check them byte for
 // byte against the SIMD build.
-import { MobileNet, preprocess, readTflite } from 'mobilenet-wasm/core';
+import { MobileNet, preprocess, readImageSync, readTflite } from 'mobilenet-wasm/core';
 import scalar from 'mobilenet-wasm/wasm/mobilenet-scalar.wasm';
 
 async function main() {
@@ -10,12 +10,7 @@ async function main() {
   const modelUrl = params.get('model') ?? '/shared/models/mobilenet_v1_1.0_224_quant.tflite';
   const img = document.querySelector('img')!;
   await img.decode();
-  const canvas = document.createElement('canvas');
-  canvas.width = img.naturalWidth;
-  canvas.height = img.naturalHeight;
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(img, 0, 0);
-  const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const pixels = readImageSync(img);
   const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
   const net = await MobileNet.load(bytes, { wasm: { scalar }, kernels: 'auto' });
   const top = net.classify(pixels, { topK: 5 });
