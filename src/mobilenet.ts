@@ -509,6 +509,8 @@ async function wasmFor(wasm: WasmSources | undefined, builds: Partial<Record<Fla
 }
 
 const compiledKernels = new WeakMap<object, Promise<WasmModule>>();
+/** the package's own builds (options.wasm omitted), fetched and compiled once per flavour */
+const compiledDefaults = new Map<Flavour, Promise<WasmModule>>();
 
 /**
  * @internal The kernel build a load with these options would run, as a compiled Module, for the
@@ -520,20 +522,36 @@ export async function resolveKernelModule(options: LoadOptions | undefined): Pro
     const opts = checkOptions(options);
     const builds = suppliedBuilds(opts.wasm);
     const flavour = chooseFlavour(opts.kernels ?? 'auto', builds && (Object.keys(builds) as Flavour[]));
+    if (opts.wasm === undefined) {
+      let compiled = compiledDefaults.get(flavour);
+      if (!compiled) {
+        compiled = wasmFor(undefined, undefined, flavour).then((src) => (src instanceof WebAssembly.Module ? src : compileKernelBytes(src, flavour)));
+        // a failed fetch (offline) must not stick
+        compiled.catch(() => compiledDefaults.delete(flavour));
+        compiledDefaults.set(flavour, compiled);
+      }
+      return { flavour, module: await compiled };
+    }
     const source = await wasmFor(opts.wasm, builds, flavour);
     if (source instanceof WebAssembly.Module) return { flavour, module: source };
     let compiled = compiledKernels.get(source as object);
     if (!compiled) {
-      const bytes = anyBytes(source);
-      if (!bytes) throw invalidOption(`options.wasm.${flavour} must be a WebAssembly.Module, an ArrayBuffer or a typed array, got ${describeValue(source)}`);
-      compiled = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>).catch((e) => {
-        compiledKernels.delete(source as object);
-        throw asMobileNetError(e, 'INVALID_OPTION', `cannot compile the ${flavour} kernels`);
-      });
+      compiled = compileKernelBytes(source, flavour);
+      compiled.catch(() => compiledKernels.delete(source as object));
       compiledKernels.set(source as object, compiled);
     }
     return { flavour, module: await compiled };
   });
+}
+
+async function compileKernelBytes(source: KernelSource, flavour: Flavour): Promise<WasmModule> {
+  const bytes = anyBytes(source);
+  if (!bytes) throw invalidOption(`options.wasm.${flavour} must be a WebAssembly.Module, an ArrayBuffer or a typed array, got ${describeValue(source)}`);
+  try {
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw asMobileNetError(e, 'INVALID_OPTION', `cannot compile the ${flavour} kernels`);
+  }
 }
 
 function simpleQuant(q: Quant | undefined) {

@@ -30,7 +30,7 @@ describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
     const out = await pageResult<{
       expected: Top[]; expectedEmbedding: number[]; embedding: number[]; kernels: string[];
       got: { a1: Top; b1: Top; a2: Top; b2: Top; batch: Top[] };
-      afterDispose: Err; badOption: Err; tainted: Err; taintedBitmap: Err; badBlob: Err; inputs: Top[]; moved: { bitmapWidth: number; pixelBytes: number };
+      afterDispose: Err; badOption: Err; missingScript: Err; badWorker: Err; tainted: Err; taintedBitmap: Err; badBlob: Err; inputs: Top[]; moved: { bitmapWidth: number; pixelBytes: number };
     }>(page, `${site.server.url}/worker-models.html?foreign=${encodeURIComponent(site.foreign.url)}`);
     expect(out.expected[0][0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.got.a1).toEqual(out.expected[0]);
@@ -50,6 +50,8 @@ describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
     // a cross-origin <img> is read on the calling thread; a tainted canvas travels as a bitmap Chromium refuses to post
     expect(out.tainted).toMatchObject({ name: 'MobileNetError', code: 'INVALID_IMAGE', message: expect.stringMatching(/another origin.*CORS/) });
     expect(out.taintedBitmap).toMatchObject({ name: 'MobileNetError', code: 'INVALID_IMAGE', message: expect.stringMatching(/another origin.*CORS/) });
+    expect(out.missingScript).toMatchObject({ name: 'MobileNetError', code: 'IO', message: expect.stringMatching(/no-such-worker\.js\) failed.*esbuild.*mobilenet-wasm\/worker\/script/) });
+    expect(out.badWorker).toMatchObject({ name: 'MobileNetError', code: 'INVALID_OPTION', message: expect.stringMatching(/options\.worker must be/) });
     expect(out.badBlob).toMatchObject({ name: 'MobileNetError', code: 'INVALID_IMAGE', message: expect.stringMatching(/Blob .* could not be decoded/) });
   });
 

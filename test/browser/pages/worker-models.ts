@@ -72,6 +72,10 @@ async function main() {
   const badOption = await settle(workers[0].classify(img, { topK: 0 }));
   workers[0].dispose();
 
+  // a worker script that is not there (an esbuild bundle without the worker entry), and a bad option
+  const missingScript = await settle(MobileNetWorker.load(bytes[1], { wasm: { simd }, worker: '/no-such-worker.js' }));
+  const badWorker = await settle(MobileNetWorker.load(bytes[1], { wasm: { simd }, worker: 42 as never }));
+
   (window as any).__result = {
     expected,
     expectedEmbedding,
@@ -82,6 +86,8 @@ async function main() {
     inputs,
     moved,
     tainted,
+    missingScript,
+    badWorker,
     taintedBitmap,
     badBlob,
     badOption,
