@@ -21,7 +21,7 @@ export const MAX_UNPACKED_BYTES = 512 * 2 ** 20;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 export interface DownloadOptions {
-  fetch?: FetchLike['fetch'];
+  fetch?: FetchLike;
   signal?: AbortSignalLike;
   timeoutMs?: number;
   maxDownloadBytes?: number;
@@ -90,7 +90,7 @@ function responseChunks(url: string, opts: DownloadOptions): Body {
   let stopped = false;
   const controller = new AbortController();
   async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
-    const doFetch = opts.fetch ?? (globalThis as { fetch?: FetchLike['fetch'] }).fetch;
+    const doFetch = opts.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
     if (typeof doFetch !== 'function') throw new MobileNetError('INVALID_OPTION', 'this engine has no fetch: pass options.fetch');
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBytes = opts.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
@@ -110,9 +110,9 @@ function responseChunks(url: string, opts: DownloadOptions): Body {
     if (userSignal?.aborted) throw aborted();
     userSignal?.addEventListener('abort', onAbort);
     arm();
-    let reader: ReturnType<NonNullable<Awaited<ReturnType<FetchLike['fetch']>>['body']>['getReader']> | undefined;
+    let reader: ReturnType<NonNullable<Awaited<ReturnType<FetchLike>>['body']>['getReader']> | undefined;
     try {
-      let res: Awaited<ReturnType<FetchLike['fetch']>> | undefined;
+      let res: Awaited<ReturnType<FetchLike>> | undefined;
       for (let attempt = 0; !res; attempt++) {
         try {
           res = await doFetch.call(globalThis, url, { signal: controller.signal });

@@ -29,6 +29,13 @@ export interface AbortSignalLike {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/**
+ * AbortSignal where some lib declares it (DOM, @types/node), else AbortSignalLike: what a fetch's
+ * `init.signal` must be for globalThis.fetch to be assignable to the `fetch` option (a parameter
+ * type is checked contravariantly). Declares nothing global, like src/wasm-types.ts.
+ */
+export type AbortSignalType = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : AbortSignalLike;
+
 /** The part of a fetch Response this package uses. */
 export interface FetchResponseLike {
   readonly ok: boolean;
@@ -43,10 +50,8 @@ export interface FetchResponseLike {
   } | null;
 }
 
-/** What `fetch` must be: globalThis.fetch fits. Declared as a method so a real fetch is assignable. */
-export interface FetchLike {
-  fetch(url: string, init: { signal?: AbortSignalLike | null }): Promise<FetchResponseLike>;
-}
+/** What the `fetch` option must be (globalThis.fetch fits). */
+export type FetchLike = NonNullable<ModelFetchOptions['fetch']>;
 
 /** A cached .tflite and, when it was computed at download, its sha256 (lower-case hex). */
 export interface CachedModelFile {
@@ -87,7 +92,7 @@ export interface ModelFetchOptions {
    */
   cache?: boolean | ModelCacheStore;
   /** the fetch to download with (default globalThis.fetch) */
-  fetch?: FetchLike['fetch'];
+  fetch?: (url: string, init: { signal?: AbortSignalType }) => Promise<FetchResponseLike>;
   /** aborts the download (the load then fails with IO) */
   signal?: AbortSignalLike;
   /** no data for this long ends the download with IO (default 60 000 ms) */
