@@ -2,9 +2,10 @@
 // cannot read files), from weights/labels/imagenet_1001_short.txt. Run it after changing that
 // file: `node scripts/gen-imagenet-labels.mjs` (`--check` exits 1 when the module is stale).
 // test/labels-builtin.test.ts checks that the committed module equals the .txt byte for byte.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-module.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const txtPath = join(root, 'weights', 'labels', 'imagenet_1001_short.txt');
@@ -29,16 +30,4 @@ export const IMAGENET_1001_SHORT: readonly string[] = /* @__PURE__ */ Object.fre
 );
 `;
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(outPath, 'utf8');
-  } catch {}
-  if (current !== source) {
-    console.error(`${outPath} is stale: run node scripts/gen-imagenet-labels.mjs`);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(outPath, source);
-  console.log(`wrote ${outPath} (${names.length} names)`);
-}
+writeOrCheck(outPath, source, 'scripts/gen-imagenet-labels.mjs', `${names.length} names`);

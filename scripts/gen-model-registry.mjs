@@ -2,9 +2,10 @@
 // files), from weights/models.json, the one source of truth (the CLI and the docs read it too).
 // Run it after changing that file: `node scripts/gen-model-registry.mjs` (`--check` exits 1 when
 // the module is stale). test/weights/registry.test.ts checks the committed module against the JSON.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-module.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const jsonPath = join(root, 'weights', 'models.json');
@@ -43,16 +44,4 @@ ${rows.join('\n')}
 ]);
 `;
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(outPath, 'utf8');
-  } catch {}
-  if (current !== source) {
-    console.error(`${outPath} is stale: run node scripts/gen-model-registry.mjs`);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(outPath, source);
-  console.log(`wrote ${outPath} (${registry.models.length} models)`);
-}
+writeOrCheck(outPath, source, 'scripts/gen-model-registry.mjs', `${registry.models.length} models`);
