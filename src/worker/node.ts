@@ -15,7 +15,9 @@ export type { WorkerCallOptions, WorkerClassifyOptions, WorkerEmbedOptions } fro
 export { WorkerModel } from './client.js';
 
 function connect(events: ChannelEvents): Channel {
-  const worker = new Worker(new URL('./node-worker-script.js', import.meta.url));
+  // the thread inherits the process' flags, except --input-type, which Node refuses for a worker file
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new Worker(new URL('./node-worker-script.js', import.meta.url), { execArgv });
   worker.on('message', (message) => events.reply(message));
   worker.on('error', (e) => events.fail(`the model worker failed: ${e instanceof Error ? e.message : String(e)}`));
   worker.on('messageerror', () => events.fail('a message from the model worker could not be read (messageerror)'));

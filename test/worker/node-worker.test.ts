@@ -5,6 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 const root = join(__dirname, '..', '..');
 const models = resolve(process.env.MOBILENET_WASM_MODELS ?? join(root, '..', 'shared', 'models'));
@@ -106,6 +107,18 @@ describe.skipIf(!!skip)('MobileNetWorker (worker_threads)', () => {
     } finally {
       net.dispose();
     }
+  });
+
+  it('an idle model does not keep the process alive; one with a call outstanding does until it is answered', () => {
+    const script = `
+      import { MobileNetWorker } from ${JSON.stringify(join(root, 'dist', 'worker', 'node.js'))};
+      const net = await MobileNetWorker.load(${JSON.stringify(quant())});
+      net.classify({ data: new Uint8Array(12), width: 2, height: 2 }).then((top) => console.log('answered', top[0].index));
+    `;
+    // without dispose(): the process ends by itself once the call is answered (the test's timeout would catch a hang);
+    // run with --input-type, which the thread must not inherit (Node refuses it for a worker file)
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(out.trim()).toMatch(/^answered \d+$/);
   });
 
   it('a load that fails rejects with the load error, typed', async () => {
