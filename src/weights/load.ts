@@ -81,18 +81,21 @@ const CORE_ENVIRONMENT: LoadEnvironment = { defaultCache: cacheApiStore };
 
 const FETCH_KEYS = ['model', 'baseUrl', 'archiveBase', 'cache', 'fetch', 'signal', 'timeoutMs', 'maxDownloadBytes', 'onProgress'] as const;
 
+/** An http(s) URL, absolute; a relative one is resolved against the page (location) where there is one. */
 function httpUrl(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  let ok = false;
+  let url: URL | undefined;
   if (typeof value === 'string') {
     try {
-      ok = /^https?:$/.test(new URL(value).protocol);
+      url = new URL(value, (globalThis as { location?: { href?: string } }).location?.href);
     } catch {
       /* reported below */
     }
   }
-  if (!ok) throw new MobileNetError('INVALID_OPTION', `${name} must be an http(s) URL, got ${describeValue(value)}`);
-  return value as string;
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    throw new MobileNetError('INVALID_OPTION', `${name} must be an http(s) URL (relative only in a page), got ${describeValue(value)}`);
+  }
+  return url.href;
 }
 
 function positive(value: unknown, name: string): number | undefined {

@@ -18,8 +18,9 @@ async function cachedEntry(key: string) {
 async function main() {
   const params = new URLSearchParams(location.search);
   const model = params.get('model')!;
-  const baseUrl = new URL('/models/', location.href).href;
-  const key = `${baseUrl}${listModels().find((m) => m.name === model)!.file}`;
+  // relative, as a page serving its own models writes it; the cache key is the absolute URL
+  const baseUrl = '/models';
+  const key = new URL(`/models/${listModels().find((m) => m.name === model)!.file}`, location.href).href;
   if (params.has('corrupt')) {
     const cache = await caches.open(CACHE);
     const good = await cache.match(key);
