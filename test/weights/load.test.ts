@@ -297,7 +297,7 @@ describe.skipIf(!MODELS_DIR)('load({ model }) in Node', () => {
     const bad: [object, RegExp][] = [
       [{}, /model must be a registry name/],
       [{ model: NAME, baseUrl: 'ftp://x' }, /baseUrl must be an http\(s\) URL/],
-      [{ model: NAME, baseUrl: '/models' }, /baseUrl must be an http\(s\) URL \(relative only in a page\), got '\/models'/],
+      [{ model: NAME, baseUrl: '/models' }, /baseUrl must be an http\(s\) URL \(relative only in a page\), got "\/models"/],
       [{ model: NAME, cache: 'yes' }, /cache must be true, false or an object with get, put and delete/],
       [{ model: NAME, timeoutMs: -1 }, /timeoutMs must be a positive number/],
       [{ model: NAME, fetch: 'no' }, /fetch must be a function/],
