@@ -6,12 +6,11 @@
  * is the same file, and bad arguments are typed errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load, registryName } from '../src/tfjs-compat-node.js';
 import { loadModel, decodeImageFile, type MobileNet } from '../src/node.js';
-import { failure } from './bundlers/failure.js';
+import { failure, serveLocal, type LocalServer } from './bundlers/helpers.js';
 import type { RawImage } from '../src/image/types.js';
 import { MODELS_DIR, SHARED_DIR, SHARED_MISSING } from './helpers/kernels.js';
 
@@ -92,11 +91,11 @@ describe.skipIf(!MODELS_DIR)('tfjs-compat on the shared models', () => {
   });
 
   describe('a registry model by alpha, resolution and quantized', () => {
-    let server: Server;
+    let server: LocalServer;
     let baseUrl = '';
     const served: string[] = [];
     beforeAll(async () => {
-      server = createServer((req, res) => {
+      server = await serveLocal((req, res) => {
         served.push(req.url ?? '');
         try {
           res.writeHead(200).end(readFileSync(join(MODELS_DIR!, (req.url ?? '').replace(/^\/+/, ''))));
@@ -104,11 +103,9 @@ describe.skipIf(!MODELS_DIR)('tfjs-compat on the shared models', () => {
           res.writeHead(404).end();
         }
       });
-      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-      const addr = server.address();
-      baseUrl = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : '';
+      baseUrl = server.url;
     });
-    afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+    afterAll(() => server.close());
 
     it('maps (0.25, 128, quantized) to mobilenet_v1_0.25_128_quant and classifies as that file does', async () => {
       expect(registryName(0.25, 128, true)).toBe('mobilenet_v1_0.25_128_quant');

@@ -5,11 +5,10 @@
  * HTTP server on 127.0.0.1, read through Node's own fetch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MobileNet } from '../../src/mobilenet.js';
-import { failure } from './failure.js';
+import { failure, serveLocal, type LocalServer } from './helpers.js';
 import { buildMobileNetV1 } from '../../src/arch/mobilenet.js';
 import { WASM_DIR } from '../../src/node.js';
 
@@ -17,23 +16,21 @@ const simdBytes = readFileSync(join(WASM_DIR, 'mobilenet-simd.wasm'));
 const model = buildMobileNetV1({ alpha: 0.25, resolution: 96, precision: 'uint8', classes: 10, seed: 3 });
 const input = Uint8Array.from({ length: 96 * 96 * 3 }, (_, i) => (i * 31) % 256);
 
-let server: Server;
+let server: LocalServer;
 let base = '';
 const hits: string[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await serveLocal((req, res) => {
     hits.push(req.url ?? '');
     if (req.url === '/wasm/simd.wasm') return res.writeHead(200, { 'content-type': 'application/wasm' }).end(simdBytes);
     if (req.url === '/octet/simd.wasm') return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(simdBytes);
     if (req.url === '/spa/simd.wasm') return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>app</title>');
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const addr = server.address();
-  base = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : '';
+  base = server.url;
 });
-afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+afterAll(() => server.close());
 
 describe('options.wasm as a URL or a Response', () => {
   it('every form gives the same outputs as the bytes', async () => {
