@@ -29,9 +29,11 @@ describe.skipIf(!!skip)('tfjs-compat entry in a page', () => {
   let server: StaticServer;
   const tmp = tempDir();
   beforeAll(async () => {
-    await bundlePages({ 'compat-tfjs': join(repoRoot, 'test/browser/pages/compat-tfjs.ts') }, tmp.dir);
+    await bundlePages({ 'compat-tfjs': join(repoRoot, 'test/browser/pages/compat-tfjs.ts'), 'compat-byname': join(repoRoot, 'test/browser/pages/compat-byname.ts') }, tmp.dir);
     writePage(tmp.dir, 'compat-tfjs.html', './compat-tfjs.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
-    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir });
+    writePage(tmp.dir, 'compat-byname.html', './compat-byname.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
+    // the package's own kernel builds where the bundle's default URL (../../build/ from /) points
+    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir, '/build': join(repoRoot, 'build') });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -57,4 +59,21 @@ describe.skipIf(!!skip)('tfjs-compat entry in a page', () => {
       expect(out.embedding).toEqual(out.mainEmbedding);
     });
   }
+
+  it('load({ version: 1, alpha }) by name with no wasm option: the registry file, the default kernel build, then the cache', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    const out = await pageResult<{ top: ClassResult[]; again: ClassResult[]; kernels: string; cached: number }>(page, `${server.url}/compat-byname.html`);
+    await page.close();
+    expect(out.kernels).toBe('relaxed');
+    expect(out.again).toEqual(out.top);
+    expect(out.top).toHaveLength(5);
+    expect(out.cached).toBeGreaterThan(0);
+    // the model was downloaded once (the second load read the Cache API); only the relaxed build was fetched
+    expect(requests.filter((p) => p.endsWith('.tflite'))).toEqual(['/shared/models/mobilenet_v1_0.25_128_quant.tflite']);
+    const wasm = requests.filter((p) => p.endsWith('.wasm'));
+    expect(wasm.length).toBeGreaterThan(0);
+    expect(new Set(wasm)).toEqual(new Set(['/build/mobilenet-relaxed.wasm']));
+  });
 });
