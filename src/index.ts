@@ -14,6 +14,8 @@ import { readTfjsLayers as readTfjsLayersRaw, loadTfjsLayers as loadTfjsLayersRa
 import { readImageHeader as readImageHeaderRaw, type ImageHeader } from './image/header.js';
 import { readImage as readImageRaw, readImageSync as readImageSyncRaw, type ImageSource } from './image/sources.js';
 import type { RawImage } from './image/types.js';
+import { createJpegDecoder as createJpegDecoderRaw, type JpegDecoder } from './image/jpeg-decoder.js';
+import type { WasmModule } from './wasm-types.js';
 
 export { MobileNet } from './mobilenet.js';
 export type { LoadOptions, ModelInfo, ModelSource, Tensor, LayerProfile, WasmSources } from './mobilenet.js';
@@ -79,3 +81,14 @@ export function readImageSync(source: ImageSource): RawImage {
 export function readImage(source: ImageSource): Promise<RawImage> {
   return guardAsync('INVALID_IMAGE', 'readImage', () => readImageRaw(source));
 }
+
+/**
+ * A JPEG decoder for runtimes without one (Workers, Deno): libjpeg-turbo in wasm, the module
+ * compiled by the caller from @cwasm/jpeg-turbo/jpeg-turbo.wasm; decode() reads the header
+ * first, applies the EXIF orientation and can scale down while decoding (minDecodedSize).
+ */
+export function createJpegDecoder(wasm: WasmModule): JpegDecoder {
+  const decoder = guard('INVALID_OPTION', 'createJpegDecoder', () => createJpegDecoderRaw(wasm));
+  return { decode: (bytes, options) => guard('INVALID_IMAGE', 'JPEG decoder', () => decoder.decode(bytes, options)) };
+}
+export type { JpegDecoder, JpegDecodeLimits } from './image/jpeg-decoder.js';
