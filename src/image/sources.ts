@@ -236,7 +236,7 @@ export function readImageSync(source: ImageSource): RawImage {
 
 export function unknownSource(source: unknown) {
   return invalidImage(
-    `image must be a RawImage / ImageData ({ data, width, height }), an <img>, <canvas>, OffscreenCanvas, ImageBitmap, <video>, VideoFrame or (through readImage) a Blob; got ${describeValue(source)}`,
+    `image must be an object: a RawImage / ImageData ({ data, width, height }), an <img>, <canvas>, OffscreenCanvas, ImageBitmap, <video>, VideoFrame or (through readImage) a Blob; got ${describeValue(source)}`,
   );
 }
 
