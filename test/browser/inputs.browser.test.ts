@@ -23,7 +23,7 @@ describe.skipIf(!!skip)('element inputs on the main thread', () => {
 
   it('every input kind gives the same result, and every bad input a typed error', async () => {
     const page = await site.browser.newPage();
-    const out = await pageResult<Record<string, any>>(page, `${site.server.url}/inputs-all.html?foreign=${encodeURIComponent(site.foreign.url)}`);
+    const out = await pageResult<Record<string, any>>(page, `${site.url}/inputs-all.html?foreign=${encodeURIComponent(site.foreign.url)}`);
     expect(out.top5[0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.top5[0].score).toBeCloseTo(0.793, 3);
     const ref: number[] = out.same.img;

@@ -31,7 +31,7 @@ describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
       expected: Top[]; expectedEmbedding: number[]; embedding: number[]; kernels: string[];
       got: { a1: Top; b1: Top; a2: Top; b2: Top; batch: Top[] };
       afterDispose: Err; badOption: Err; missingScript: Err; badWorker: Err; tainted: Err; taintedBitmap: Err; badBlob: Err; inputs: Top[]; moved: { bitmapWidth: number; pixelBytes: number };
-    }>(page, `${site.server.url}/worker-models.html?foreign=${encodeURIComponent(site.foreign.url)}`);
+    }>(page, `${site.url}/worker-models.html?foreign=${encodeURIComponent(site.foreign.url)}`);
     expect(out.expected[0][0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.got.a1).toEqual(out.expected[0]);
     expect(out.got.a2).toEqual(out.expected[0]);

@@ -1,14 +1,17 @@
 // Figures for the README's worker section, in headless Chromium: `npx tsx test/worker/bench-browser.ts`.
 // Per model and CPU throttling rate: load time in-process and in a worker, classify latency from
 // an <img>, and the longest main-thread stall during the call (medians of 9 runs). Not a test.
+import os from 'node:os';
 import { join } from 'node:path';
-import { bundlePages, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, throttleCpu, writePage } from '../browser/harness.js';
+import { pageResult, repoRoot, startPageSuite, throttleCpu } from '../browser/harness.js';
 
-const tmp = tempDir();
-await bundlePages({ 'worker-latency': join(repoRoot, 'test/browser/pages/worker-latency.ts'), 'mobilenet-worker': 'mobilenet-wasm/worker/script' }, tmp.dir, { minify: true });
-writePage(tmp.dir, 'worker-latency.html', './worker-latency.js', '<img src="/shared/images/samples/grace_hopper.bmp">');
-const server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir });
-const browser = await launchBrowser();
+const suite = await startPageSuite({
+  'worker-latency': { entry: join(repoRoot, 'test/browser/pages/worker-latency.ts'), body: '<img src="/shared/images/samples/grace_hopper.bmp">' },
+  'mobilenet-worker': { entry: 'mobilenet-wasm/worker/script' },
+});
+const { browser } = suite;
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+console.log(`load average at start: ${load()}`);
 const f = (x: number) => x.toFixed(1);
 console.log('| model | CPU | load in-process | load in worker | classify in-process (main thread stalled) | classify via worker | longest main-thread stall via worker |');
 console.log('|---|---|---|---|---|---|---|');
@@ -17,13 +20,12 @@ try {
     for (const rate of [1, 6]) {
       const page = await browser.newPage();
       await throttleCpu(page, rate);
-      const r = await pageResult<any>(page, `${server.url}/worker-latency.html?model=${model}`, 300_000);
+      const r = await pageResult<any>(page, `${suite.url}/worker-latency.html?model=${model}`, 300_000);
       console.log(`| ${model} | ${rate}x | ${f(r.loadMain)} ms | ${f(r.loadWorker)} ms | ${f(r.main.ms)} ms (${f(r.main.stall)} ms) | ${f(r.worker.ms)} ms | ${f(r.worker.stall)} ms |`);
       await page.close();
     }
   }
 } finally {
-  await browser.close();
-  await server.close();
-  tmp.remove();
+  console.log(`load average at end: ${load()}`);
+  await suite.close();
 }
