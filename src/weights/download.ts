@@ -154,9 +154,8 @@ function responseChunks(url: string, opts: DownloadOptions): Body {
         opts.onProgress?.(received, total);
         yield value;
       }
-      if (total !== undefined && received !== total) {
-        throw new MobileNetError('IO', `download of ${url} broke off after ${received} of ${total} bytes`);
-      }
+      // no check of received === Content-Length: with Content-Encoding it counts the compressed bytes
+      // (and a page cannot always see that header); fetch itself fails a body cut short
     } finally {
       clearTimeout(timer);
       userSignal?.removeEventListener('abort', onAbort);

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { createTarGzip } from 'nanotar';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { load, loadModel, fetchModelFile, listModels, userCacheDir, decodeImageFile, nodeKernelModule, MobileNetError, type RawImage, type ModelCacheStore, type CachedModelFile } from '../../src/node.js';
@@ -260,6 +261,17 @@ describe.skipIf(!MODELS_DIR)('load({ model }) in Node', () => {
     // cached under its own URL
     expect(existsSync(cacheFileFor(cacheDir, `${base}/self/mobilenet_v1_1.0_224_quant.tflite`))).toBe(true);
     net.dispose();
+  });
+
+  it('self-hosting behind a compressing server (Content-Encoding: gzip, Content-Length of the compressed body)', async () => {
+    const packed = gzipSync(tflite);
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': packed.length });
+      res.end(packed);
+    };
+    const info = await fetchModelFile({ model: NAME, baseUrl: `${base}/gz` });
+    expect(info.from).toBe('network');
+    expect(Buffer.compare(info.bytes, tflite)).toBe(0);
   });
 
   it('cache: false neither reads nor writes the cache', async () => {
