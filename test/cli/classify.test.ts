@@ -74,11 +74,12 @@ describe.skipIf(!MODELS_DIR)('classify sample photos', () => {
     const q = await loadModel(join(MODELS_DIR!, 'mobilenet_v1_0.25_128_quant.tflite'));
     // the 0.25/128 float and uint8 files are separately trained: they agree where the float
     // model is confident (top score near 0.3 or more); on grace_hopper, coffee, owl, hot_dog and dragonfly
-    // neither is (scores 0.15-0.2; owl 0.29 lynx vs hare) and their top-1 differ
+    // neither is (scores 0.15-0.2; owl 0.29 lynx vs hare) and their top-1 differ. pets.jpg's top
+    // score is 0.2886 as libjpeg-turbo decodes it (0.29+ with jimp's jpeg-js): hence 0.28
     for (const file of ['cat.bmp', 'cat_720p.jpg', 'parrot.jpg', 'pets.jpg', 'bird.bmp', 'sunflower.bmp']) {
       const img = images[file] ?? (images[file] = await decodeImageFile(samples(file)));
       const top = f.classify(img, { topK: 1 })[0];
-      expect(top.score, file).toBeGreaterThan(0.29);
+      expect(top.score, file).toBeGreaterThan(0.28);
       expect(q.classify(img, { topK: 1 })[0].index, file).toBe(top.index);
     }
     const vf = await loadModel(join(MODELS_DIR!, 'vww_96_float.tflite'));
