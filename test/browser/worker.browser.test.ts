@@ -30,7 +30,7 @@ describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
     const out = await pageResult<{
       expected: Top[]; expectedEmbedding: number[]; embedding: number[]; kernels: string[];
       got: { a1: Top; b1: Top; a2: Top; b2: Top; batch: Top[] };
-      afterDispose: Err; badOption: Err; missingScript: Err; badWorker: Err; tainted: Err; taintedBitmap: Err; badBlob: Err; inputs: Top[]; moved: { bitmapWidth: number; pixelBytes: number };
+      afterDispose: Err; badOption: Err; missingScript: Err; badWorker: Err; tainted: Err; taintedBitmap: Err; badBlob: Err; inputs: Top[]; fromFrame: Top; fromVideo: Top[number] | string; moved: { bitmapWidth: number; pixelBytes: number };
     }>(page, `${site.url}/worker-models.html?foreign=${encodeURIComponent(site.foreign.url)}`);
     expect(out.expected[0][0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.got.a1).toEqual(out.expected[0]);
@@ -45,6 +45,8 @@ describe.skipIf(!!skip)('MobileNetWorker in a Web Worker', () => {
     expect(out.badOption.message).toMatch(/topK/);
     // <canvas>, OffscreenCanvas, ImageBitmap, ImageData, Blob and a still-loading <img>, read in the worker
     expect(out.inputs).toEqual(out.inputs.map(() => out.expected[0]));
+    expect(out.fromFrame).toEqual(out.expected[0]);
+    expect(out.fromVideo).toMatchObject({ index: 653, label: 'military uniform' });
     // transfer: true moved the bitmap and the pixel buffer
     expect(out.moved).toEqual({ bitmapWidth: 0, pixelBytes: 0 });
     // a cross-origin <img> is read on the calling thread; a tainted canvas travels as a bitmap Chromium refuses to post

@@ -50,6 +50,19 @@ async function main() {
     workers[0].classify(loading),
   ]);
   const moved = { bitmapWidth: bitmap.width, pixelBytes: pixels.data.length };
+  const frame = new VideoFrame(canvas, { timestamp: 0 });
+  const fromFrame = await workers[0].classify(frame);
+  frame.close();
+  // a <video> playing a stream of the canvas (painted, so it emits frames): its current frame
+  const video = document.createElement('video');
+  video.muted = true;
+  video.srcObject = canvas.captureStream();
+  document.body.append(video);
+  const painter = setInterval(() => canvas.getContext('2d')!.drawImage(img, 0, 0), 50);
+  video.play().catch(() => {});
+  for (let i = 0; i < 100 && video.readyState < 2; i++) await new Promise((ok) => setTimeout(ok, 100));
+  const fromVideo = video.readyState >= 2 ? (await workers[0].classify(video))[0] : `readyState ${video.readyState}`;
+  clearInterval(painter);
   const settle = (p: Promise<unknown>) => p.then(() => 'resolved', (e) => ({ name: e.name, code: e.code, message: e.message }));
   const foreign = new URLSearchParams(location.search).get('foreign');
   const other = new Image();
@@ -84,6 +97,8 @@ async function main() {
     kernels: workers.map((w) => w.info.kernels),
     afterDispose,
     inputs,
+    fromFrame,
+    fromVideo,
     moved,
     tainted,
     missingScript,
