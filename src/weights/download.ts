@@ -5,7 +5,6 @@
  * is gunzipped as it streams in with its unpacked size bounded too (a gzip bomb stops early).
  * Every failure is a MobileNetError: IO for the network, INVALID_MODEL for what was sent.
  */
-import { parseTar } from 'nanotar';
 import { MobileNetError } from '../errors.js';
 import type { AbortSignalLike, FetchLike } from './types.js';
 
@@ -71,7 +70,7 @@ export async function downloadTgzMember(url: string, member: string, opts: Downl
   const body = responseChunks(url, opts);
   const maxUnpacked = Math.min(MAX_UNPACKED_BYTES, 4 * (opts.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES));
   const tar = await gunzipBounded(body, url, maxUnpacked, (head, n) => memberEnd(head, n, member));
-  return { bytes: tarMember(tar, member, url), downloaded: body.received() };
+  return { bytes: tarMember(await tarReader(url), tar, member, url), downloaded: body.received() };
 }
 
 interface Body {
@@ -263,8 +262,23 @@ function memberEnd(head: Uint8Array, n: number, member: string): number {
 
 const FILE_TYPES = new Set(['file', 'contiguousFile']);
 
+type ParseTar = typeof import('nanotar').parseTar;
+
+/**
+ * nanotar, imported only when an archive is unpacked: the rest of the core has no bare imports,
+ * so it loads from a plain folder (Deno without package.json) and only archive downloads need
+ * the dependency resolved.
+ */
+async function tarReader(url: string): Promise<ParseTar> {
+  try {
+    return (await import('nanotar')).parseTar;
+  } catch (e) {
+    throw new MobileNetError('UNSUPPORTED_MODEL', `${url} is a .tgz archive, and unpacking it needs the package 'nanotar', which this runtime could not import (${reasonOf(e)}): install the package's dependencies, or self-host the bare .tflite and pass baseUrl`);
+  }
+}
+
 /** The bytes of the tar member whose base name is `member` (nanotar reads the headers). */
-function tarMember(tar: Uint8Array, member: string, url: string): Uint8Array {
+function tarMember(parseTar: ParseTar, tar: Uint8Array, member: string, url: string): Uint8Array {
   const seen: string[] = [];
   let found: Uint8Array | undefined;
   try {
