@@ -86,7 +86,8 @@ async function main() {
   writeFileSync(join(gen.dir, RANDOM_FLOAT), writeTflite(buildMobileNetV1({ alpha: 1, resolution: 224, precision: 'float32', classes: 1001, seed: 1 })));
   const suite = await startPageSuite(
     { bench: { entry: join(repoRoot, 'bench/web-page.ts'), body: '<img src="/shared/images/samples/grace_hopper.bmp">' } },
-    { mounts: { '/gen': gen.dir } },
+    // cross-origin isolated: performance.now() then ticks in 5 us, not 100 us (0.25/128 takes ~1 ms)
+    { mounts: { '/gen': gen.dir }, isolated: true },
   );
   try {
     const results = await measure(suite);
@@ -153,18 +154,24 @@ async function measure(suite) {
 function markdown({ env, runs, warmupMs, loads, rates, latency, firstResult, sizes }) {
   const rateCols = rates.map((r) => `${r}x`);
   const ratioCols = rates.slice(1).map((r) => `${r}x / ${rates[0]}x`);
-  const table = (head, rows) => (rows.length ? [`| ${head.join(' | ')} |`, `|---|${head.slice(1).map(() => '---:').join('|')}|`, ...rows, ''] : []);
+  // text columns (the first `textCols`) left-aligned, numbers right-aligned
+  const table = (head, rows, textCols = 1) =>
+    rows.length ? [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < textCols ? '---' : '---:')).join('|')}|`, ...rows, ''] : [];
   const lines = [
     `Machine: ${env.cpu}, ${env.cores} cores, load average ${env.loadAtStart} at the start and ${env.load1} at the end; ${env.browser} headless; Node ${env.node}; ${env.date}.`,
     '',
-    ...(latency.length ? [`In-page latency of one classification (ms, median of ${runs} after >= ${warmupMs / 1000} s of warm-up), by CPU throttling rate:`, ''] : []),
+    ...(latency.length
+      ? [`In-page latency of one classification (ms: median of ${runs} after >= ${warmupMs / 1000} s of warm-up, the fastest in brackets), by CPU throttling rate; the ratios are of the medians:`, '']
+      : []),
     ...table(
       ['model', 'kernels', ...rateCols, ...ratioCols],
       latency.map((row) => {
         const med = rates.map((r) => row.byRate[r].median_ms);
+        const cells = rates.map((r) => `${ms(row.byRate[r].median_ms)} (${ms(row.byRate[r].min_ms)})`);
         const kernels = row.kernels === 'auto' ? `auto (${row.ran})` : row.ran;
-        return `| ${row.model} | ${kernels} | ${[...med.map(ms), ...med.slice(1).map((m) => `${round(m / med[0], 2)}`)].join(' | ')} |`;
+        return `| ${row.model} | ${kernels} | ${[...cells, ...med.slice(1).map((m) => `${round(m / med[0], 1)}`)].join(' | ')} |`;
       }),
+      2,
     ),
     ...(firstResult.length ? [`Page load to first result (ms from navigation start, fresh page, median of ${loads}), kernels auto:`, ''] : []),
     ...table(['model', ...rateCols], firstResult.map((row) => `| ${row.model} | ${rates.map((r) => Math.round(row.byRate[r].median_ms)).join(' | ')} |`)),

@@ -142,18 +142,18 @@ export interface PageSuite {
 /**
  * The usual fixture of a browser suite: each page's entry bundled (bundlePages) with an HTML
  * page `${name}.html` loading it (writePage, with `body`), served with ../shared at /shared
- * (plus `mounts`), and one fresh browser for the whole suite.
+ * (plus `mounts`; `isolated` as in serveStatic), and one fresh browser for the whole suite.
  */
 export async function startPageSuite(
   pages: Record<string, { entry: string; body?: string }>,
-  opts: { mounts?: Record<string, string>; launchArgs?: string[] } = {},
+  opts: { mounts?: Record<string, string>; launchArgs?: string[]; isolated?: boolean } = {},
 ): Promise<PageSuite> {
   const tmp = tempDir();
   let server: StaticServer | undefined;
   try {
     await bundlePages(Object.fromEntries(Object.entries(pages).map(([name, page]) => [name, page.entry])), tmp.dir);
     for (const [name, page] of Object.entries(pages)) writePage(tmp.dir, `${name}.html`, `./${name}.js`, page.body);
-    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir, ...opts.mounts });
+    server = await serveStatic({ '/': tmp.dir, '/shared': sharedDir, ...opts.mounts }, { isolated: opts.isolated });
     const browser = await launchBrowser(opts.launchArgs);
     const running = server;
     return {
