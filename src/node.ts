@@ -215,3 +215,5 @@ export function readImage(source: ImageSource): Promise<RawImage> {
     return decodeImage(new Uint8Array(await blob.arrayBuffer()), { name: 'the Blob' });
   });
 }
+export { MobileNetPool, defaultJobs } from './worker/pool.js';
+export type { PoolOptions, PoolClassifyOptions, PoolResult } from './worker/pool.js';

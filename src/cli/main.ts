@@ -7,11 +7,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { MobileNetError, type ErrorCode } from '../errors.js';
 import { loadModel } from '../node.js';
 import { sizeOf } from '../model/ir.js';
-import type { Tensor } from '../mobilenet.js';
+import type { Classification, ModelInfo, Tensor } from '../mobilenet.js';
+import { MobileNetPool, defaultJobs } from '../worker/pool.js';
 import { statsCommand } from './stats.js';
 import { resolveModel, resolveLabels } from './models.js';
 import { bench, formatBench } from './bench.js';
-import { decodeImageFile } from '../image/decode-node.js';
+import { decodeImageFile, minDecodedSizeFor } from '../image/decode-node.js';
 import { cmdEval } from './eval.js';
 import { cmdFetch } from './fetch.js';
 import {
@@ -38,10 +39,11 @@ commands:
   stats --alpha A --resolution R [--json]
         multiply-adds and parameters of MobileNet v1 (1000 classes), per layer and total
         (0 < A <= 4, R an integer from 32 to 1024)
-  classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] IMAGE...
+  classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] [--jobs N] IMAGE...
         top K classes (default 5, at most the model's classes) of JPEG/PNG/BMP/GIF photos. The model
         is --model, else the default model (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS,
-        else in the user cache folder (see fetch)
+        else in the user cache folder (see fetch). --jobs N: worker threads that decode and classify
+        side by side (default: the number of cores; 1 = in this thread); results print in input order
   bench (--model M.tflite | --alpha A --resolution R --precision f32|uint8|int8) [--runs N]
         [--warmup-ms MS] [--kernels K] [--profile] [--json] [--wasm-dir DIR]
         latency after a warm-up (default 3000 ms, at most 600000; 30 runs, at most 10000);
@@ -116,6 +118,7 @@ async function cmdClassify(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
     'no-crop': { type: 'boolean' },
     kernels: { type: 'string' },
+    jobs: { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('classify needs at least one image file');
   // the upper bound is the model's class count, checked once the model is loaded
@@ -123,26 +126,45 @@ async function cmdClassify(argv: string[]): Promise<void> {
   const top = values.top === undefined ? 5 : /^\+?\d+$/.test(values.top as string) ? Number(values.top) : NaN;
   if (!(Number.isSafeInteger(top) && top >= 1)) throw new UsageError(topRange());
   const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
-  const net = await loadModel(resolveModel(values.model as string | undefined), { kernels });
-  if (top > net.info.classes) throw new UsageError(topRange(net.info.classes));
-  const labels = resolveLabels(values.labels as string | undefined, net.info.classes);
-  if (labels) net.setLabels(labels);
+  // worker threads: as many as cores by default, never more than images
+  const jobs = Math.min(intOption(values, 'jobs', { min: 1, max: 256 }, defaultJobs()), positionals.length);
+  const modelPath = resolveModel(values.model as string | undefined);
   const crop = values['no-crop'] ? 'none' : 'central';
+
+  // one image or one job: in this thread; otherwise a pool whose threads decode and classify
+  let classifyOne: (path: string) => Promise<Classification[]>;
+  let info: ModelInfo;
+  let close: () => Promise<void> | void;
+  let setLabels: (labels: string[]) => void;
+  // large JPEGs decode at 1/2, 1/4 or 1/8 scale when the model still gets a pixel per input pixel
+  const decodeFor = (m: ModelInfo) => ({ minDecodedSize: minDecodedSizeFor(m.resolution, crop === 'none' ? 1 : undefined) });
+  if (jobs <= 1) {
+    const net = await loadModel(modelPath, { kernels });
+    info = net.info;
+    const decode = decodeFor(info);
+    setLabels = (labels) => net.setLabels(labels);
+    classifyOne = async (path) => net.classify(await decodeImageFile(path, { ...decode, name: path }), { topK: top, crop }); // messages name the path as given
+    close = () => net.dispose();
+  } else {
+    let labels: string[] | undefined;
+    let pool: MobileNetPool | undefined;
+    const probe = await loadModel(modelPath, { kernels });
+    info = probe.info;
+    probe.dispose();
+    setLabels = (l) => (labels = l);
+    classifyOne = async (path) => {
+      pool ??= await MobileNetPool.load(modelPath, { kernels, jobs, labels, decode: decodeFor(info) });
+      return pool.classify(path, { topK: top, crop });
+    };
+    close = () => pool?.dispose();
+  }
+  if (top > info.classes) throw new UsageError(topRange(info.classes));
+  const labels = resolveLabels(values.labels as string | undefined, info.classes);
+  if (labels) setLabels(labels);
+
   const progress = positionals.length > 5 ? progressBar(positionals.length) : undefined;
   const failures: string[] = [];
-  for (const [i, path] of positionals.entries()) {
-    progress?.(i, path);
-    let result;
-    try {
-      result = net.classify(await decodeImageFile(path, { name: path }), { topK: top, crop }); // messages name the path as given
-    } catch (e) {
-      // one bad photo in a batch should not hide the others' results
-      if (positionals.length === 1) throw e;
-      failures.push(describeError(e).code);
-      // on a terminal the progress bar holds the line: start a new one
-      process.stderr.write((progress && process.stderr.isTTY ? '\n' : '') + errorLine(e, path));
-      continue;
-    }
+  const print = (path: string, result: Classification[]) => {
     if (values.json) {
       process.stdout.write(JSON.stringify({ image: path, top: result.map((r) => ({ index: r.index, label: r.label ?? null, score: r.score })) }) + '\n');
     } else {
@@ -151,9 +173,46 @@ async function cmdClassify(argv: string[]): Promise<void> {
         process.stdout.write(`  ${String(rank + 1).padStart(2)}  ${r.score.toFixed(4)}  ${r.label ?? '?'} (${r.index})\n`);
       }
     }
+  };
+  // results print in input order as soon as every earlier image is done; at most two images per
+  // job are in flight (one decoding while the other runs the model)
+  const outcomes: ({ top: Classification[] } | { error: unknown } | undefined)[] = new Array(positionals.length);
+  let printed = 0;
+  let done = 0;
+  let next = 0;
+  const flush = () => {
+    while (printed < positionals.length && outcomes[printed]) {
+      const path = positionals[printed];
+      const o = outcomes[printed]!;
+      outcomes[printed++] = undefined;
+      if ('top' in o) print(path, o.top);
+      else {
+        // one bad photo in a batch should not hide the others' results
+        if (positionals.length === 1) throw o.error;
+        failures.push(describeError(o.error).code);
+        // on a terminal the progress bar holds the line: start a new one
+        process.stderr.write((progress && process.stderr.isTTY ? '\n' : '') + errorLine(o.error, path));
+      }
+    }
+  };
+  const lane = async () => {
+    while (next < positionals.length) {
+      const i = next++;
+      try {
+        outcomes[i] = { top: await classifyOne(positionals[i]) };
+      } catch (e) {
+        outcomes[i] = { error: e };
+      }
+      progress?.(++done, positionals[i]);
+      flush();
+    }
+  };
+  try {
+    progress?.(0, '');
+    await Promise.all(Array.from({ length: Math.max(1, jobs * 2) }, lane));
+  } finally {
+    await close();
   }
-  progress?.(positionals.length, '');
-  net.dispose();
   if (failures.length) {
     // the images' own code when they all failed alike (all missing: IO), else INVALID_IMAGE
     const same = failures.every((c) => c === failures[0]) && failures[0] !== 'INTERNAL' ? (failures[0] as ErrorCode) : 'INVALID_IMAGE';
