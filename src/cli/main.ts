@@ -146,21 +146,24 @@ async function cmdClassify(argv: string[]): Promise<void> {
     classifyOne = async (path) => net.classify(await decodeImageFile(path, { ...decode, name: path }), { topK: top, crop }); // messages name the path as given
     close = () => net.dispose();
   } else {
-    let labels: string[] | undefined;
-    let pool: MobileNetPool | undefined;
-    const probe = await loadModel(modelPath, { kernels });
-    info = probe.info;
-    probe.dispose();
-    setLabels = (l) => (labels = l);
+    const pool = await MobileNetPool.load(modelPath, { kernels, jobs }); // its threads decode as decodeFor does
+    info = pool.info;
+    let names: string[] | undefined;
+    setLabels = (l) => (names = l);
     classifyOne = async (path) => {
-      pool ??= await MobileNetPool.load(modelPath, { kernels, jobs, labels, decode: decodeFor(info) });
-      return pool.classify(path, { topK: top, crop });
+      const result = await pool.classify(path, { topK: top, crop });
+      return names ? result.map((r) => ({ ...r, label: names![r.index] })) : result;
     };
-    close = () => pool?.dispose();
+    close = () => pool.dispose();
   }
-  if (top > info.classes) throw new UsageError(topRange(info.classes));
-  const labels = resolveLabels(values.labels as string | undefined, info.classes);
-  if (labels) setLabels(labels);
+  try {
+    if (top > info.classes) throw new UsageError(topRange(info.classes));
+    const labels = resolveLabels(values.labels as string | undefined, info.classes);
+    if (labels) setLabels(labels);
+  } catch (e) {
+    await close();
+    throw e;
+  }
 
   const progress = positionals.length > 5 ? progressBar(positionals.length) : undefined;
   const failures: string[] = [];

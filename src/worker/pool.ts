@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, cpus } from 'node:os';
-import { MobileNet, resolveKernelModule, type Classification, type ClassifyOptions, type LoadOptions, type ModelInfo, type ModelSource } from '../mobilenet.js';
+import { resolveKernelModule, type Classification, type ClassifyOptions, type LoadOptions, type ModelInfo, type ModelSource } from '../mobilenet.js';
 import { MobileNetError, invalidOption, type ErrorCode } from '../errors.js';
 import { guardAsync } from '../runtime/guard.js';
 import { describeValue } from '../runtime/typed.js';
@@ -24,7 +24,11 @@ import { enableRelaxedSimd, nodeKernelModule, readModelFile, type NodeLoadOption
 export interface PoolOptions extends NodeLoadOptions {
   /** worker threads (default: the number of cores, os.availableParallelism()) */
   jobs?: number;
-  /** image decoding options of every thread (limits, minDecodedSize); `name` is set per image */
+  /**
+   * image decoding options of every thread (limits, minDecodedSize); `name` is set per image.
+   * Without minDecodedSize, a large JPEG decodes at 1/2, 1/4 or 1/8 scale when the model still
+   * gets a pixel per input pixel after the crop (minDecodedSizeFor), as the CLI does.
+   */
   decode?: Omit<DecodeOptions, 'name'>;
 }
 
@@ -53,10 +57,14 @@ export interface PoolJob {
   options: ClassifyOptions;
 }
 /** @internal */
-export type PoolReply = { id: number; top: Classification[]; error?: undefined } | { id: number; top?: undefined; error: { code: ErrorCode; message: string } };
+export type PoolReply =
+  | { id: number; top?: Classification[]; info?: ModelInfo; error?: undefined }
+  | { id: number; top?: undefined; info?: undefined; error: { code: ErrorCode; message: string } };
 
 interface Thread {
   worker: Worker;
+  /** the model loaded in the thread: its info */
+  ready: Promise<ModelInfo>;
   pending: Map<number, { resolve(top: Classification[]): void; reject(e: MobileNetError): void }>;
 }
 
@@ -95,16 +103,20 @@ export class MobileNetPool {
       if (load.kernels === 'relaxed') enableRelaxedSimd();
       const source = typeof model === 'string' ? await readModelFile(model, { maxModelBytes }) : model;
       const { flavour, module } = await resolveKernelModule({ ...load, wasm: load.wasm ?? nodeKernelModule });
-      // one load here validates the model and gives its info before any thread starts
-      const probe = await MobileNet.load(source, { ...load, kernels: flavour, wasm: { [flavour]: module } });
-      const info = probe.info;
-      probe.dispose();
       const data: PoolWorkerData = {
         model: source, module, flavour,
         load: { labels: load.labels, maxMemoryBytes: load.maxMemoryBytes, allowNonFinite: load.allowNonFinite },
         decode,
       };
+      // the threads load the model side by side; each reports its info (or the model's error) first
       const threads = Array.from({ length: jobs }, () => startThread(data));
+      let info: ModelInfo;
+      try {
+        info = (await Promise.all(threads.map((t) => t.ready)))[0];
+      } catch (e) {
+        await Promise.all(threads.map((t) => t.worker.terminate()));
+        throw e;
+      }
       return new MobileNetPool(threads, info);
     });
   }
@@ -188,24 +200,34 @@ function threadScript(): URL {
 function startThread(data: PoolWorkerData): Thread {
   // the thread must not inherit --input-type or --eval (Node refuses to start it then)
   const worker = new Worker(threadScript(), { workerData: data, execArgv: [] });
-  const thread: Thread = { worker, pending: new Map() };
+  let loaded!: { resolve(info: ModelInfo): void; reject(e: MobileNetError): void };
+  const ready = new Promise<ModelInfo>((resolve, reject) => (loaded = { resolve, reject }));
+  ready.catch(() => undefined); // awaited by load(); a later failure must not be unhandled
+  const thread: Thread = { worker, ready, pending: new Map() };
   const failAll = (message: string) => {
     // the thread is gone, as after dispose(); its images are reported, the other threads go on
     const err = new MobileNetError('DISPOSED', message);
+    loaded.reject(err);
     for (const p of thread.pending.values()) p.reject(err);
     thread.pending.clear();
   };
   worker.on('message', (reply: PoolReply) => {
+    if (reply.id === 0) {
+      if (reply.error) loaded.reject(new MobileNetError(reply.error.code, reply.error.message));
+      else loaded.resolve(reply.info!);
+      return;
+    }
     const p = thread.pending.get(reply.id);
     if (!p) return;
     thread.pending.delete(reply.id);
     if (thread.pending.size === 0) worker.unref(); // an idle pool does not keep the process alive
     if (reply.error) p.reject(new MobileNetError(reply.error.code, reply.error.message));
-    else p.resolve(reply.top);
+    else p.resolve(reply.top!);
   });
   worker.on('error', (e) => failAll(`a pool thread failed: ${e instanceof Error ? e.message : String(e)}`));
   worker.on('exit', (code) => failAll(`a pool thread exited (code ${code})`));
-  // after the listeners: adding a 'message' listener refs the worker's port again
-  worker.unref();
+  // unref'd once the model is loaded (after the listeners, since adding a 'message' listener refs
+  // the port again): an idle pool does not keep the process alive, a loading one must
+  ready.then(() => { if (thread.pending.size === 0) worker.unref(); }, () => undefined);
   return thread;
 }

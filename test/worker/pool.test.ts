@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { loadModel, decodeImageFile } from '../../src/node.js';
+import { loadModel, decodeImageFile, minDecodedSizeFor } from '../../src/node.js';
 import { MODELS_DIR, SHARED_DIR, SHARED_MISSING } from '../helpers/kernels.js';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'mobilenet-wasm.js');
@@ -29,7 +29,8 @@ describe.skipIf(!MODELS_DIR)('MobileNetPool and classify --jobs', () => {
     const model = join(MODELS_DIR!, 'mobilenet_v1_0.25_128_quant.tflite');
     const net = await loadModel(model);
     const want = [];
-    for (const p of photos) want.push(net.classify(await decodeImageFile(p, { name: p }), { topK: 3 }));
+    // the pool decodes a large JPEG at reduced scale by default, as the CLI does
+    for (const p of photos) want.push(net.classify(await decodeImageFile(p, { name: p, minDecodedSize: minDecodedSizeFor(net.info.resolution) }), { topK: 3 }));
     net.dispose();
     const pool = await MobileNetPool.load(model, { jobs: 2 });
     expect(pool.jobs).toBe(2);
