@@ -50,33 +50,19 @@ const INTEGER_MODELS = [
 const FLOAT_MODELS = ['mobilenet_v1_0.25_128.tflite', 'vww_96_float.tflite'];
 const GOLDEN = { 'mobilenet_v1_0.25_128_quant.tflite': '0.25_128', 'mobilenet_v1_0.5_160_quant.tflite': '0.5_160', 'mobilenet_v1_0.75_192_quant.tflite': '0.75_192' };
 
-/** sfc32 from a fixed seed: the same bytes on every engine */
-function prng(seed) {
-  let a = 0x9e3779b9 ^ seed, b = 0x243f6a88, c = 0xb7e15162 ^ (seed << 7), d = 1;
-  const next = () => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return t >>> 0;
-  };
-  for (let i = 0; i < 15; i++) next();
-  return next;
-}
+// the library's own seeded generator (beside the core in dist/): the same numbers on every engine
+const { mulberry32 } = await import(new URL('./arch/random.js', coreSpec).href);
 
 function randomInput(info, seed) {
   const n = info.input.shape.reduce((x, y) => x * y, 1);
-  const next = prng(seed);
+  const next = mulberry32(seed);
   if (info.input.dtype === 'float32') {
     const f = new Float32Array(n);
-    for (let i = 0; i < n; i++) f[i] = (next() / 2 ** 32) * 2 - 1;
+    for (let i = 0; i < n; i++) f[i] = next() * 2 - 1;
     return f;
   }
   const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bytes[i] = next() & 255;
+  for (let i = 0; i < n; i++) bytes[i] = Math.floor(next() * 256);
   return info.input.dtype === 'int8' ? new Int8Array(bytes.buffer) : bytes;
 }
 
