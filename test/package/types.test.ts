@@ -214,8 +214,10 @@ afterAll(async () => {
 // ---- the checks ----------------------------------------------------------------------------
 
 describe('package.json', () => {
-  it('has no side effects, and "types" comes first in every condition block', () => {
-    expect(pkg.sideEffects).toBe(false);
+  it('has no side effects but its worker scripts, and "types" comes first in every condition block', () => {
+    // a worker script runs for its effect (it listens for messages): a bundler must not drop
+    // `import 'mobilenet-wasm/worker/script'` as unused; everything else may be tree-shaken
+    expect(pkg.sideEffects).toEqual(['./dist/worker/worker-script.js', './dist/worker/node-worker-script.js', './dist/worker/pool-worker-script.js']);
     const walk = (node: unknown, at: string) => {
       if (typeof node !== 'object' || node === null) return;
       const keys = Object.keys(node);
