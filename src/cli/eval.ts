@@ -435,7 +435,15 @@ export async function cmdEval(argv: string[]): Promise<void> {
   const models: EvalModel[] = [];
   for (const path of findModelFiles(modelsDir)) {
     const name = modelName(modelsDir, path);
-    const net = await loadModel(path, { kernels });
+    let net;
+    try {
+      net = await loadModel(path, { kernels });
+    } catch (e) {
+      // a folder of models may hold ones this version cannot run (MobileNet v2, SSD): evaluate the rest
+      if (!(e instanceof MobileNetError && e.code === 'UNSUPPORTED_MODEL')) throw e;
+      process.stderr.write(`mobilenet-wasm: skipping ${name}: ${oneLine(e.message)}\n`);
+      continue;
+    }
     if (net.info.classes !== 1000 && net.info.classes !== 1001) {
       process.stderr.write(`mobilenet-wasm: skipping ${name}: ${net.info.classes} classes, not an ImageNet classifier\n`);
       net.dispose();
