@@ -2,7 +2,7 @@
 //   scalar  - no SIMD (older engines)
 //   simd    - wasm SIMD (Chrome 91+, Safari 16.4+, Node 16.4+)
 //   relaxed - SIMD + relaxed SIMD (Chrome 114+), chosen only when the engine validates it
-// Usage: node scripts/build-wasm.mjs [--entry assembly/index.ts] [--out build] [--only simd,scalar]
+// Usage: node scripts/build-wasm.mjs [--out build] [--only simd,scalar]   (targets: asconfig.json)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,29 +14,21 @@ const opt = (name, def) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : def;
 };
-const entry = opt('--entry', 'assembly/index.ts');
 const out = opt('--out', 'build');
 const only = opt('--only', 'scalar,simd,relaxed').split(',');
 
-const flavours = {
-  scalar: [],
-  simd: ['--enable', 'simd'],
-  relaxed: ['--enable', 'simd,relaxed-simd'],
-};
+// The build targets (entry, flags per flavour) live in the top-level asconfig.json, the
+// AssemblyScript convention: `npx asc --config asconfig.json --target simd` builds one by hand.
+// Shared options: --runtime stub, -Oz (optimizeLevel 0 + shrinkLevel 2: smallest; V8 optimises
+// the kernels itself, measured no slower than -O3), --noAssert, one initial page.
+const config = JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8'));
 mkdirSync(join(root, out), { recursive: true });
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 for (const name of only) {
-  const flags = flavours[name];
-  if (!flags) throw new Error(`unknown flavour ${name}`);
+  if (!config.targets?.[name]) throw new Error(`unknown flavour ${name}: asconfig.json has targets ${Object.keys(config.targets ?? {}).join(', ')}`);
   execFileSync(
     process.execPath,
-    [
-      asc, entry,
-      '--outFile', join(out, `mobilenet-${name}.wasm`),
-      '--runtime', 'stub', '-Oz', '--noAssert', // -Oz: smallest; V8 optimises the kernels itself, measured no slower than -O3
-      '--initialMemory', '1',
-      ...flags,
-    ],
+    [asc, '--config', 'asconfig.json', '--target', name, '--outFile', join(out, `mobilenet-${name}.wasm`)],
     { cwd: root, stdio: 'inherit' },
   );
 }
