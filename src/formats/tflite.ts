@@ -315,10 +315,33 @@ class TfliteReader {
 
   // ---- ops --------------------------------------------------------------------------------
 
+  /**
+   * Every op the model uses that mobilenet-wasm does not run, in one error, before anything
+   * else is checked: a user learns all the blockers at once (an SSD detector's CONCATENATION,
+   * LOGISTIC and custom post-processing), not only the first one or the input/output count.
+   */
+  private checkOpsSupported(operators: { length: number; get(i: number): { u32(field: number, what: string): number } }): void {
+    const unsupported = new Map<string, number[]>();
+    for (let i = 0; i < operators.length; i++) {
+      const opcodeIndex = operators.get(i).u32(F.Operator.opcode_index, 'opcode_index');
+      if (opcodeIndex >= this.opcodes.length) {
+        throw invalidModel(`op ${i} uses operator code ${opcodeIndex}, but the model has ${this.opcodes.length}`);
+      }
+      const { name } = this.opcodes[opcodeIndex];
+      if (!SUPPORTED_OPS.includes(name)) unsupported.set(name, [...(unsupported.get(name) ?? []), i]);
+    }
+    if (unsupported.size === 0) return;
+    const list = [...unsupported].map(([name, at]) =>
+      at.length === 1 ? `op ${at[0]} is ${name}` : `${at.length} ops are ${name} (ops ${at.slice(0, 6).join(', ')}${at.length > 6 ? ', ...' : ''})`);
+    const which = unsupported.size === 1 && [...unsupported.values()][0].length === 1 ? 'which mobilenet-wasm does not run' : 'which mobilenet-wasm does not run (all of them listed)';
+    throw unsupportedModel(`${list.join('; ')}, ${which}; supported: ${SUPPORTED_OPS.join(', ')}`);
+  }
+
   read(): Graph {
     const sg = this.subgraph;
     const inputs = sg.i32Array(F.SubGraph.inputs, 'inputs');
     const outputs = sg.i32Array(F.SubGraph.outputs, 'outputs');
+    this.checkOpsSupported(sg.tables(F.SubGraph.operators, 'operators'));
     if (inputs.length !== 1 || outputs.length !== 1) {
       throw unsupportedModel(
         `the model has ${inputs.length} inputs and ${outputs.length} outputs; mobilenet-wasm runs models with exactly one of each`,

@@ -4,6 +4,8 @@
  * editing the writer's model description, or by patching bytes where the writer cannot
  * express the damage (offsets, vector lengths, truncation).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MobileNetError } from '../../src/errors.js';
 import { readTflite } from '../../src/formats/tflite.js';
@@ -367,5 +369,30 @@ describe('valid models we do not run', () => {
     spec.tensors[spec.outputs[0]] = { ...spec.tensors[spec.operators[1].outputs[0]], name: 'y' };
     bytes = encodeTflite(spec);
     expectModelError(() => readTflite(bytes), 'UNSUPPORTED_MODEL', /op 2 \(DEQUANTIZE\) converts int8 to int8/);
+  });
+});
+
+describe.skipIf(!MODELS_DIR)('every unsupported op in one error, before the input/output count (issue 10)', () => {
+  const refusal = (file: string) => {
+    try {
+      readTflite(new Uint8Array(readFileSync(join(MODELS_DIR!, file))));
+    } catch (e) {
+      expect(e).toBeInstanceOf(MobileNetError);
+      expect((e as MobileNetError).code).toBe('UNSUPPORTED_MODEL');
+      return (e as MobileNetError).message;
+    }
+    throw new Error(`${file} loaded`);
+  };
+  it.skipIf(!existsSync(join(MODELS_DIR ?? '', 'ssd_mobilenet_v1_coco_quant.tflite')))('SSD: CONCATENATION, LOGISTIC and the custom post-processing, not "1 inputs and 4 outputs"', () => {
+    const msg = refusal('ssd_mobilenet_v1_coco_quant.tflite');
+    expect(msg).toMatch(/2 ops are CONCATENATION \(ops 57, 61\)/);
+    expect(msg).toMatch(/op 62 is LOGISTIC/);
+    expect(msg).toMatch(/op 63 is CUSTOM 'TFLite_Detection_PostProcess'/);
+    expect(msg).not.toMatch(/inputs and .* outputs/);
+  });
+  it.skipIf(!existsSync(join(MODELS_DIR ?? '', 'tf2_mobilenet_v2_1.0_224_ptq.tflite')))('TF2 MobileNet v2: all ten ADDs and the MEAN', () => {
+    const msg = refusal('tf2_mobilenet_v2_1.0_224_ptq.tflite');
+    expect(msg).toMatch(/10 ops are ADD \(ops 10, 17, 21, 28, 32, 36, \.\.\.\)/);
+    expect(msg).toMatch(/op 63 is MEAN/);
   });
 });
