@@ -195,6 +195,7 @@ export class MobileNet {
   probabilities(image: ImageSource, options?: PreprocessOptions): Float32Array {
     return guard('INVALID_INPUT', 'probabilities', () => {
       const opts = optionsObject(options, 'probabilities');
+      this.checkHasHead();
       const k = this.live();
       const bound = this.writeImage(k, image, opts);
       this.execute(k, this.plan.steps.length);
@@ -204,6 +205,26 @@ export class MobileNet {
       const last = this.graph.ops[this.graph.ops.length - 1];
       return last.op === 'softmax' ? out : softmax(out);
     });
+  }
+
+  /**
+   * A model that ends at its global average pool (a body without its classifier head, such as
+   * Coral's embedding extractors) outputs features, not class scores: classify would rank
+   * feature channels as classes. Refused, pointing at embed().
+   */
+  private checkHasHead(): void {
+    const ops = this.graph.ops;
+    let pool = -1;
+    for (let i = ops.length - 1; i >= 0; i--) if (ops[i].op === 'average_pool2d') { pool = i; break; }
+    if (pool < 0) return;
+    const head = ops.slice(pool + 1).some((o) => o.op === 'conv2d' || o.op === 'fully_connected' || o.op === 'softmax');
+    if (!head) {
+      throw new MobileNetError(
+        'UNSUPPORTED_MODEL',
+        `this model ends at its global average pool (output ${this.graph.output.shape.join('x')}: features, not class scores); ` +
+          'it has no classifier head to classify with: use embed() for its features',
+      );
+    }
   }
 
   /**
