@@ -39,11 +39,12 @@ commands:
   stats --alpha A --resolution R [--json]
         multiply-adds and parameters of MobileNet v1 (1000 classes), per layer and total
         (0 < A <= 4, R an integer from 32 to 1024)
-  classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] [--jobs N] IMAGE...
+  classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] [--jobs N] [--input-range LO,HI] IMAGE...
         top K classes (default 5, at most the model's classes) of JPEG/PNG/BMP/GIF photos. The model
         is --model, else the default model (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS,
         else in the user cache folder (see fetch). --jobs N: worker threads that decode and classify
-        side by side (default: the number of cores; 1 = in this thread); results print in input order
+        side by side (default: the number of cores; 1 = in this thread); results print in input order.
+        --input-range 0,1: the pixel range a float model was trained on (default -1,1, TF-slim's)
   bench (--model M.tflite | --alpha A --resolution R --precision f32|uint8|int8) [--runs N]
         [--warmup-ms MS] [--kernels K] [--profile] [--json] [--wasm-dir DIR]
         latency after a warm-up (default 3000 ms, at most 600000; 30 runs, at most 10000);
@@ -119,8 +120,18 @@ async function cmdClassify(argv: string[]): Promise<void> {
     'no-crop': { type: 'boolean' },
     kernels: { type: 'string' },
     jobs: { type: 'string' },
+    'input-range': { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('classify needs at least one image file');
+  // a float model trained on [0,1] pixels (not the TF-slim [-1,1]) says so with --input-range 0,1
+  let inputRange: [number, number] | undefined;
+  if (values['input-range'] !== undefined) {
+    const parts = String(values['input-range']).split(',').map((v) => (/^\s*-?\d+(\.\d+)?(e[-+]?\d+)?\s*$/i.test(v) ? Number(v) : NaN));
+    if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) {
+      throw new UsageError(`--input-range must be LOW,HIGH with numbers LOW < HIGH (e.g. 0,1 or -1,1), got '${values['input-range']}'`);
+    }
+    inputRange = [parts[0], parts[1]];
+  }
   // the upper bound is the model's class count, checked once the model is loaded
   const topRange = (classes?: number) => `--top must be an integer from 1 to ${classes ?? "the model's number of classes"}, got '${values.top}'`;
   const top = values.top === undefined ? 5 : /^\+?\d+$/.test(values.top as string) ? Number(values.top) : NaN;
@@ -143,7 +154,7 @@ async function cmdClassify(argv: string[]): Promise<void> {
     info = net.info;
     const decode = decodeFor(info);
     setLabels = (labels) => net.setLabels(labels);
-    classifyOne = async (path) => net.classify(await decodeImageFile(path, { ...decode, name: path }), { topK: top, crop }); // messages name the path as given
+    classifyOne = async (path) => net.classify(await decodeImageFile(path, { ...decode, name: path }), { topK: top, crop, inputRange }); // messages name the path as given
     close = () => net.dispose();
   } else {
     const pool = await MobileNetPool.load(modelPath, { kernels, jobs }); // its threads decode as decodeFor does
@@ -151,7 +162,7 @@ async function cmdClassify(argv: string[]): Promise<void> {
     let names: string[] | undefined;
     setLabels = (l) => (names = l);
     classifyOne = async (path) => {
-      const result = await pool.classify(path, { topK: top, crop });
+      const result = await pool.classify(path, { topK: top, crop, inputRange });
       return names ? result.map((r) => ({ ...r, label: names![r.index] })) : result;
     };
     close = () => pool.dispose();

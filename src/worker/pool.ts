@@ -125,10 +125,11 @@ export class MobileNetPool {
   classify(image: string | Uint8Array, options: ClassifyOptions = {}, name?: string): Promise<Classification[]> {
     return guardAsync('INVALID_INPUT', 'MobileNetPool.classify', async () => {
       if (this.disposed) throw new MobileNetError('DISPOSED', 'this pool was disposed');
-      const { topK, crop } = options ?? {};
+      const { topK, crop, cropFraction, inputRange, integerInput } = options ?? {};
+      const opts = { topK, crop, cropFraction, inputRange, integerInput };
       const job: Omit<PoolJob, 'id'> =
-        typeof image === 'string' ? { name: name ?? image, path: image, options: { topK, crop } }
-        : image instanceof Uint8Array ? { name: name ?? 'image', bytes: image, options: { topK, crop } }
+        typeof image === 'string' ? { name: name ?? image, path: image, options: opts }
+        : image instanceof Uint8Array ? { name: name ?? 'image', bytes: image, options: opts }
         : (() => { throw invalidOption(`image must be a file path or the bytes of an encoded image, got ${describeValue(image)}`); })();
       return this.send(job);
     });
