@@ -126,6 +126,8 @@ export class MobileNet {
   private labels: readonly string[] | undefined;
   /** step whose output is the pooled feature vector (embeddings), -1 if the graph has no pool */
   private readonly poolStep: number;
+  /** the model ends at its global average pool (a body without its head): see checkHasHead */
+  private readonly endsAtPool: boolean;
 
   private readonly allowNonFinite: boolean;
 
@@ -137,6 +139,8 @@ export class MobileNet {
     this.arena = arena;
     this.info = describe(graph, plan, arena, kernels);
     this.poolStep = plan.steps.findIndex((s) => s.ops.some((o) => o.op === 'average_pool2d'));
+    const lastPool = graph.ops.map((o) => o.op).lastIndexOf('average_pool2d');
+    this.endsAtPool = lastPool >= 0 && !graph.ops.slice(lastPool + 1).some((o) => o.op === 'conv2d' || o.op === 'fully_connected' || o.op === 'softmax');
   }
 
   static async load(model: ModelSource, options?: LoadOptions): Promise<MobileNet> {
@@ -213,12 +217,7 @@ export class MobileNet {
    * feature channels as classes. Refused, pointing at embed().
    */
   private checkHasHead(): void {
-    const ops = this.graph.ops;
-    let pool = -1;
-    for (let i = ops.length - 1; i >= 0; i--) if (ops[i].op === 'average_pool2d') { pool = i; break; }
-    if (pool < 0) return;
-    const head = ops.slice(pool + 1).some((o) => o.op === 'conv2d' || o.op === 'fully_connected' || o.op === 'softmax');
-    if (!head) {
+    if (this.endsAtPool) {
       throw new MobileNetError(
         'UNSUPPORTED_MODEL',
         `this model ends at its global average pool (output ${this.graph.output.shape.join('x')}: features, not class scores); ` +
