@@ -148,7 +148,7 @@ async function cmdClassify(argv: string[]): Promise<void> {
   let close: () => Promise<void> | void;
   let setLabels: (labels: string[]) => void;
   // large JPEGs decode at 1/2, 1/4 or 1/8 scale when the model still gets a pixel per input pixel
-  const decodeFor = (m: ModelInfo) => ({ minDecodedSize: minDecodedSizeFor(m.resolution, crop === 'none' ? 1 : undefined) });
+  const decodeFor = (m: ModelInfo) => ({ minDecodedSize: minDecodedSizeFor(m.resolution, { crop }) });
   if (jobs <= 1) {
     const net = await loadModel(modelPath, { kernels });
     info = net.info;

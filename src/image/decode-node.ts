@@ -33,7 +33,7 @@ import { checkGifLzw, type GifFrameData } from './gif-lzw.js';
 import { jpegTurbo } from './jpeg-turbo.js';
 import { GifReader } from 'omggif';
 import { DEFAULT_MAX_DECODE_PIXELS, type ImageFormat, type RawImage } from './types.js';
-import { DEFAULT_CROP_FRACTION } from './preprocess.js';
+import { DEFAULT_CROP_FRACTION, type PreprocessOptions } from './preprocess.js';
 
 export interface DecodeOptions {
   /** refuse images with more pixels than this (default 50 megapixels) */
@@ -82,9 +82,11 @@ export function estimateDecodeBytes(format: ImageFormat, pixels: number, fileByt
 /**
  * The smallest decoded size (minDecodedSize) at which a model with a `resolution` x `resolution`
  * input, after a central crop keeping `cropFraction` of each side, still gets at least one
- * decoded pixel per input pixel.
+ * decoded pixel per input pixel. The second argument may also be the classify/preprocess options
+ * themselves ({ crop, cropFraction }: crop 'none' keeps the whole image).
  */
-export function minDecodedSizeFor(resolution: number, cropFraction: number = DEFAULT_CROP_FRACTION): { width: number; height: number } {
+export function minDecodedSizeFor(resolution: number, crop: number | Pick<PreprocessOptions, 'crop' | 'cropFraction'> = DEFAULT_CROP_FRACTION): { width: number; height: number } {
+  const cropFraction = typeof crop === 'number' ? crop : crop?.crop === 'none' ? 1 : (crop?.cropFraction ?? DEFAULT_CROP_FRACTION);
   if (!(Number.isSafeInteger(resolution) && resolution > 0)) throw invalidOption(`resolution must be a positive integer, got ${String(resolution)}`);
   if (!(typeof cropFraction === 'number' && cropFraction > 0 && cropFraction <= 1)) throw invalidOption(`cropFraction must be a number in (0, 1], got ${String(cropFraction)}`);
   // the crop box rounds its margins down, so it keeps at least cropFraction of each side

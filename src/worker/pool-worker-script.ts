@@ -32,7 +32,7 @@ port.on('message', async (job: PoolJob) => {
   try {
     const net = await ready;
     // by default a large JPEG decodes at reduced scale when the model still gets a pixel per input pixel
-    const minDecodedSize = data.decode.minDecodedSize ?? minDecodedSizeFor(net.info.resolution, job.options.crop === 'none' ? 1 : undefined);
+    const minDecodedSize = data.decode.minDecodedSize ?? minDecodedSizeFor(net.info.resolution, job.options);
     const decode: DecodeOptions = { ...data.decode, minDecodedSize, name: job.name };
     const image = job.path !== undefined ? await decodeImageFile(job.path, decode) : await decodeImage(job.bytes!, decode);
     reply = { id: job.id, top: net.classify(image, job.options) };
