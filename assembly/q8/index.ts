@@ -6,3 +6,4 @@ export { q8_avgpool } from "./avgpool";
 export { q8_softmax } from "./softmax";
 export { q8_gemm16, q8_gemm16_rs, q8_gemm16_rl } from "./gemm16";
 export { q8_im2col16 } from "./im2col";
+export { pad4d } from "./pad";
