@@ -315,3 +315,23 @@ export function inputRangeFromNormalization(n: Normalization): [number, number] 
   if (!(std > 0)) return undefined;
   return [(0 - mean) / std, (255 - mean) / std];
 }
+
+/**
+ * The normalization the metadata gives model input `index` (default 0) with `channels`
+ * channels, ready to pass as preprocess's `normalization` option; undefined when the model
+ * has no metadata or the input no NormalizationOptions. A normalization that cannot apply to
+ * the input (not 1 or `channels` values) is the model's fault: INVALID_MODEL naming it, rather
+ * than the INVALID_OPTION preprocess would give for the same values passed by a caller.
+ */
+export function inputNormalization(md: TfliteMetadata | undefined, channels: number, index = 0): Normalization | undefined {
+  const n = md?.inputs[index]?.normalization;
+  if (!n) return undefined;
+  for (const [key, values] of [['mean', n.mean], ['std', n.std]] as const) {
+    if (values.length !== 1 && values.length !== channels) {
+      throw invalidModel(
+        `${TFLITE_METADATA_NAME} input ${index} normalization has ${values.length} ${key} values, but the input has ${channels} channel${channels === 1 ? '' : 's'} (1 value or one per channel)`,
+      );
+    }
+  }
+  return { mean: n.mean.slice(), std: n.std.slice() };
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MobileNetError } from '../../src/errors.js';
 import { FlatBufferReader } from '../../src/formats/flatbuffer.js';
 import {
+  inputNormalization,
   inputRangeFromNormalization,
   MF,
   parseModelMetadata,
@@ -113,6 +114,20 @@ describe('metadata written by the test helper', () => {
 
   it('an empty ModelMetadata gives no inputs and no outputs', () => {
     expect(parseModelMetadata(buildModelMetadata({}))).toEqual({ inputs: [], outputs: [] });
+  });
+});
+
+describe('inputNormalization', () => {
+  it('gives the input normalization when it fits the channel count, INVALID_MODEL when it cannot', () => {
+    const md = readTfliteMetadata(withMetadata(tiny(), {
+      inputs: [{ normalization: { mean: [1, 2, 3], std: [4] } }, {}, { normalization: { mean: [5], std: [6] } }],
+    }))!;
+    expect(inputNormalization(md, 3)).toEqual({ mean: [1, 2, 3], std: [4] });
+    expect(inputNormalization(md, 3, 1)).toBeUndefined();
+    expect(inputNormalization(md, 1, 2)).toEqual({ mean: [5], std: [6] });
+    expect(inputNormalization(md, 3, 7)).toBeUndefined();
+    expect(inputNormalization(undefined, 3)).toBeUndefined();
+    expectModelError(() => inputNormalization(md, 1), 'INVALID_MODEL', /TFLITE_METADATA input 0 normalization has 3 mean values, but the input has 1 channel/);
   });
 });
 
