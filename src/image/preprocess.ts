@@ -34,8 +34,9 @@
  *   mapped like any pixel value, so raw integer inputs get the byte floor(y + 0.5) + qmin
  *   (person_detect_int8: q = byte - 128). This is the luma tf.image.rgb_to_grayscale gives
  *   (it uses 0.2989, 0.587, 0.114), which TF-slim applied when the grayscale person detector
- *   was trained (--input_grayscale); TFLite Micro's Arduino person_detection camera code uses
- *   BT.709 weights instead and truncates, which differs from this by about a grey level.
+ *   was trained (--input_grayscale). TFLite Micro's Arduino person_detection camera code uses
+ *   BT.709 weights (0.2126, 0.7152, 0.0722) and truncates instead: the same on grey pixels,
+ *   far apart on saturated colours (pure green: 182 there, 150 here).
  */
 import { invalidInput, invalidOption, unsupportedModel } from '../errors.js';
 import type { DType, TensorInfo } from '../model/ir.js';
