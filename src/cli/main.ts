@@ -1,5 +1,5 @@
 /**
- * `mobilenet-wasm <command>`: run, stats, classify, bench, eval, fetch.
+ * `mobilenet-wasm <command>`: run, stats, classify, detect, bench, eval, fetch.
  * Every error prints one line to stderr, `mobilenet-wasm: error: CODE: message`, and the exit
  * status is 2 for a usage error (code USAGE), 1 for anything else (see ./common.ts).
  */
@@ -15,6 +15,7 @@ import { bench, formatBench } from './bench.js';
 import { decodeImageFile, minDecodedSizeFor } from '../image/decode-node.js';
 import { cmdEval } from './eval.js';
 import { cmdFetch } from './fetch.js';
+import { checkOutPath, outPathFor, writeDetectionsImage, type Detection } from './draw-boxes.js';
 import {
   KERNEL_CHOICES,
   UsageError,
@@ -34,8 +35,10 @@ export { UsageError, progressBar };
 const USAGE = `usage: mobilenet-wasm <command> [options]
 
 commands:
-  run   --model M.tflite --input IN.bin --output OUT.bin [--kernels auto|simd|scalar|relaxed]
-        raw little-endian tensors in the model's own input/output dtype and NHWC shape
+  run   --model M.tflite --input IN.bin [--input IN2.bin...] --output OUT.bin [--output OUT2.bin...]
+        [--kernels auto|simd|scalar|relaxed]
+        raw little-endian tensors in the model's own input/output dtype and NHWC shape; one --input
+        per model input and one --output per model output, in the model's order
   stats --alpha A --resolution R [--json]
         multiply-adds and parameters of MobileNet v1 (1000 classes), per layer and total
         (0 < A <= 4, R an integer from 32 to 1024)
@@ -45,6 +48,13 @@ commands:
         else in the user cache folder (see fetch). --jobs N: worker threads that decode and classify
         side by side (default: the number of cores; 1 = in this thread); results print in input order.
         --input-range 0,1: the pixel range a float model was trained on (default -1,1, TF-slim's)
+  detect --model M.tflite|NAME [--labels L.txt] [--json] [--out BOXES.png] [--max-results N]
+        [--min-score S] [--kernels K] IMAGE...
+        objects in photos with an SSD detector (TFLite_Detection_PostProcess): label, score and box
+        (x, y, width, height in the photo's pixels), best first; --min-score 0..1 (default 0.5);
+        --json: one line per image, {"image", "detections": [{"label", "score", "box"}]};
+        --out: the photo with its boxes drawn (.png, .jpg or .bmp; with several images, BOXES-1.png,
+        BOXES-2.png...)
   bench (--model M.tflite | --alpha A --resolution R --precision f32|uint8|int8) [--runs N]
         [--warmup-ms MS] [--kernels K] [--profile] [--json] [--wasm-dir DIR]
         latency after a warm-up (default 3000 ms, at most 600000; 30 runs, at most 10000);
@@ -73,33 +83,109 @@ async function cmdRun(argv: string[]): Promise<void> {
     argv,
     {
       model: { type: 'string' },
-      input: { type: 'string' },
-      output: { type: 'string' },
+      input: { type: 'string', multiple: true },
+      output: { type: 'string', multiple: true },
       kernels: { type: 'string' },
     },
     false,
   );
   const modelPath = need(values, 'model');
-  const inPath = need(values, 'input');
-  const outPath = need(values, 'output');
+  const inPaths = values.input ?? [];
+  const outPaths = values.output ?? [];
+  if (inPaths.length === 0) throw new UsageError('--input is required');
+  if (outPaths.length === 0) throw new UsageError('--output is required');
   const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
   const net = await loadModel(modelPath, { kernels });
-  const bytes = new Uint8Array(await io('read', inPath, () => readFile(inPath), 'input file'));
-  const t = net.info.input;
-  const n = sizeOf(t.shape);
-  const esize = t.dtype === 'float32' ? 4 : 1;
-  if (bytes.length !== n * esize) {
-    throw new MobileNetError(
-      'INVALID_INPUT',
-      `${inPath} has ${bytes.length} bytes but the model input ${t.dtype}[${t.shape.join(',')}] needs ${n * esize}`,
-    );
+  try {
+    const { inputs: wantIn, outputs: wantOut } = net.info;
+    // one file per model input and per output, in the model's order
+    const counts = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    if (inPaths.length !== wantIn.length || outPaths.length !== wantOut.length) {
+      throw new MobileNetError(
+        'INVALID_OPTION',
+        `the model has ${counts(wantIn.length, 'input')} and ${counts(wantOut.length, 'output')}, but ${counts(inPaths.length, '--input')} and ${counts(outPaths.length, '--output')} were given (one per tensor, in the model's order)`,
+      );
+    }
+    const many = wantIn.length > 1;
+    const inputs: Tensor[] = [];
+    for (const [i, inPath] of inPaths.entries()) {
+      const bytes = new Uint8Array(await io('read', inPath, () => readFile(inPath), 'input file'));
+      const t = wantIn[i];
+      const n = sizeOf(t.shape);
+      const esize = t.dtype === 'float32' ? 4 : 1;
+      if (bytes.length !== n * esize) {
+        const which = many ? `model input ${i} ('${t.name}')` : 'model input';
+        throw new MobileNetError('INVALID_INPUT', `${inPath} has ${bytes.length} bytes but the ${which} ${t.dtype}[${t.shape.join(',')}] needs ${n * esize}`);
+      }
+      // copy so the typed array is aligned and owned; raw files are little-endian, as is wasm
+      const copy = bytes.slice().buffer;
+      inputs.push(t.dtype === 'float32' ? new Float32Array(copy) : t.dtype === 'uint8' ? new Uint8Array(copy) : new Int8Array(copy));
+    }
+    const outs = net.runAll(inputs);
+    for (const [i, outPath] of outPaths.entries()) {
+      const out = outs[i];
+      await io('write', outPath, () => writeFile(outPath, new Uint8Array(out.buffer, out.byteOffset, out.byteLength)), 'output file');
+    }
+  } finally {
+    net.dispose();
   }
-  // copy so the typed array is aligned and owned; raw files are little-endian, as is wasm
-  const copy = bytes.slice().buffer;
-  const input: Tensor = t.dtype === 'float32' ? new Float32Array(copy) : t.dtype === 'uint8' ? new Uint8Array(copy) : new Int8Array(copy);
-  const out = net.run(input);
-  await io('write', outPath, () => writeFile(outPath, new Uint8Array(out.buffer, out.byteOffset, out.byteLength)), 'output file');
-  net.dispose();
+}
+
+async function cmdDetect(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, {
+    model: { type: 'string' },
+    labels: { type: 'string' },
+    json: { type: 'boolean' },
+    out: { type: 'string' },
+    'max-results': { type: 'string' },
+    'min-score': { type: 'string' },
+    kernels: { type: 'string' },
+  });
+  const model = need(values, 'model');
+  if (positionals.length === 0) throw new UsageError('detect needs at least one image file');
+  const maxResults = intOption(values, 'max-results', { min: 1, max: 100_000 });
+  const minScore = numberOption(values, 'min-score', { min: 0, max: 1 });
+  const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
+  const out = values.out as string | undefined;
+  if (out !== undefined) checkOutPath(out);
+  const labels = resolveLabels(values.labels as string | undefined, 0);
+  const net = await loadModel(resolveModel(model), { kernels, labels });
+  const failures: string[] = [];
+  try {
+    if (net.info.task !== 'detector') {
+      throw new MobileNetError('UNSUPPORTED_MODEL', `${model} is not an object detector (it does not end in TFLite_Detection_PostProcess): use classify or run`);
+    }
+    for (const [i, path] of positionals.entries()) {
+      try {
+        // full size: the boxes come back in these pixels, and --out draws on the same pixels
+        const image = await decodeImageFile(path, { name: path });
+        const found: Detection[] = net.detect(image, { maxResults, minScore });
+        if (values.json) {
+          const detections = found.map((d) => ({ label: d.label ?? null, index: d.index, score: d.score, box: d.box }));
+          process.stdout.write(JSON.stringify({ image: path, detections }) + '\n');
+        } else {
+          process.stdout.write(`${path}: ${found.length} object${found.length === 1 ? '' : 's'}\n`);
+          for (const d of found) {
+            const b = d.box;
+            const box = `x ${Math.round(b.x)}, y ${Math.round(b.y)}, ${Math.round(b.width)} x ${Math.round(b.height)}`;
+            process.stdout.write(`  ${d.score.toFixed(4)}  ${(d.label ?? `#${d.index}`).padEnd(16)}  ${box}\n`);
+          }
+        }
+        if (out !== undefined) await writeDetectionsImage(image, found, outPathFor(out, i, positionals.length));
+      } catch (e) {
+        // one bad photo in a batch should not hide the others' results
+        if (positionals.length === 1) throw e;
+        failures.push(describeError(e).code);
+        process.stderr.write(errorLine(e, path));
+      }
+    }
+  } finally {
+    net.dispose();
+  }
+  if (failures.length) {
+    const same = failures.every((c) => c === failures[0]) && failures[0] !== 'INTERNAL' ? (failures[0] as ErrorCode) : 'INVALID_IMAGE';
+    throw new MobileNetError(same, `${failures.length} of ${positionals.length} images could not be searched for objects`);
+  }
 }
 
 function cmdStats(argv: string[]): void {
@@ -285,6 +371,7 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   run: cmdRun,
   stats: cmdStats,
   classify: cmdClassify,
+  detect: cmdDetect,
   bench: cmdBench,
   eval: cmdEval,
   fetch: cmdFetch,
