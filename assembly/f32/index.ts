@@ -8,3 +8,4 @@ export { f32_softmax } from "./softmax";
 export { f32_dwpw } from "./fused";
 export { f32_convgemm } from "./im2col";
 export { f32_add, f32_add_const, f32_mul, f32_mul_const, f32_logistic } from "./elementwise";
+export { f32_mean_hw } from "./mean";

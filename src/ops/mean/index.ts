@@ -15,21 +15,18 @@
  * QuantizeMultiplier(double(in_scale) / double(out_scale)); then 1/N folded in:
  *   t = min(floor(log2 N), 32, 31 + s);  M' = (int64(M) << t) / N;  s' = s - t;
  *   out = clamp(MultiplyByQuantizedMultiplier(S, M', s') + zp_out).
- * The inputs are small (7x7x1280 for MobileNet v2), so run() is plain JS over kernel memory.
+ * Kernels: assembly/q8/mean.ts (q8_mean_hw) and assembly/f32/mean.ts (f32_mean_hw), one image each.
  */
 import { invalidModel, unsupportedModel } from '../../errors.js';
 import { sizeOf, type MeanOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
-import { multiplyByQuantizedMultiplier, type QuantizedMultiplier } from '../../quant/fixedpoint.js';
+import type { QuantizedMultiplier } from '../../quant/fixedpoint.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import { checkedMultiplier, storedZp, tensorQuant } from '../q8-common.js';
 
 const HEIGHT_AXIS = 1;
 const WIDTH_AXIS = 2;
 const INPUT_RANK = 4;
-/** int8 storage range (uint8 tensors are stored shifted by -128) */
-const STORED_MIN = -128;
-const STORED_MAX = 127;
 
 /**
  * QuantizedMeanOrSum's folding of 1/N into the requantization multiplier. The shift
@@ -90,28 +87,16 @@ export function prepareMean(op: MeanOp): PreparedOp {
   }
   if (input.dtype !== output.dtype) throw unsupportedModel(`${what}: ${input.dtype} input and ${output.dtype} output`);
   const count = h * w;
-  const pixels = n * count;
   const macs = sizeOf(input.shape);
 
   if (input.dtype === 'float32') {
-    const countF = Math.fround(count);
     return {
-      kernel: 'mean_f32',
+      kernel: 'f32_mean_hw',
       constants: [],
       scratchBytes: 0,
       macs,
       run(k: KernelExports, p: RunPointers) {
-        const src = new Float32Array(k.memory.buffer, p.input, pixels * c);
-        const dst = new Float32Array(k.memory.buffer, p.output, n * c);
-        const sums = new Float32Array(c);
-        for (let b = 0; b < n; b++) {
-          sums.fill(0);
-          // float32 running sums in input order, as TFLite's reference
-          for (let i = b * count * c, end = i + count * c; i < end; i += c) {
-            for (let ch = 0; ch < c; ch++) sums[ch] += src[i + ch];
-          }
-          for (let ch = 0; ch < c; ch++) dst[b * c + ch] = Math.fround(sums[ch] / countF);
-        }
+        for (let b = 0; b < n; b++) k.f32_mean_hw(p.input + b * count * c * 4, count, c, p.output + b * c * 4);
       },
     };
   }
@@ -125,24 +110,12 @@ export function prepareMean(op: MeanOp): PreparedOp {
   // zp_in * N in int32 arithmetic (C casts the int64 difference back to int32)
   const zpTimesCount = Math.imul(xzp, count);
   return {
-    kernel: 'mean_q8',
+    kernel: 'q8_mean_hw',
     constants: [],
     scratchBytes: 0,
     macs,
     run(k: KernelExports, p: RunPointers) {
-      const src = new Int8Array(k.memory.buffer, p.input, pixels * c);
-      const dst = new Int8Array(k.memory.buffer, p.output, n * c);
-      const sums = new Int32Array(c);
-      for (let b = 0; b < n; b++) {
-        sums.fill(0);
-        for (let i = b * count * c, end = i + count * c; i < end; i += c) {
-          for (let ch = 0; ch < c; ch++) sums[ch] += src[i + ch];
-        }
-        for (let ch = 0; ch < c; ch++) {
-          const v = multiplyByQuantizedMultiplier((sums[ch] - zpTimesCount) | 0, multiplier, shift) + yzp;
-          dst[b * c + ch] = v < STORED_MIN ? STORED_MIN : v > STORED_MAX ? STORED_MAX : v;
-        }
-      }
+      for (let b = 0; b < n; b++) k.q8_mean_hw(p.input + b * count * c, count, c, zpTimesCount, multiplier, shift, yzp, p.output + b * c);
     },
   };
 }
