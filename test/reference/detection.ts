@@ -3,7 +3,8 @@
  * detection_postprocess.cc on raw values (uint8 0..255 with their zero points, or float32),
  * independent of src/ops/detection_postprocess. O(n^2) everywhere, insertion sorts.
  * Tie order: NMS candidates (TFLite: std::stable_sort) by anchor index; argmax first maximum;
- * partial sorts (TFLite's std::partial_sort leaves ties unspecified) by lower index first.
+ * partial sorts as libstdc++'s std::partial_sort leaves them (heap select + heap sort, written
+ * out below from GCC's algorithm; test/ops/detection_postprocess checks it against g++).
  */
 import type { DetectionOptions } from '../../src/model/ir.js';
 
@@ -51,6 +52,66 @@ function sortDesc(ids: number[], value: (id: number) => number): number[] {
     out.splice(at, 0, id);
   }
   return out;
+}
+
+/**
+ * libstdc++'s std::partial_sort(order, order + k, order + n, (i, j) => v[i] > v[j]) on order = 0..n-1,
+ * as TFLite's DecreasingPartialArgSort calls it (k = 1: its ArgMaxVector, the first maximum).
+ */
+export function libstdcxxPartialArgSort(v: readonly number[], k: number): number[] {
+  const n = v.length;
+  const order = v.map((_, i) => i);
+  if (k === 1) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (v[i] > v[best]) best = i;
+    return [best];
+  }
+  const before = (a: number, b: number) => v[a] > v[b];
+  // __adjust_heap(first, hole, len, value) then __push_heap(first, hole, top, value)
+  function adjust(hole: number, len: number, value: number): void {
+    const top = hole;
+    let second = hole;
+    while (second < Math.trunc((len - 1) / 2)) {
+      second = 2 * (second + 1);
+      if (before(order[second], order[second - 1])) second -= 1;
+      order[hole] = order[second];
+      hole = second;
+    }
+    if (len % 2 === 0 && second === Math.trunc((len - 2) / 2)) {
+      second = 2 * (second + 1);
+      order[hole] = order[second - 1];
+      hole = second - 1;
+    }
+    let parent = Math.trunc((hole - 1) / 2);
+    while (hole > top && before(order[parent], value)) {
+      order[hole] = order[parent];
+      hole = parent;
+      parent = Math.trunc((hole - 1) / 2);
+    }
+    order[hole] = value;
+  }
+  function pop(len: number, result: number): void {
+    const value = order[result];
+    order[result] = order[0];
+    adjust(0, len, value);
+  }
+  if (k >= 2) {
+    let parent = Math.trunc((k - 2) / 2);
+    for (;;) {
+      adjust(parent, k, order[parent]);
+      if (parent === 0) break;
+      parent -= 1;
+    }
+  }
+  for (let i = k; i < n; i++) {
+    if (before(order[i], order[0])) pop(k, i);
+  }
+  let last = k;
+  while (last > 1) {
+    last -= 1;
+    pop(last, last);
+  }
+  return order.slice(0, k);
 }
 
 function iouOf(b: number[][], i: number, j: number): number {
@@ -125,9 +186,9 @@ export function referenceDetection(
     const picked = nms(best, boxes, o, o.maxDetections);
     for (let n = 0; n < picked.length; n++) {
       const a = picked[n];
-      const classes = sortDesc(
-        Array.from({ length: o.numClasses }, (_, c) => c),
-        (c) => score(a, c),
+      const classes = libstdcxxPartialArgSort(
+        Array.from({ length: o.numClasses }, (_, c) => score(a, c)),
+        perAnchor,
       );
       for (let col = 0; col < perAnchor; col++) put(n * o.maxClassesPerDetection + col, a, classes[col]);
     }
@@ -142,11 +203,8 @@ export function referenceDetection(
     for (let a = 0; a < anchorCount; a++) column.push(score(a, c));
     const picked = nms(column, boxes, o, o.detectionsPerClass);
     const all = kept.concat(picked.map((a) => ({ a, c })));
-    const order = sortDesc(
-      all.map((_, i) => i),
-      (i) => score(all[i].a, all[i].c),
-    );
-    kept = order.slice(0, o.maxDetections).map((i) => all[i]);
+    const keep = Math.min(all.length, o.maxDetections);
+    kept = keep === 0 ? [] : libstdcxxPartialArgSort(all.map((d) => score(d.a, d.c)), keep).map((i) => all[i]);
   }
   kept.forEach((d, slot) => put(slot, d.a, d.c));
   res.count = kept.length;

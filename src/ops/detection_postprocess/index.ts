@@ -11,10 +11,11 @@
  *   later box whose float32 IoU with a kept one is > nms_iou_threshold;
  * - every output slot TFLite does not write is zero (TFLite leaves the fast path's unused
  *   slots as they were; zeros make the output deterministic).
- * Ties in TFLite's std::partial_sort (the top classes of an anchor when
- * max_classes_per_detection > 1, and the regular NMS merge) have no order defined by C++; we
- * break them by lower index (class, or earlier-merged candidate) first. Everything else,
- * including tie order in the NMS sort (std::stable_sort) and argmax (first maximum), is TFLite's.
+ * Ties: the NMS visit order is TFLite's std::stable_sort (ties by anchor index), a single best
+ * class is TFLite's ArgMaxVector (first maximum), and the top classes of an anchor
+ * (max_classes_per_detection > 1) and the regular NMS merge go through std::partial_sort, whose
+ * tie order C++ leaves to the library: we reproduce libstdc++'s (GCC's heap-select + sort-heap,
+ * as in the Linux TensorFlow Lite builds); libc++ builds (Android, macOS) may order ties otherwise.
  */
 import { invalidModel, unsupportedModel } from '../../errors.js';
 import { sizeOf, type DetectionOptions, type DetectionPostprocessOp, type TensorInfo } from '../../model/ir.js';
@@ -184,7 +185,7 @@ function nmsSingleClass(scores: Float32Array, boxes: Float32Array, o: DetectionO
 }
 
 /** first index of the maximum (TFLite's ArgMaxVector, strict >) */
-function argMax(values: Float32Array, start: number, n: number): number {
+function argMax(values: ArrayLike<number>, start: number, n: number): number {
   let best = 0;
   let max = values[start];
   for (let i = 1; i < n; i++) {
@@ -196,12 +197,66 @@ function argMax(values: Float32Array, start: number, n: number): number {
   return best;
 }
 
-/** indices of the top `k` of values[start .. start + n), descending, ties by lower index */
-function topK(values: Float32Array, start: number, n: number, k: number): number[] {
-  if (k === 1) return [argMax(values, start, n)];
-  const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((a, b) => values[start + b] - values[start + a] || a - b);
-  return idx.slice(0, k);
+/**
+ * TFLite's DecreasingPartialArgSort: the indices 0..n-1 of values[start + i] with the `k` largest
+ * first, in decreasing order. k = 1 is ArgMaxVector (first maximum); otherwise
+ * std::partial_sort(iota, k, n, values[i] > values[j]) exactly as libstdc++ runs it (heap-select
+ * the k "smallest" under that comparison, then sort-heap), so ties land where TFLite puts them.
+ */
+export function decreasingPartialArgSort(values: ArrayLike<number>, start: number, n: number, k: number): Int32Array {
+  const idx = new Int32Array(n);
+  if (k === 1) {
+    idx[0] = argMax(values, start, n);
+    return idx;
+  }
+  for (let i = 0; i < n; i++) idx[i] = i;
+  // comp(a, b): a orders before b; libstdc++ builds a max-heap under comp over [0, k)
+  const comp = (a: number, b: number) => values[start + a] > values[start + b];
+  // std::__push_heap: move `value` up from `hole` while its parent orders before it
+  const pushHeap = (hole: number, top: number, value: number) => {
+    let parent = (hole - 1) >> 1;
+    while (hole > top && comp(idx[parent], value)) {
+      idx[hole] = idx[parent];
+      hole = parent;
+      parent = (hole - 1) >> 1;
+    }
+    idx[hole] = value;
+  };
+  // std::__adjust_heap: sink the hole to a leaf along the larger children, then push `value` up
+  const adjustHeap = (hole: number, len: number, value: number) => {
+    const top = hole;
+    let child = hole;
+    while (child < ((len - 1) >> 1)) {
+      child = 2 * (child + 1);
+      if (comp(idx[child], idx[child - 1])) child--;
+      idx[hole] = idx[child];
+      hole = child;
+    }
+    if ((len & 1) === 0 && child === (len - 2) >> 1) {
+      child = 2 * (child + 1);
+      idx[hole] = idx[child - 1];
+      hole = child - 1;
+    }
+    pushHeap(hole, top, value);
+  };
+  // std::__pop_heap(first, last, result): the top goes to `result`, result's element re-enters
+  const popHeap = (len: number, result: number) => {
+    const value = idx[result];
+    idx[result] = idx[0];
+    adjustHeap(0, len, value);
+  };
+  // std::__make_heap over [0, k)
+  if (k >= 2) {
+    for (let parent = (k - 2) >> 1; parent >= 0; parent--) adjustHeap(parent, k, idx[parent]);
+  }
+  // std::__heap_select
+  for (let i = k; i < n; i++) if (comp(idx[i], idx[0])) popHeap(k, i);
+  // std::__sort_heap
+  for (let last = k; last > 1; ) {
+    last--;
+    popHeap(last, last);
+  }
+  return idx;
 }
 
 export interface DetectionOutputs {
@@ -248,7 +303,8 @@ export function detectionPostprocess(
     const selected = nmsSingleClass(maxScores, boxes, o, o.maxDetections, active);
     selected.forEach((anchor, n) => {
       const start = anchor * C + labelOffset;
-      topK(scores, start, o.numClasses, perAnchor).forEach((cls, col) => writeSlot(o.maxClassesPerDetection * n + col, anchor, cls, scores[start + cls]));
+      const classes = decreasingPartialArgSort(scores, start, o.numClasses, perAnchor);
+      for (let col = 0; col < perAnchor; col++) writeSlot(o.maxClassesPerDetection * n + col, anchor, classes[col], scores[start + classes[col]]);
     });
     out.count[0] = selected.length;
     return;
@@ -262,18 +318,13 @@ export function detectionPostprocess(
     const selected = nmsSingleClass(classScores, boxes, o, o.detectionsPerClass, active);
     const merged = best.concat(selected.map((anchor) => ({ anchor, cls, score: classScores[anchor] })));
     const keep = Math.min(merged.length, o.maxDetections);
-    if (keep === 1) {
-      // argmax: first maximum
-      let m = 0;
-      for (let i = 1; i < merged.length; i++) if (merged[i].score > merged[m].score) m = i;
-      best = [merged[m]];
-    } else {
-      best = merged
-        .map((d, i) => ({ d, i }))
-        .sort((x, y) => y.d.score - x.d.score || x.i - y.i)
-        .slice(0, keep)
-        .map((x) => x.d);
-    }
+    const order = decreasingPartialArgSort(
+      merged.map((d) => d.score),
+      0,
+      merged.length,
+      keep,
+    );
+    best = Array.from(order.subarray(0, keep), (i) => merged[i]);
   }
   best.forEach((d, slot) => writeSlot(slot, d.anchor, d.cls, d.score));
   out.count[0] = best.length;
