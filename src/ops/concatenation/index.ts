@@ -9,8 +9,10 @@
  *       inv = 1.f / out_scale; scale = in_scale * inv; bias = -in_zp * scale;
  *       out = clamp(int(round(q * scale + bias)) + out_zp, 0, 255)
  *     (round half away from zero; each operation rounded to float32, no fused multiply-add).
- *     A uint8 input has 256 possible values, so that map is a 256-entry table built here.
- * The blocks are small (SSD: [1, 1917, 91] in total), so run() is plain JS over kernel memory.
+ *     A uint8 input has 256 possible values, so that map is a 256-entry table built here
+ *     (a constant) and applied by the q8_lut kernel (assembly/q8/add.ts).
+ * Copies are native copyWithin over kernel memory, one per input per outer index. A constant
+ * input travels as a constant blob; RunPointers.inputs holds the activation inputs only.
  */
 import { invalidModel, unsupportedModel } from '../../errors.js';
 import { bytesPerElement, sizeOf, type ConcatenationOp, type TensorInfo } from '../../model/ir.js';
@@ -50,6 +52,28 @@ interface InputPlan {
   block: number;
   /** null: copy bytes; else the stored-byte map */
   table: Int8Array | null;
+}
+
+/** what run() needs per input: block bytes, and the constant index of its table or -1 (copy) */
+interface InputStep {
+  blockBytes: number;
+  /** bytes before this input's block within one output block */
+  offsetBytes: number;
+  tableConstant: number;
+  /** index in RunPointers.inputs (activations), or -1 when the input is a constant */
+  activation: number;
+  /** index of the input's own bytes in `constants` when it is a constant, else -1 */
+  dataConstant: number;
+}
+
+/** a constant input's values as arena bytes (uint8 shifted to int8 storage) */
+function constantBytes(t: TensorInfo, what: string): Uint8Array {
+  const data = t.constant!;
+  const expected = t.dtype === 'float32' ? Float32Array : t.dtype === 'uint8' ? Uint8Array : Int8Array;
+  if (!(data instanceof expected)) throw invalidModel(`${what} '${t.name}' is a ${t.dtype} constant holding a ${data.constructor.name}`);
+  if (data.length !== sizeOf(t.shape)) throw invalidModel(`${what} '${t.name}' has ${data.length} constant values, shape [${t.shape}] needs ${sizeOf(t.shape)}`);
+  if (t.dtype === 'uint8') return Uint8Array.from(data as Uint8Array, (v) => v ^ 0x80);
+  return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
 }
 
 function checkRank(t: TensorInfo, rank: number, what: string): void {
@@ -96,29 +120,32 @@ export function prepareConcatenation(op: ConcatenationOp): PreparedOp {
       return { block: t.shape[axis] * inner, table: concatRequantTable(inQ, outQ) };
     });
   }
-  const outBlock = output.shape[axis] * inner;
+  const outBlockBytes = output.shape[axis] * inner * elemBytes;
+  const constants: Uint8Array[] = [];
+  let offsetBytes = 0;
+  let activations = 0;
+  const steps: InputStep[] = plans.map(({ block, table }, i) => {
+    const t = inputs[i];
+    const dataConstant = t.constant ? constants.push(constantBytes(t, `${what}: input ${i}`)) - 1 : -1;
+    const tableConstant = table ? constants.push(new Uint8Array(table.buffer)) - 1 : -1;
+    const step = { blockBytes: block * elemBytes, offsetBytes, tableConstant, activation: t.constant ? -1 : activations++, dataConstant };
+    offsetBytes += block * elemBytes;
+    return step;
+  });
   return {
-    kernel: 'concatenation',
-    constants: [],
+    kernel: steps.some((s) => s.tableConstant >= 0) ? 'concatenation+q8_lut' : 'concatenation',
+    constants,
     scratchBytes: 0,
     macs: sizeOf(output.shape),
     run(k: KernelExports, p: RunPointers) {
-      const ptrs = p.inputs;
       const bytes = new Uint8Array(k.memory.buffer);
-      const signed = new Int8Array(k.memory.buffer);
-      for (let i = 0; i < plans.length; i++) {
-        const { block, table } = plans[i];
-        const blockBytes = block * elemBytes;
-        let src = ptrs[i];
-        // this input's first block in the output, then one output block further per outer index
-        let dst = p.output;
-        for (let j = 0; j < i; j++) dst += plans[j].block * elemBytes;
-        for (let o = 0; o < outer; o++, src += blockBytes, dst += outBlock * elemBytes) {
-          if (!table) {
-            bytes.copyWithin(dst, src, src + blockBytes);
-          } else {
-            for (let e = 0; e < blockBytes; e++) signed[dst + e] = table[bytes[src + e]];
-          }
+      for (let i = 0; i < steps.length; i++) {
+        const { blockBytes, tableConstant, activation, dataConstant } = steps[i];
+        let src = activation >= 0 ? p.inputs[activation] : p.constants[dataConstant];
+        let dst = p.output + steps[i].offsetBytes;
+        for (let o = 0; o < outer; o++, src += blockBytes, dst += outBlockBytes) {
+          if (tableConstant < 0) bytes.copyWithin(dst, src, src + blockBytes);
+          else k.q8_lut(src, dst, blockBytes, p.constants[tableConstant]);
         }
       }
     },

@@ -121,6 +121,26 @@ describe.each(FLAVOURS)('CONCATENATION, %s kernels, exact vs reference', (flavou
     expect(raw(out, 'uint8')[x]).toBe(128);
   });
 
+  it('constant inputs come from their own constant blob, activations from RunPointers.inputs in order', () => {
+    const r = rng(21);
+    for (const dtype of ['float32', 'uint8', 'int8'] as const) {
+      const shapes = [[2, 3, 4], [2, 1, 4], [2, 2, 4]];
+      const outQ = { scale: 0.1, zeroPoint: dtype === 'int8' ? -3 : 120 };
+      const inQ = shapes.map((_, i) => (dtype === 'uint8' && i !== 2 ? { scale: 0.07 + i * 0.01, zeroPoint: 100 + i } : { ...outQ }));
+      const op = concatOp(shapes, 1, dtype, inQ, outQ);
+      const values = op.inputs.map((t) => randomValues(r, sizeOf(t.shape), dtype));
+      // the middle input is a constant in the file
+      const TypedFor = dtype === 'float32' ? Float32Array : dtype === 'uint8' ? Uint8Array : Int8Array;
+      op.inputs[1] = { ...op.inputs[1], constant: TypedFor.from(values[1]) };
+      const prepared = prepareConcatenation(op);
+      const eb = dtype === 'float32' ? 4 : 1;
+      const { out } = runMulti(k, prepared, [stored(values[0], dtype), stored(values[2], dtype)], sizeOf(op.output.shape) * eb);
+      const q = (t: TensorInfo) => ({ scale: t.quant!.scale[0], zeroPoint: t.quant!.zeroPoint[0] });
+      const quant = dtype === 'uint8' ? { inputs: op.inputs.map(q), output: q(op.output) } : undefined;
+      expect(raw(out, dtype), dtype).toEqual(refConcatenation(values, shapes, 1, op.output.shape, quant));
+    }
+  });
+
   it('random ranks, axes, input counts, dtypes and quantization', () => {
     const r = rng(8);
     for (let t = 0; t < 200; t++) {
@@ -168,5 +188,7 @@ describe('CONCATENATION validation', () => {
     expectError(i8, 'UNSUPPORTED_MODEL', /int8 input 1 'in1' .* differs from the output .*TFLite requires them equal/);
     expectError({ ...o, inputs: [o.inputs[0], { ...o.inputs[1], quant: undefined }] }, 'INVALID_MODEL', /input 1 tensor 'in1' \(uint8\) has no quantization parameters/);
     expectError({ ...o, inputs: [o.inputs[0], tensor('in1', [1, 0, 3], 'uint8')] }, 'INVALID_MODEL', /positive dimensions/);
+    expectError({ ...o, inputs: [o.inputs[0], { ...o.inputs[1], constant: new Uint8Array(5) }] }, 'INVALID_MODEL', /input 1 'in1' has 5 constant values, shape \[1,2,3\] needs 6/);
+    expectError({ ...o, inputs: [o.inputs[0], { ...o.inputs[1], constant: new Float32Array(6) }] }, 'INVALID_MODEL', /uint8 constant holding a Float32Array/);
   });
 });
