@@ -135,3 +135,100 @@ export function refLogistic(op: LogisticOp, x: Raw): Uint8Array | Int8Array | Fl
   }
   return out;
 }
+
+// ---- gemmlowp fixed point (fixedpoint.h) on int32 raw values, for refLogisticFixedPoint ----
+
+const I32_MIN = -2147483648;
+const I32_MAX = 2147483647;
+const highMul = saturatingRoundingDoublingHighMul;
+/** SaturatingRoundingMultiplyByPOT<e>: e > 0 saturating left shift, e < 0 rounding right shift */
+function mulByPOT(x: number, e: number): number {
+  if (e < 0) return roundingDivideByPOT(x, -e);
+  const threshold = 2 ** (31 - e) - 1;
+  if (x > threshold) return I32_MAX;
+  if (x < -threshold) return I32_MIN;
+  return (x * 2 ** e) | 0;
+}
+/** Rescale<dst> of a value with `src` integer bits */
+const rescaleBits = (x: number, src: number, dst: number) => mulByPOT(x, src - dst);
+
+/** exp on [-1/4, 0), Q0.31 in and out */
+function expOnInterval(a: number): number {
+  const constantTerm = 1895147668; // exp(-1/8)
+  const oneThird = 715827883;
+  const x = (a + (1 << 28)) | 0; // + 1/8
+  const x2 = highMul(x, x);
+  const x3 = highMul(x2, x);
+  const x4 = highMul(x2, x2);
+  const x4Over4 = mulByPOT(x4, -2);
+  const poly = mulByPOT((highMul((x4Over4 + x3) | 0, oneThird) + x2) | 0, -1);
+  return (constantTerm + highMul(constantTerm, (x + poly) | 0)) | 0;
+}
+
+/** exp_on_negative_values for a value with `intBits` integer bits (<= 5: no clamp), Q0.31 out */
+function expOnNegativeValues(a: number, intBits: number): number {
+  const fracBits = 31 - intBits;
+  const oneQuarter = 1 << (fracBits - 2);
+  const aModQuarterMinusQuarter = ((a & (oneQuarter - 1)) - oneQuarter) | 0;
+  let result = expOnInterval(rescaleBits(aModQuarterMinusQuarter, intBits, 0));
+  const remainder = (aModQuarterMinusQuarter - a) | 0;
+  const barrel: [number, number][] = [[-2, 1672461947], [-1, 1302514674], [0, 790015084], [1, 290630308], [2, 39332535], [3, 720401], [4, 242]];
+  for (const [exponent, multiplier] of barrel) {
+    if (intBits > exponent && remainder & (1 << (fracBits + exponent))) result = highMul(result, multiplier);
+  }
+  return a === 0 ? I32_MAX : result;
+}
+
+/** one_over_one_plus_x_for_x_in_0_1: Q0.31 in and out, Newton-Raphson in Q2.29 */
+function oneOverOnePlusX(a: number): number {
+  const sum = a + I32_MAX;
+  const halfDenominator = Math.trunc((sum + (sum >= 0 ? 1 : -1)) / 2); // RoundingHalfSum(a, One)
+  let x = (1515870810 + highMul(halfDenominator, -1010580540)) | 0; // 48/17 - 32/17 d
+  const one = 1 << 29;
+  for (let i = 0; i < 3; i++) {
+    const oneMinus = (one - highMul(halfDenominator, x)) | 0;
+    x = (x + rescaleBits(highMul(x, oneMinus), 4, 2)) | 0;
+  }
+  // ExactMulByPot<-1> keeps the raw value and drops one integer bit (Q2.29 -> Q1.30)
+  return rescaleBits(x, 1, 0);
+}
+
+/** gemmlowp logistic of a Q4.27 value, Q0.31 result */
+function fixedLogistic(a: number): number {
+  if (a === 0) return 1 << 30;
+  const positive = oneOverOnePlusX(expOnNegativeValues(-Math.abs(a) | 0, 4));
+  return a > 0 ? positive : (I32_MAX - positive) | 0;
+}
+
+/**
+ * The fixed-point 8-bit LOGISTIC (reference_integer_ops::Logistic for int8 as TFLite Micro
+ * prepares it; the legacy reference_ops::Logistic for uint8): the input rescaled to Q4.27
+ * (multiplier from scale * 2^27, CalculateInputRadius saturation), gemmlowp logistic, output
+ * scale 1/256. Not what TFLite's interpreter runs (see refLogistic): for comparison only.
+ */
+export function refLogisticFixedPoint(dtype: 'uint8' | 'int8', scale: number, zp: number, x: ArrayLike<number>): Int32Array {
+  const kInputIntegerBits = 4;
+  const real = f32(scale) * 2 ** (31 - kInputIntegerBits);
+  // std::frexp: real = q * 2^shift, q in [0.5, 1)
+  let shift = Math.floor(Math.log2(real)) + 1;
+  let q = real / 2 ** shift;
+  if (q >= 1) { q /= 2; shift++; }
+  if (q < 0.5) { q *= 2; shift--; }
+  const multiplier = roundHalfAway(q * 2 ** 31);
+  const radius = Math.floor((((1 << kInputIntegerBits) - 1) * 2 ** (31 - kInputIntegerBits)) / 2 ** shift);
+  const [qmin, qmax] = limits(dtype);
+  const out = new Int32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const centered = x[i] - zp;
+    let y: number;
+    if (centered <= -radius) y = qmin;
+    else if (centered >= radius) y = qmax;
+    else {
+      const inQ4 = multiplyByQuantizedMultiplier(centered, multiplier, shift);
+      const outQ23 = roundingDivideByPOT(fixedLogistic(inQ4), 31 - 8);
+      y = Math.min(Math.max(outQ23 + (dtype === 'uint8' ? 0 : -128), qmin), qmax);
+    }
+    out[i] = y;
+  }
+  return out;
+}

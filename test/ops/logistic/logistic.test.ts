@@ -9,7 +9,7 @@ import type { DType, LogisticOp, TensorInfo } from '../../../src/model/ir.js';
 import { MobileNetError } from '../../../src/errors.js';
 import type { Kernels } from '../../../src/runtime/kernels.js';
 import { FLAVOURS, loadKernels, rng } from '../../helpers/kernels.js';
-import { refLogistic, type Raw } from '../../reference/elementwise.js';
+import { refLogistic, refLogisticFixedPoint, type Raw } from '../../reference/elementwise.js';
 import { raw, runOp, stored } from '../add/run.js';
 
 const kernels: Kernels[] = [];
@@ -86,6 +86,34 @@ describe('LOGISTIC against the reference on scalar, simd and relaxed', () => {
       closest = Math.min(closest, Math.abs(y - Math.floor(y) - 0.5));
     }
     console.log(`SSD LOGISTIC: closest distance of 256*sigmoid to a rounding tie over 256 inputs: ${closest.toExponential(2)}`);
+  });
+});
+
+describe('TFLite table LOGISTIC vs the fixed-point one (TFLite Micro, legacy uint8 reference)', () => {
+  const compare = (dtype: 'uint8' | 'int8', scale: number, zp: number) => {
+    const x = allValues(dtype).slice(0, 256);
+    const table = refLogistic(quantizedOp(dtype, [256], scale, zp), x);
+    const fixed = refLogisticFixedPoint(dtype, scale, zp, x);
+    let differing = 0, largest = 0;
+    for (let i = 0; i < 256; i++) {
+      if (table[i] !== fixed[i]) differing++;
+      largest = Math.max(largest, Math.abs(table[i] - fixed[i]));
+    }
+    return { differing, largest };
+  };
+  it('agree on all 256 inputs of the SSD head; logs the rate over random scales', () => {
+    expect(compare('uint8', 0.04973676800727844, 223)).toEqual({ differing: 0, largest: 0 });
+    const r = rng(13);
+    let differing = 0, largest = 0, worst = 0;
+    const trials = 400;
+    for (let t = 0; t < trials; t++) {
+      const dtype = r() < 0.5 ? 'uint8' : 'int8';
+      const c = compare(dtype, 2 ** (r() * 8 - 9), dtype === 'uint8' ? Math.floor(r() * 256) : Math.floor(r() * 256) - 128);
+      differing += c.differing;
+      worst = Math.max(worst, c.differing);
+      largest = Math.max(largest, c.largest);
+    }
+    console.log(`fixed-point vs table LOGISTIC over ${trials} random scales 2^-9..2^-1: ${(differing / trials).toFixed(3)} of 256 inputs differ on average, at most ${worst} per scale, by at most ${largest}`);
   });
 });
 
