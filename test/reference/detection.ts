@@ -120,9 +120,12 @@ function iouOf(b: number[][], i: number, j: number): number {
   const areaA = f32(f32(ay1 - ay0) * f32(ax1 - ax0));
   const areaB = f32(f32(by1 - by0) * f32(bx1 - bx0));
   if (areaA <= 0 || areaB <= 0) return 0;
-  const h = f32((ay1 < by1 ? ay1 : by1) - (ay0 > by0 ? ay0 : by0));
-  const w = f32((ax1 < bx1 ? ax1 : bx1) - (ax0 > bx0 ? ax0 : bx0));
-  const inter = f32((h > 0 ? h : 0) * (w > 0 ? w : 0));
+  // std::min<float>(a, b) is (b < a) ? b : a, std::max<float>(a, b) is (a < b) ? b : a (NaN matters)
+  const stdMin = (a: number, b: number) => (b < a ? b : a);
+  const stdMax = (a: number, b: number) => (a < b ? b : a);
+  const h = f32(stdMin(ay1, by1) - stdMax(ay0, by0));
+  const w = f32(stdMin(ax1, bx1) - stdMax(ax0, bx0));
+  const inter = f32(stdMax(h, 0) * stdMax(w, 0));
   const union = f32(f32(areaA + areaB) - inter);
   return f32(inter / union);
 }

@@ -141,41 +141,83 @@ export function decodeBoxes(encodings: Float32Array, stride: number, anchors: Fl
   }
 }
 
-/** TFLite's ComputeIntersectionOverUnion, every step in float32 */
-function iou(b: Float32Array, i: number, j: number): number {
-  const f = Math.fround;
-  const yi0 = b[i * 4], xi0 = b[i * 4 + 1], yi1 = b[i * 4 + 2], xi1 = b[i * 4 + 3];
-  const yj0 = b[j * 4], xj0 = b[j * 4 + 1], yj1 = b[j * 4 + 2], xj1 = b[j * 4 + 3];
-  const areaI = f(f(yi1 - yi0) * f(xi1 - xi0));
-  const areaJ = f(f(yj1 - yj0) * f(xj1 - xj0));
-  if (areaI <= 0 || areaJ <= 0) return 0;
-  const iy = Math.max(f(Math.min(yi1, yj1) - Math.max(yi0, yj0)), 0);
-  const ix = Math.max(f(Math.min(xi1, xj1) - Math.max(xi0, xj0)), 0);
-  const inter = f(iy * ix);
-  return f(inter / f(f(areaI + areaJ) - inter));
+/**
+ * Scratch for the NMS, one per post-process call: the candidates' boxes and float32 areas copied
+ * in visiting order, so the all-pairs overlap loop reads memory in sequence.
+ */
+class NmsScratch {
+  readonly y0: Float32Array;
+  readonly x0: Float32Array;
+  readonly y1: Float32Array;
+  readonly x1: Float32Array;
+  readonly area: Float32Array;
+  readonly active: Uint8Array;
+  constructor(anchors: number) {
+    this.y0 = new Float32Array(anchors);
+    this.x0 = new Float32Array(anchors);
+    this.y1 = new Float32Array(anchors);
+    this.x1 = new Float32Array(anchors);
+    this.area = new Float32Array(anchors);
+    this.active = new Uint8Array(anchors);
+  }
 }
 
 /**
  * TFLite's NonMaxSuppressionSingleClassHelper: indices of `scores` (length = anchors) kept,
- * best first, at most `maxOut`.
+ * best first, at most `maxOut`, leaving out the picks scoring below `floor` (which come last: picks
+ * are made best first, and only picks suppress, so the picks above it are unchanged). The overlap test is ComputeIntersectionOverUnion(i, j) >
+ * threshold with every step in float32 (areas computed the same way once per box); boxes that
+ * do not overlap, or hold NaN, have IoU 0 or NaN there, never above a positive threshold, so the
+ * division is skipped for them.
  */
-function nmsSingleClass(scores: Float32Array, boxes: Float32Array, o: DetectionOptions, maxOut: number, active: Uint8Array): number[] {
+function nmsSingleClass(scores: Float32Array, boxes: Float32Array, o: DetectionOptions, maxOut: number, s: NmsScratch, floor = -Infinity): number[] {
+  const f = Math.fround;
   const kept: number[] = [];
-  for (let i = 0; i < scores.length; i++) if (scores[i] >= o.nmsScoreThreshold) kept.push(i);
+  for (let i = 0; i < scores.length; i++) if (scores[i] >= o.nmsScoreThreshold && scores[i] >= floor) kept.push(i);
   // stable descending by score: ties keep anchor order
   kept.sort((a, b) => scores[b] - scores[a] || a - b);
-  const outputSize = Math.min(kept.length, maxOut);
+  const n = kept.length;
+  const { y0, x0, y1, x1, area, active } = s;
+  for (let k = 0; k < n; k++) {
+    const b = kept[k] * 4;
+    y0[k] = boxes[b];
+    x0[k] = boxes[b + 1];
+    y1[k] = boxes[b + 2];
+    x1[k] = boxes[b + 3];
+    area[k] = f(f(y1[k] - y0[k]) * f(x1[k] - x0[k]));
+  }
+  const outputSize = Math.min(n, maxOut);
   const selected: number[] = [];
-  active.fill(1, 0, kept.length);
-  let numActive = kept.length;
-  for (let i = 0; i < kept.length; i++) {
+  active.fill(1, 0, n);
+  let numActive = n;
+  const threshold = o.nmsIouThreshold;
+  for (let i = 0; i < n; i++) {
     if (numActive === 0 || selected.length >= outputSize) break;
     if (!active[i]) continue;
     selected.push(kept[i]);
     active[i] = 0;
     numActive--;
-    for (let j = i + 1; j < kept.length; j++) {
-      if (active[j] && iou(boxes, kept[i], kept[j]) > o.nmsIouThreshold) {
+    const ai = area[i];
+    // an empty box (IoU 0) or a NaN area (IoU NaN) suppresses nothing
+    if (!(ai > 0)) continue;
+    const iy0 = y0[i], ix0 = x0[i], iy1 = y1[i], ix1 = x1[i];
+    for (let j = i + 1; j < n; j++) {
+      if (!active[j]) continue;
+      const aj = area[j];
+      if (!(aj > 0)) continue;
+      // std::min<float>(a, b) = (b < a) ? b : a, std::max<float>(a, b) = (a < b) ? b : a (as for NaN)
+      const top = iy0 < y0[j] ? y0[j] : iy0;
+      const bottom = y1[j] < iy1 ? y1[j] : iy1;
+      let ih = f(bottom - top);
+      if (ih < 0) ih = 0;
+      if (!(ih > 0)) continue;
+      const left = ix0 < x0[j] ? x0[j] : ix0;
+      const right = x1[j] < ix1 ? x1[j] : ix1;
+      let iw = f(right - left);
+      if (iw < 0) iw = 0;
+      if (!(iw > 0)) continue;
+      const inter = f(ih * iw);
+      if (f(inter / f(f(ai + aj) - inter)) > threshold) {
         active[j] = 0;
         numActive--;
       }
@@ -283,10 +325,10 @@ export function detectionPostprocess(
   const labelOffset = C - o.numClasses;
   const boxes = new Float32Array(A * COORDS);
   decodeBoxes(encodings, g.boxStride, anchors, o, boxes);
+  const scratch = new NmsScratch(A);
   out.boxes.fill(0);
   out.classes.fill(0);
   out.scores.fill(0);
-  const active = new Uint8Array(A);
   const writeSlot = (slot: number, anchor: number, cls: number, score: number) => {
     out.boxes.set(boxes.subarray(anchor * COORDS, anchor * COORDS + COORDS), slot * COORDS);
     out.classes[slot] = cls;
@@ -300,7 +342,7 @@ export function detectionPostprocess(
       const start = a * C + labelOffset;
       maxScores[a] = scores[start + argMax(scores, start, o.numClasses)];
     }
-    const selected = nmsSingleClass(maxScores, boxes, o, o.maxDetections, active);
+    const selected = nmsSingleClass(maxScores, boxes, o, o.maxDetections, scratch);
     selected.forEach((anchor, n) => {
       const start = anchor * C + labelOffset;
       const classes = decreasingPartialArgSort(scores, start, o.numClasses, perAnchor);
@@ -315,7 +357,16 @@ export function detectionPostprocess(
   const classScores = new Float32Array(A);
   for (let cls = 0; cls < o.numClasses; cls++) {
     for (let a = 0; a < A; a++) classScores[a] = scores[a * C + cls + labelOffset];
-    const selected = nmsSingleClass(classScores, boxes, o, o.detectionsPerClass, active);
+    // Once max_detections are held, a pick scoring below all of them can never enter the merge
+    // (std::partial_sort's heap-select only admits elements above its current minimum, and such
+    // a pick would sit after every admitted one), so the class's NMS may stop there: same output,
+    // and most classes end after a handful of picks instead of detections_per_class.
+    let floor = -Infinity;
+    if (best.length === o.maxDetections) {
+      floor = Infinity;
+      for (const d of best) floor = Math.min(floor, d.score);
+    }
+    const selected = nmsSingleClass(classScores, boxes, o, o.detectionsPerClass, scratch, floor);
     const merged = best.concat(selected.map((anchor) => ({ anchor, cls, score: classScores[anchor] })));
     const keep = Math.min(merged.length, o.maxDetections);
     const order = decreasingPartialArgSort(

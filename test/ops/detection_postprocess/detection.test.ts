@@ -102,6 +102,18 @@ describe('TFLite_Detection_PostProcess against the reference', () => {
     }
   });
 
+  it('float inputs holding NaN and infinities decode and suppress as TFLite does (no crash, same slots)', () => {
+    const r = rng(31);
+    const specials = [NaN, Infinity, -Infinity, 1e30, -1e30];
+    for (let t = 0; t < 30; t++) {
+      const c = caseOf(r, t % 2 === 1, { quantizedBoxes: false, quantizedScores: false, anchors: randInt(r, 5, 60) });
+      const dc = randomCase(r, c);
+      for (let i = 0; i < dc.encodings.data.length; i++) if (r() < 0.05) dc.encodings.data[i] = specials[randInt(r, 0, 4)];
+      for (let i = 0; i < dc.scores.data.length; i++) if (r() < 0.05) dc.scores.data[i] = specials[randInt(r, 0, 4)];
+      check(dc, `special values ${t}`);
+    }
+  });
+
   it('all scores below the threshold: count 0 and every slot zero', () => {
     const r = rng(5);
     for (const regular of [false, true]) {
