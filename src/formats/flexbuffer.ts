@@ -47,7 +47,7 @@ class Bounded {
   }
 
   fail(msg: string): never {
-    throw invalidModel(`${this.what}: custom options (flexbuffer, ${this.bytes.length} bytes) are corrupt: ${msg}`);
+    throw invalidModel(`${this.what}: flexbuffer of ${this.bytes.length} bytes is corrupt: ${msg}`);
   }
 
   check(pos: number, size: number, field: string): void {
