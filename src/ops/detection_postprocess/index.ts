@@ -30,9 +30,6 @@ const COORDS = 4;
 /** stored uint8 bytes are the raw value - 128 (src/ops/types.ts) */
 const UINT8_STORAGE_SHIFT = 128;
 
-/** RunPointers with every activation operand (the multi-I/O runtime adds these fields) */
-type MultiRunPointers = RunPointers & { inputs: number[]; outputs: number[] };
-
 /** How an input is read: float32 as is, or uint8 (stored shifted) dequantized in float32. */
 interface InputEncoding {
   quantized: boolean;
@@ -410,19 +407,18 @@ export function prepareDetectionPostprocess(op: DetectionPostprocessOp): Prepare
     scratchBytes: 0,
     macs: 0,
     run(k: KernelExports, p: RunPointers): void {
-      const q = p as MultiRunPointers;
-      if (!q.inputs || q.inputs.length < 2 || !q.outputs || q.outputs.length < 4) {
+      if (!p.inputs || p.inputs.length < 2 || !p.outputs || p.outputs.length < 4) {
         throw new Error('TFLite_Detection_PostProcess needs the pointers of its 2 activation inputs and 4 outputs (RunPointers.inputs / outputs)');
       }
       const buffer = k.memory.buffer as ArrayBuffer;
-      readInput(buffer, q.inputs[0], encodingCount, boxEnc, encodings);
-      readInput(buffer, q.inputs[1], scoreCount, scoreEnc, scores);
+      readInput(buffer, p.inputs[0], encodingCount, boxEnc, encodings);
+      readInput(buffer, p.inputs[1], scoreCount, scoreEnc, scores);
       const anchorData = new Float32Array(buffer, p.constants[0], anchors.length);
       detectionPostprocess(encodings, scores, anchorData, g, o, {
-        boxes: new Float32Array(buffer, q.outputs[0], slots * COORDS),
-        classes: new Float32Array(buffer, q.outputs[1], slots),
-        scores: new Float32Array(buffer, q.outputs[2], slots),
-        count: new Float32Array(buffer, q.outputs[3], 1),
+        boxes: new Float32Array(buffer, p.outputs[0], slots * COORDS),
+        classes: new Float32Array(buffer, p.outputs[1], slots),
+        scores: new Float32Array(buffer, p.outputs[2], slots),
+        count: new Float32Array(buffer, p.outputs[3], 1),
       });
     },
   };

@@ -134,8 +134,8 @@ export function runDetection(k: Kernels, prepared: PreparedOp, c: DetectionCase)
     new Uint8Array(k.memory.buffer, ptr, bytes + 64).fill(GUARD);
     return ptr;
   });
-  const pointers = { input: inputs[0], output: outputs[0], inputs, outputs, constants, scratch: heap.alloc(prepared.scratchBytes) };
-  prepared.run(k.exports, pointers as RunPointers);
+  const pointers: RunPointers = { input: inputs[0], output: outputs[0], inputs, outputs, constants, scratch: heap.alloc(prepared.scratchBytes) };
+  prepared.run(k.exports, pointers);
   const overrun = outputs.some((ptr, i) => new Uint8Array(k.memory.buffer, ptr + sizes[i], 64).some((b) => b !== GUARD));
   const f = (i: number) => new Float32Array(k.memory.buffer, outputs[i], sizes[i] / 4).slice();
   return { boxes: f(0), classes: f(1), scores: f(2), count: f(3)[0], overrun };
