@@ -4,7 +4,8 @@
  * Cloudflare Workers, bytes or a fetch elsewhere). src/node.ts supplies the files in Node.
  */
 import { MobileNetError, invalidInput, invalidOption, invalidModel, type ErrorCode } from './errors.js';
-import { sizeOf, type DType, type Graph, type Quant, type TensorInfo } from './model/ir.js';
+import { opOutputs, sizeOf, type DType, type Graph, type Op, type Quant, type TensorInfo } from './model/ir.js';
+import type { RunPointers } from './ops/types.js';
 import { readTflite } from './formats/tflite.js';
 import { chooseFlavour, instantiateKernels, FLAVOURS, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
 import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
@@ -94,18 +95,53 @@ export interface ModelInfo {
   alpha: number | undefined;
   resolution: number;
   precision: 'float32' | 'uint8' | 'int8';
-  input: { shape: number[]; dtype: DType; quant?: { scale: number; zeroPoint: number } };
-  output: { shape: number[]; dtype: DType; quant?: { scale: number; zeroPoint: number } };
+  input: TensorDescription;
+  output: TensorDescription;
+  /** class scores per output (a detector: its number of classes, background excluded) */
   classes: number;
   kernels: Flavour;
   source: Graph['source'];
   macs: number;
   /** bytes of packed constants in the arena */
   weightBytes: number;
-  /** bytes of the largest activation tensor (each of the two ping-pong buffers holds one) */
+  /** bytes of the largest activation tensor */
   maxActivationBytes: number;
+  /** bytes of the activation arena (every activation placed by its lifetime, src/runtime/plan.ts) */
+  activationBytes: number;
+  /** every model input and output, in the file's order (`input` / `output` are the first of each) */
+  inputs: TensorDescription[];
+  outputs: TensorDescription[];
+  /**
+   * what the outputs are: 'classifier' (class scores: classify, probabilities), 'features' (a body
+   * that ends at its pool: embed), 'detector' (TFLite_Detection_PostProcess boxes: detect), or
+   * 'tensors' (anything else: run / runAll)
+   */
+  task: 'classifier' | 'features' | 'detector' | 'tensors';
   /** wasm linear memory held by this model */
   memoryBytes: number;
+}
+
+export interface TensorDescription {
+  name: string;
+  shape: number[];
+  dtype: DType;
+  quant?: { scale: number; zeroPoint: number };
+}
+
+export interface DetectOptions extends Pick<PreprocessOptions, 'inputRange' | 'integerInput'> {
+  /** at most this many detections, best first (default: all the model gives) */
+  maxResults?: number;
+  /** drop detections scoring below this (default 0.5) */
+  minScore?: number;
+}
+
+export interface Detection {
+  /** the class index the model gives (for COCO SSD models: the COCO id - 1) */
+  index: number;
+  label: string | undefined;
+  score: number;
+  /** in the source image's pixels: left, top, width, height */
+  box: { x: number; y: number; width: number; height: number };
 }
 
 export interface LayerProfile {
@@ -126,8 +162,8 @@ export class MobileNet {
   private labels: readonly string[] | undefined;
   /** step whose output is the pooled feature vector (embeddings), -1 if the graph has no pool */
   private readonly poolStep: number;
-  /** the model ends at its global average pool (a body without its head): see checkHasHead */
-  private readonly endsAtPool: boolean;
+  /** the run pointers of every step, computed once */
+  private readonly pointers: RunPointers[];
 
   private readonly allowNonFinite: boolean;
 
@@ -138,9 +174,19 @@ export class MobileNet {
     this.plan = plan;
     this.arena = arena;
     this.info = describe(graph, plan, arena, kernels);
-    this.poolStep = plan.steps.findIndex((s) => s.ops.some((o) => o.op === 'average_pool2d'));
-    const lastPool = graph.ops.map((o) => o.op).lastIndexOf('average_pool2d');
-    this.endsAtPool = lastPool >= 0 && !graph.ops.slice(lastPool + 1).some((o) => o.op === 'conv2d' || o.op === 'fully_connected' || o.op === 'softmax');
+    this.poolStep = plan.steps.findIndex((s) => s.ops.some(isGlobalPool));
+    this.pointers = plan.steps.map((s, i) => {
+      const inputs = s.inputs.map((id) => this.tensorAt(id));
+      const outputs = s.outputs.map((id) => this.tensorAt(id));
+      return { input: inputs[0], output: outputs[0], inputs, outputs, constants: arena.constantOffsets[i], scratch: arena.scratch };
+    });
+  }
+
+  /** @internal where an activation tensor lives in kernel memory */
+  protected tensorAt(id: number | undefined): number {
+    const off = this.plan.offsets.get(id!);
+    if (off === undefined) throw new MobileNetError('INVALID_MODEL', `tensor ${id} has no place in the arena`);
+    return this.arena.activations + off;
   }
 
   static async load(model: ModelSource, options?: LoadOptions): Promise<MobileNet> {
@@ -154,7 +200,7 @@ export class MobileNet {
       const kernels = await instantiateKernels(source, flavour);
       const arena = layoutArena(
         plan.steps.map((s) => s.prepared?.constants ?? []),
-        plan.maxActivationBytes,
+        plan.activationBytes,
         plan.scratchBytes,
         kernels.exports.heap_base(),
       );
@@ -203,7 +249,7 @@ export class MobileNet {
       const k = this.live();
       const bound = this.writeImage(k, image, opts);
       this.execute(k, this.plan.steps.length);
-      const raw = this.readTensor(k, this.graph.output, this.arena.buffers[this.plan.outputBuffer]);
+      const raw = this.readTensor(k, this.graph.output, this.tensorAt(this.graph.output.id));
       this.checkOutput(raw, 'output', bound);
       const out = dequantize(raw, this.graph.output);
       const last = this.graph.ops[this.graph.ops.length - 1];
@@ -217,13 +263,59 @@ export class MobileNet {
    * feature channels as classes. Refused, pointing at embed().
    */
   private checkHasHead(): void {
-    if (this.endsAtPool) {
+    const task = this.info.task;
+    if (task === 'features') {
       throw new MobileNetError(
         'UNSUPPORTED_MODEL',
         `this model ends at its global average pool (output ${this.graph.output.shape.join('x')}: features, not class scores); ` +
           'it has no classifier head to classify with: use embed() for its features',
       );
     }
+    if (task === 'detector') throw new MobileNetError('UNSUPPORTED_MODEL', 'this model is an object detector (its outputs are boxes, classes and scores, not class scores): use detect()');
+    if (task !== 'classifier') {
+      throw new MobileNetError(
+        'UNSUPPORTED_MODEL',
+        `this model's outputs (${this.info.outputs.map((o) => `${o.dtype}[${o.shape.join(',')}]`).join(', ')}) are not class scores: use run() / runAll()`,
+      );
+    }
+  }
+
+  /**
+   * Objects in an image, for detection models (SSD with TFLite_Detection_PostProcess): the whole
+   * image is resized to the model input (no crop, as TFLite's detection examples do) and the
+   * boxes are given in the source image's pixels, best first.
+   */
+  detect(image: ImageSource, options?: DetectOptions): Detection[] {
+    return guard('INVALID_INPUT', 'detect', () => {
+      const opts = optionsObject(options, 'detect');
+      if (this.info.task !== 'detector') {
+        throw new MobileNetError('UNSUPPORTED_MODEL', `detect needs an object detector (a model ending in TFLite_Detection_PostProcess); this one is a ${this.info.task} model`);
+      }
+      const maxResults = opts.maxResults ?? Infinity;
+      if (!(maxResults === Infinity || (Number.isInteger(maxResults) && maxResults >= 1))) throw invalidOption(`maxResults must be a positive integer, got ${describeValue(opts.maxResults)}`);
+      const minScore = opts.minScore ?? 0.5;
+      if (!(typeof minScore === 'number' && minScore >= 0 && minScore <= 1)) throw invalidOption(`minScore must be a number from 0 to 1, got ${describeValue(opts.minScore)}`);
+      const k = this.live();
+      const pixels = readImageSync(image);
+      this.writePixels(k, pixels, { inputRange: opts.inputRange, integerInput: opts.integerInput, crop: 'none' });
+      this.execute(k, this.plan.steps.length);
+      const [boxes, classes, scores, count] = this.graph.outputs!.map((t) => this.readTensor(k, t, this.tensorAt(t.id)) as Float32Array);
+      const n = Math.min(Math.max(0, Math.floor(count[0])), scores.length);
+      const out: Detection[] = [];
+      for (let i = 0; i < n && out.length < maxResults; i++) {
+        if (!(scores[i] >= minScore)) continue;
+        const clamp = (v: number) => Math.min(1, Math.max(0, v));
+        const [ymin, xmin, ymax, xmax] = [clamp(boxes[i * 4]), clamp(boxes[i * 4 + 1]), clamp(boxes[i * 4 + 2]), clamp(boxes[i * 4 + 3])];
+        const index = classes[i];
+        out.push({
+          index,
+          label: this.labels?.[index],
+          score: scores[i],
+          box: { x: xmin * pixels.width, y: ymin * pixels.height, width: Math.max(0, xmax - xmin) * pixels.width, height: Math.max(0, ymax - ymin) * pixels.height },
+        });
+      }
+      return out;
+    });
   }
 
   /**
@@ -241,19 +333,24 @@ export class MobileNet {
       const bound = this.writeImage(k, image as ImageSource, opts);
       this.execute(k, this.poolStep + 1);
       const step = this.plan.steps[this.poolStep];
-      const raw = this.readTensor(k, step.op.output, this.arena.buffers[step.to]);
+      const pooled = step.ops.find(isGlobalPool)! as { output: TensorInfo };
+      const raw = this.readTensor(k, pooled.output, this.tensorAt(pooled.output.id));
       this.checkOutput(raw, 'embedding', bound);
-      return dequantize(raw, step.op.output);
+      return dequantize(raw, pooled.output);
     });
   }
 
   /** Preprocesses into the arena; returns the largest magnitude the input can hold (for checkOutput). */
   private writeImage(k: Kernels, image: ImageSource, options: PreprocessOptions): number {
     // elements are read before the arena view is taken: reading one allocates
-    const pixels = readImageSync(image);
+    return this.writePixels(k, readImageSync(image), options);
+  }
+
+  private writePixels(k: Kernels, pixels: ReturnType<typeof readImageSync>, options: PreprocessOptions): number {
+    if (this.graph.inputs!.length !== 1) throw invalidInput(`this model has ${this.graph.inputs!.length} inputs; images go to models with one: use runAll()`);
     const t = this.graph.input;
     const n = sizeOf(t.shape);
-    const at = this.arena.buffers[0];
+    const at = this.tensorAt(t.id);
     // uint8 inputs go in as the arena's shifted int8 form (src/ops/types.ts)
     const view = t.dtype === 'float32' ? new Float32Array(k.memory.buffer, at, n) : new Int8Array(k.memory.buffer, at, n);
     preprocessInto(pixels, t, view, options);
@@ -268,11 +365,35 @@ export class MobileNet {
    */
   run(input: Tensor): Tensor {
     return guard('INVALID_INPUT', 'run', () => {
-      const k = this.live();
-      const bound = this.writeInput(k, input);
-      this.execute(k, this.plan.steps.length);
-      const out = this.readTensor(k, this.graph.output, this.arena.buffers[this.plan.outputBuffer]);
-      this.checkOutput(out, 'output', bound);
+      const ins = this.graph.inputs!.length;
+      const outs = this.graph.outputs!.length;
+      if (ins !== 1 || outs !== 1) throw invalidInput(`this model has ${ins} input${ins === 1 ? '' : 's'} and ${outs} output${outs === 1 ? '' : 's'}: use runAll()`);
+      return this.runTensors([input], 'input')[0];
+    });
+  }
+
+  /**
+   * Run with every model input (in the model's input order, each a typed array of its dtype
+   * and size, as `run` takes) and return every output in the model's output order.
+   */
+  runAll(inputs: readonly Tensor[]): Tensor[] {
+    return guard('INVALID_INPUT', 'runAll', () => {
+      const want = this.graph.inputs!.length;
+      if (!Array.isArray(inputs)) throw invalidInput(`runAll takes an array of ${want} input tensor${want === 1 ? '' : 's'}, got ${describeValue(inputs)}`);
+      if (inputs.length !== want) throw invalidInput(`the model has ${want} input${want === 1 ? '' : 's'}, got ${inputs.length}`);
+      return this.runTensors(inputs, 'inputs');
+    });
+  }
+
+  private runTensors(inputs: readonly Tensor[], what: string): Tensor[] {
+    const k = this.live();
+    const many = inputs.length > 1 || what === 'inputs';
+    const bounds = this.graph.inputs!.map((t, i) => this.writeInput(k, inputs[i], t, many ? `inputs[${i}]` : 'input'));
+    const bound = () => Math.max(0, ...bounds.map((b) => (typeof b === 'function' ? b() : b)));
+    this.execute(k, this.plan.steps.length);
+    return this.graph.outputs!.map((t, i) => {
+      const out = this.readTensor(k, t, this.tensorAt(t.id));
+      this.checkOutput(out, this.graph.outputs!.length > 1 ? `output ${i}` : 'output', bound);
       return out;
     });
   }
@@ -287,7 +408,8 @@ export class MobileNet {
         throw invalidOption(`runs must be an integer from 0 to ${MAX_PROFILE_RUNS}, got ${describeValue(runs)}`);
       }
       const k = this.live();
-      this.writeInput(k, input);
+      if (this.graph.inputs!.length !== 1) throw invalidInput(`this model has ${this.graph.inputs!.length} inputs; profile runs models with one`);
+      this.writeInput(k, input, this.graph.input, 'input');
       const times: number[][] = this.plan.steps.map(() => []);
       for (let r = 0; r <= runs; r++) {
         this.plan.steps.forEach((s, i) => {
@@ -300,7 +422,7 @@ export class MobileNet {
         index: i,
         op: s.ops.map((o) => o.op).join('+'),
         kernel: s.prepared?.kernel ?? 'none',
-        shape: s.op.output.shape.slice(),
+        shape: opOutputs(s.op)[0].shape.slice(),
         macs: s.prepared?.macs ?? 0,
         ms: median(times[i]),
       }));
@@ -321,12 +443,7 @@ export class MobileNet {
     const s = this.plan.steps[i];
     if (!s.prepared) return;
     try {
-      s.prepared.run(k.exports, {
-        input: this.arena.buffers[s.from],
-        output: this.arena.buffers[s.to],
-        constants: this.arena.constantOffsets[i],
-        scratch: this.arena.scratch,
-      });
+      s.prepared.run(k.exports, this.pointers[i]);
     } catch (e) {
       // a trap is a bug of ours, never something to hand over raw
       throw asMobileNetError(e, 'INVALID_MODEL', `op ${i} (${s.ops.map((o) => o.op).join('+')})`);
@@ -365,19 +482,18 @@ export class MobileNet {
    * are scanned once for NaN / Infinity (unless allowNonFinite). Returns the largest magnitude
    * (0 for integer inputs) for checkOutput.
    */
-  private writeInput(k: Kernels, input: Tensor): number | (() => number) {
-    const t = this.graph.input;
+  private writeInput(k: Kernels, input: Tensor, t: TensorInfo, what: string): number | (() => number) {
     const n = sizeOf(t.shape);
     const want = t.dtype === 'float32' ? 'Float32Array' : t.dtype === 'uint8' ? 'Uint8Array' : 'Int8Array';
     const got = typedArrayName(input);
     const src = plainView(input, want);
     if (!src) {
-      throw invalidInput(`input must be a ${want} (model input is ${t.dtype}[${t.shape.join(',')}]), got ${got ? `a ${got}` : describeValue(input)}`);
+      throw invalidInput(`${what} must be a ${want} (model input is ${t.dtype}[${t.shape.join(',')}]), got ${got ? `a ${got}` : describeValue(input)}`);
     }
     if (src.length !== n) {
-      throw invalidInput(`input has ${src.length} elements but the model input ${t.dtype}[${t.shape.join(',')}] needs ${n}`);
+      throw invalidInput(`${what} has ${src.length} elements but the model input ${t.dtype}[${t.shape.join(',')}] needs ${n}`);
     }
-    const at = this.arena.buffers[0];
+    const at = this.tensorAt(t.id);
     if (t.dtype === 'float32') {
       const dst = new Float32Array(k.memory.buffer, at, n);
       dst.set(src as Float32Array);
@@ -392,7 +508,7 @@ export class MobileNet {
       if (acc !== 0) {
         for (let i = 0; i < n; i++) {
           const v = dst[i];
-          if (v - v !== 0) throw invalidInput(`input[${i}] is ${v}: inputs must be finite (load with allowNonFinite: true to run them anyway)`);
+          if (v - v !== 0) throw invalidInput(`${what}[${i}] is ${v}: inputs must be finite (load with allowNonFinite: true to run them anyway)`);
         }
       }
       const copy = src as Float32Array;
@@ -578,7 +694,36 @@ function simpleQuant(q: Quant | undefined) {
   return q ? { scale: q.scale[0], zeroPoint: q.zeroPoint[0] } : undefined;
 }
 
+/** a pool over all of H and W: the embedding layer */
+function isGlobalPool(op: Op): boolean {
+  if (op.op === 'mean') return op.input.shape.length === 4 && [...op.axes].sort().join(',') === '1,2';
+  return op.op === 'average_pool2d' && op.output.shape[1] === 1 && op.output.shape[2] === 1;
+}
+
+function describeTensor(t: TensorInfo): TensorDescription {
+  const d: TensorDescription = { name: t.name, shape: t.shape.slice(), dtype: t.dtype };
+  const q = simpleQuant(t.quant);
+  if (q) d.quant = q;
+  return d;
+}
+
+/** what the model's outputs are (ModelInfo.task) */
+function taskOf(graph: Graph): ModelInfo['task'] {
+  const ops = graph.ops;
+  if (ops.some((o) => o.op === 'detection_postprocess')) return 'detector';
+  if ((graph.outputs?.length ?? 1) !== 1) return 'tensors';
+  let lastPool = -1;
+  ops.forEach((o, i) => { if (isGlobalPool(o)) lastPool = i; });
+  const after = ops.slice(lastPool + 1);
+  if (lastPool >= 0 && !after.some((o) => o.op === 'conv2d' || o.op === 'fully_connected' || o.op === 'softmax')) return 'features';
+  const out = graph.output.shape;
+  const vector = out.slice(0, -1).every((d) => d === 1) && out[out.length - 1] > 1;
+  const head = ops.some((o) => o.op === 'softmax' || o.op === 'fully_connected') || (lastPool >= 0 && after.some((o) => o.op === 'conv2d'));
+  return vector && head ? 'classifier' : 'tensors';
+}
+
 function describe(graph: Graph, plan: Plan, arena: ArenaLayout, kernels: Kernels): ModelInfo {
+  const detector = graph.ops.find((o) => o.op === 'detection_postprocess');
   const convs = graph.ops.filter((o) => o.op === 'conv2d' || o.op === 'depthwise_conv2d');
   const stem = graph.ops.find((o) => o.op === 'conv2d');
   const looksLikeV1 = convs.length === 28 || convs.length === 27;
@@ -588,14 +733,18 @@ function describe(graph: Graph, plan: Plan, arena: ArenaLayout, kernels: Kernels
     alpha: looksLikeV1 && stem ? stem.output.shape[3] / 32 : undefined,
     resolution: graph.input.shape[1],
     precision,
-    input: { shape: graph.input.shape.slice(), dtype: graph.input.dtype, quant: simpleQuant(graph.input.quant) },
-    output: { shape: graph.output.shape.slice(), dtype: graph.output.dtype, quant: simpleQuant(graph.output.quant) },
-    classes: graph.output.shape[graph.output.shape.length - 1],
+    input: describeTensor(graph.input),
+    output: describeTensor(graph.output),
+    inputs: (graph.inputs ?? [graph.input]).map(describeTensor),
+    outputs: (graph.outputs ?? [graph.output]).map(describeTensor),
+    task: taskOf(graph),
+    classes: detector ? detector.options.numClasses : graph.output.shape[graph.output.shape.length - 1],
     kernels: kernels.flavour,
     source: graph.source,
     macs: plan.macs,
     weightBytes: arena.constantBytes,
     maxActivationBytes: plan.maxActivationBytes,
+    activationBytes: plan.activationBytes,
     memoryBytes: kernels.memory.buffer.byteLength,
   };
 }

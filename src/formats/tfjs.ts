@@ -260,7 +260,7 @@ export function readTfjsLayers(modelJson: unknown, weightData: Uint8Array): Grap
   /** the op that produced `cur`, when a BN or activation may still be folded into it */
   const foldTarget = () => {
     const last = ops[ops.length - 1];
-    if (last && last.output === cur && (last.op === 'conv2d' || last.op === 'depthwise_conv2d' || last.op === 'fully_connected')) return last;
+    if (last && 'output' in last && last.output === cur && (last.op === 'conv2d' || last.op === 'depthwise_conv2d' || last.op === 'fully_connected')) return last;
     return null;
   };
   const applyActivation = (a: Activation | 'softmax', layer: string) => {

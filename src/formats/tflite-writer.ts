@@ -10,7 +10,7 @@
  *
  * Uses our own small flatbuffer builder (src/formats/flatbuffer.ts): no npm dependency.
  */
-import { invalidModel } from '../errors.js';
+import { invalidModel, unsupportedModel } from '../errors.js';
 import type { DType, Graph, Op, Quant, TensorInfo, Weights } from '../model/ir.js';
 import { buildFlatBuffer, fb, type FbTable } from './flatbuffer.js';
 import {
@@ -147,10 +147,14 @@ export function graphToTfliteSpec(graph: Graph): TfliteModelSpec {
     return constant(name, [b.length], TensorType.INT32, leBytes(b), quant);
   };
 
-  let current = activation(graph.ops[0].input);
+  const first = graph.ops[0];
+  if (!('input' in first)) throw unsupportedModel(`writeTflite: op 0 (${first.op}) has several inputs; the writer writes chains of single-input ops`);
+  let current = activation(first.input);
   spec.inputs.push(current);
-  let prevOut: TensorInfo = graph.ops[0].input;
-  graph.ops.forEach((op: Op, i) => {
+  let prevOut: TensorInfo = first.input;
+  graph.ops.forEach((anyOp: Op, i) => {
+    if (!('input' in anyOp) || !('output' in anyOp)) throw unsupportedModel(`writeTflite: op ${i} (${anyOp.op}) has several inputs or outputs; the writer writes chains of single-input ops`);
+    const op = anyOp;
     const inp = op.input;
     if (inp.dtype !== prevOut.dtype || fmtShape(inp.shape) !== fmtShape(prevOut.shape)) {
       throw invalidModel(

@@ -1,7 +1,7 @@
 /**
  * .tflite reader: TensorFlow Lite flatbuffer (schema version 3, identifier "TFL3") to the
- * model IR. Reads subgraph 0, which must be a single chain of supported ops (each op reads
- * the previous op's output plus constants). Every byte access is bounds-checked by
+ * model IR. Reads subgraph 0: a graph of supported ops in execution order (each op reads model
+ * inputs, earlier ops' outputs and constants), with its inputs and outputs. Every byte access is bounds-checked by
  * FlatBufferReader, and every tensor is checked against the op that uses it, so bad files
  * give a MobileNetError (INVALID_MODEL for corrupt or inconsistent bytes, UNSUPPORTED_MODEL
  * for valid models we do not run) naming the op, tensor and numbers involved.
@@ -14,6 +14,8 @@
 import { invalidModel, unsupportedModel } from '../errors.js';
 import {
   convGeometry,
+  opInputs as opInputsOf,
+  opOutputs as opOutputsOf,
   sizeOf,
   type Activation,
   type DType,
@@ -25,6 +27,8 @@ import {
   type Weights,
 } from '../model/ir.js';
 import { FlatBufferReader, type Table } from './flatbuffer.js';
+import { readFlexbufferMap } from './flexbuffer.js';
+import { detectionOptions, detectionOutputShapes } from '../ops/detection_postprocess/options.js';
 import { MIN_NORMAL_F32, nameWeights, zeroPointRange } from '../model/validate.js';
 import { bufferBytes, plainView } from '../runtime/typed.js';
 import {
@@ -55,7 +59,17 @@ const SUPPORTED_OPS = [
   'SQUEEZE',
   'QUANTIZE',
   'DEQUANTIZE',
+  'ADD',
+  'MUL',
+  'PAD',
+  'PADV2',
+  'MEAN',
+  'CONCATENATION',
+  'LOGISTIC',
+  "CUSTOM 'TFLite_Detection_PostProcess'",
 ];
+/** graph inputs / outputs we accept (SSD has 4 outputs) */
+const MAX_GRAPH_IO = 16;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -267,11 +281,29 @@ class TfliteReader {
     if (t.shape.length >= 2 && t.shape[0] !== 1) {
       throw unsupportedModel(`${t.label} has batch ${t.shape[0]} (shape ${fmtShape(t.shape)}); mobilenet-wasm runs batch 1`);
     }
-    const info: TensorInfo = { name: t.name, shape: t.shape.slice(), dtype };
+    const info: TensorInfo = { id: index, name: t.name, shape: t.shape.slice(), dtype };
     const quant = this.checkQuant(t, dtype, null);
     if (quant) info.quant = quant;
     this.infos.set(index, info);
     return info;
+  }
+
+  /** an elementwise operand: an activation, or a constant (float32 / uint8 / int8) held in the file */
+  private operand(index: number, usedBy: string): TensorInfo {
+    const t = this.tensor(index, usedBy);
+    if (!this.constData(t)) return this.activation(index, usedBy);
+    const c = this.constant(index, usedBy, 'constant operand', ['float32', 'uint8', 'int8']);
+    const dtype = c.et as DType;
+    const info: TensorInfo = { id: index, name: t.name, shape: t.shape.length === 0 ? [1] : t.shape.slice(), dtype, constant: c.data as Float32Array | Uint8Array | Int8Array };
+    const quant = this.checkQuant(t, dtype, null);
+    if (quant) info.quant = quant;
+    return info;
+  }
+
+  /** a constant int32 vector (PAD's paddings, MEAN's axes) */
+  private int32Constant(index: number, usedBy: string, role: string): Int32Array {
+    if (index < 0) throw invalidModel(`${usedBy} has no ${role} input`);
+    return this.constant(index, usedBy, role, ['int32']).data as Int32Array;
   }
 
   /** typed view (or aligned copy) of a constant's bytes */
@@ -342,18 +374,20 @@ class TfliteReader {
     const inputs = sg.i32Array(F.SubGraph.inputs, 'inputs');
     const outputs = sg.i32Array(F.SubGraph.outputs, 'outputs');
     this.checkOpsSupported(sg.tables(F.SubGraph.operators, 'operators'));
-    if (inputs.length !== 1 || outputs.length !== 1) {
-      throw unsupportedModel(
-        `the model has ${inputs.length} inputs and ${outputs.length} outputs; mobilenet-wasm runs models with exactly one of each`,
-      );
+    if (inputs.length < 1 || outputs.length < 1) throw invalidModel(`the model has ${inputs.length} inputs and ${outputs.length} outputs; it needs at least one of each`);
+    if (inputs.length > MAX_GRAPH_IO || outputs.length > MAX_GRAPH_IO) {
+      throw unsupportedModel(`the model has ${inputs.length} inputs and ${outputs.length} outputs; mobilenet-wasm runs models with at most ${MAX_GRAPH_IO} of each`);
     }
-    this.ioRoles.set(inputs[0], 'model input');
-    this.ioRoles.set(outputs[0], 'model output');
+    inputs.forEach((t, j) => this.ioRoles.set(t, inputs.length === 1 ? 'model input' : `model input ${j}`));
+    outputs.forEach((t, j) => this.ioRoles.set(t, outputs.length === 1 ? 'model output' : `model output ${j}`));
+    const graphInputs = inputs.map((t, j) => this.activation(t, inputs.length === 1 ? 'the model input' : `model input ${j}`));
+    if (new Set(inputs).size !== inputs.length) throw invalidModel(`the model lists tensor ${inputs.find((t, j) => inputs.indexOf(t) !== j)} twice among its inputs`);
     const operators = sg.tables(F.SubGraph.operators, 'operators');
     if (operators.length === 0) throw unsupportedModel('subgraph 0 has no operators');
     const ops: Op[] = [];
-    let current = inputs[0];
-    let currentFrom = 'the model input';
+    // tensor index -> what wrote it (for messages); ops run in the file's order, so every
+    // activation an op reads must be a model input or written by an earlier op
+    const written = new Map<number, string>(inputs.map((t, j) => [t, inputs.length === 1 ? 'the model input' : `model input ${j}`]));
     for (let i = 0; i < operators.length; i++) {
       const opTable = operators.get(i);
       const opcodeIndex = opTable.u32(F.Operator.opcode_index, 'opcode_index');
@@ -367,27 +401,39 @@ class TfliteReader {
       }
       const opInputs = opTable.i32Array(F.Operator.inputs, 'inputs');
       const opOutputs = opTable.i32Array(F.Operator.outputs, 'outputs');
-      if (opInputs.length < 1 || opOutputs.length !== 1) {
+      const wantOutputs = name === DETECTION_POSTPROCESS ? 4 : 1;
+      if (opInputs.length < 1 || opOutputs.length !== wantOutputs) {
         throw invalidModel(`${label} has ${opInputs.length} inputs and ${opOutputs.length} outputs`);
       }
-      if (opInputs[0] !== current) {
-        const t = this.tensor(opInputs[0], label);
-        throw unsupportedModel(
-          `${label} reads ${t.label}, not ${currentFrom} (tensor ${current}): mobilenet-wasm runs single-chain graphs, where each op reads the previous op's output`,
-        );
+      for (const index of opInputs) {
+        if (index < 0 || written.has(index)) continue;
+        const t = this.tensor(index, label);
+        if (!this.constData(t) && !this.infos.has(index)) {
+          throw invalidModel(`${label} reads ${t.label}, which is neither a model input nor written by an earlier op (ops must be in execution order)`);
+        }
       }
-      const op = this.readOp(opTable, code, label, opInputs, opOutputs[0]);
+      const op = this.readOp(opTable, code, name, label, opInputs, opOutputs);
+      for (const t of opInputsOf(op)) {
+        if (t.constant === undefined && !written.has(t.id!)) {
+          throw invalidModel(`${label} reads tensor ${t.id} '${t.name}', which is neither a model input nor written by an earlier op (ops must be in execution order)`);
+        }
+      }
+      for (const t of opOutputsOf(op)) {
+        const before = written.get(t.id!);
+        if (before) throw invalidModel(`${label} writes tensor ${t.id} '${t.name}', which ${before} already wrote`);
+        written.set(t.id!, `op ${i}`);
+      }
       ops.push(op);
-      current = opOutputs[0];
-      currentFrom = `the output of op ${i}`;
     }
-    if (outputs[0] !== current) {
-      const t = this.tensor(outputs[0], 'the model output');
-      throw unsupportedModel(
-        `the model output is ${t.label}, not the output of the last op (tensor ${current}): mobilenet-wasm runs single-chain graphs`,
-      );
-    }
-    return { ops, input: ops[0].input, output: ops[ops.length - 1].output, source: 'tflite' };
+    const graphOutputs = outputs.map((t, j) => {
+      const what = outputs.length === 1 ? 'the model output' : `model output ${j}`;
+      if (!written.has(t)) {
+        const raw = this.tensor(t, what);
+        throw invalidModel(`${what} is ${raw.label}, which no op writes`);
+      }
+      return this.infos.get(t) ?? this.activation(t, what);
+    });
+    return { ops, input: graphInputs[0], output: graphOutputs[0], inputs: graphInputs, outputs: graphOutputs, source: 'tflite' };
   }
 
   private options(op: Table, label: string, type: number, typeName: string, required: boolean): Table | null {
@@ -468,6 +514,33 @@ class TfliteReader {
     return w;
   }
 
+  /**
+   * The custom op TFLite_Detection_PostProcess: box encodings and class scores (activations),
+   * anchors (a constant), options from its flexbuffer map (src/formats/flexbuffer.ts, bounded);
+   * its four float32 outputs have no shape in the file (TFLite sizes them at run time), so
+   * they get the shapes the options give.
+   */
+  private detectionPostprocess(opTable: Table, label: string, inputs: number[], outputIndices: number[]): Op {
+    if (inputs.length !== 3) throw invalidModel(`${label} has ${inputs.length} inputs; it takes box encodings, class scores and anchors`);
+    const boxes = this.activation(inputs[0], label);
+    const scores = this.activation(inputs[1], label);
+    const anchors = this.operand(inputs[2], label);
+    if (!anchors.constant) throw unsupportedModel(`${label} reads its anchors from an activation; they must be a constant in the file`);
+    const bytes = opTable.vector(F.Operator.custom_options, 'custom_options', 1);
+    if (!bytes || bytes.length === 0) throw invalidModel(`${label} has no custom options (its flexbuffer of NMS settings)`);
+    const options = detectionOptions(readFlexbufferMap(this.bytes.subarray(bytes.start, bytes.start + bytes.length), `${label} custom options`), label);
+    const shapes = detectionOutputShapes(options);
+    const outputs = outputIndices.map((index, j) => {
+      const t = this.tensor(index, label);
+      if (this.constData(t)) throw invalidModel(`${label} writes ${t.label}, which is a constant`);
+      if (ELEM_TYPES[t.type] !== 'float32') throw unsupportedModel(`${label} output ${t.label} is ${tensorTypeName(t.type)}; TFLite_Detection_PostProcess writes float32`);
+      const info: TensorInfo = { id: index, name: t.name, shape: shapes[j], dtype: 'float32' };
+      this.infos.set(index, info);
+      return info;
+    }) as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+    return { op: 'detection_postprocess', inputs: [boxes, scores, anchors], outputs, options };
+  }
+
   private sameDtype(input: TensorInfo, output: TensorInfo, label: string): void {
     if (input.dtype !== output.dtype) {
       throw unsupportedModel(`${label} reads ${input.dtype} and writes ${output.dtype}; it must keep the dtype`);
@@ -480,9 +553,71 @@ class TfliteReader {
     }
   }
 
-  private readOp(opTable: Table, code: number, label: string, inputs: number[], outputIndex: number): Op {
+  private readOp(opTable: Table, code: number, name: string, label: string, inputs: number[], outputIndices: number[]): Op {
+    switch (name) {
+      case 'ADD':
+      case 'MUL': {
+        if (inputs.length !== 2) throw invalidModel(`${label} has ${inputs.length} inputs; ${name} takes 2`);
+        const a = this.operand(inputs[0], label);
+        const b = this.operand(inputs[1], label);
+        const output = this.activation(outputIndices[0], label);
+        if (a.constant && b.constant) throw unsupportedModel(`${label} adds two constants; a converter folds those`);
+        const o = this.options(opTable, label, name === 'ADD' ? BuiltinOptionsType.AddOptions : BuiltinOptionsType.MulOptions, `${name === 'ADD' ? 'Add' : 'Mul'}Options`, false);
+        const activation = this.activationFn(o ? o.i8(0, 'fused_activation_function') : 0, label);
+        for (const t of [a, b]) if (t.dtype !== output.dtype) throw unsupportedModel(`${label} mixes ${t.dtype} '${t.name}' with a ${output.dtype} output`);
+        return { op: name === 'ADD' ? 'add' : 'mul', inputs: [a, b], output, activation };
+      }
+      case 'PAD':
+      case 'PADV2': {
+        const input = this.activation(inputs[0], label);
+        const output = this.activation(outputIndices[0], label);
+        const p = this.int32Constant(inputs[1] ?? -1, label, 'paddings');
+        const rank = input.shape.length;
+        if (p.length !== rank * 2) throw invalidModel(`${label} paddings have ${p.length} values; a rank-${rank} input needs ${rank * 2}`);
+        const paddings = Array.from({ length: rank }, (_, d) => [p[2 * d], p[2 * d + 1]] as [number, number]);
+        this.sameDtype(input, output, label);
+        if (name === 'PADV2' && inputs.length > 2 && inputs[2] >= 0) {
+          const v = this.constant(inputs[2], label, 'constant value', [input.dtype]);
+          if (v.count !== 1) throw invalidModel(`${label} pad value has ${v.count} values; it must be a scalar`);
+          return { op: 'pad', input, output, paddings, value: v.data[0] };
+        }
+        return { op: 'pad', input, output, paddings };
+      }
+      case 'MEAN': {
+        const input = this.activation(inputs[0], label);
+        const output = this.activation(outputIndices[0], label);
+        const axes = Array.from(this.int32Constant(inputs[1] ?? -1, label, 'axes'));
+        const rank = input.shape.length;
+        for (const a of axes) if (a < -rank || a >= rank) throw invalidModel(`${label} averages over axis ${a} of a rank-${rank} input`);
+        const o = this.options(opTable, label, BuiltinOptionsType.ReducerOptions, 'ReducerOptions', false);
+        const keepDims = o ? o.bool(0, 'keep_dims') : false;
+        this.sameDtype(input, output, label);
+        return { op: 'mean', input, output, axes: axes.map((a) => (a < 0 ? a + rank : a)), keepDims };
+      }
+      case 'CONCATENATION': {
+        const ins = inputs.map((t) => this.activation(t, label));
+        const output = this.activation(outputIndices[0], label);
+        const o = this.options(opTable, label, BuiltinOptionsType.ConcatenationOptions, 'ConcatenationOptions', true)!;
+        const rank = output.shape.length;
+        let axis = o.i32(0, 'axis');
+        if (axis < -rank || axis >= rank) throw invalidModel(`${label} concatenates along axis ${axis} of a rank-${rank} output`);
+        if (axis < 0) axis += rank;
+        const activation = this.activationFn(o.i8(1, 'fused_activation_function'), label);
+        for (const t of ins) this.sameDtype(t, output, label);
+        return { op: 'concatenation', inputs: ins, output, axis, activation };
+      }
+      case 'LOGISTIC': {
+        const input = this.activation(inputs[0], label);
+        const output = this.activation(outputIndices[0], label);
+        this.sameDtype(input, output, label);
+        this.expectShape(output, input.shape, label, 'an element-wise op');
+        return { op: 'logistic', input, output };
+      }
+      case DETECTION_POSTPROCESS:
+        return this.detectionPostprocess(opTable, label, inputs, outputIndices);
+    }
     const input = this.activation(inputs[0], label);
-    const output = this.activation(outputIndex, label);
+    const output = this.activation(outputIndices[0], label);
     switch (code) {
       case BuiltinOperator.CONV_2D:
       case BuiltinOperator.DEPTHWISE_CONV_2D: {
@@ -504,15 +639,13 @@ class TfliteReader {
         const [fo, kh, kw, fi] = filter.shape;
         let outC: number;
         if (depthwise) {
-          if (fo !== 1) throw invalidModel(`${label} filter has shape ${fmtShape(filter.shape)}; depthwise filters are [1, KH, KW, C]`);
-          if (fi !== c) {
-            throw unsupportedModel(
-              `${label} has ${fi} output channels for ${c} input channels (depth multiplier ${fi / c}); only depth multiplier 1 is supported`,
-            );
+          if (fo !== 1) throw invalidModel(`${label} filter has shape ${fmtShape(filter.shape)}; depthwise filters are [1, KH, KW, C * depth multiplier]`);
+          if (fi % c !== 0) {
+            throw invalidModel(`${label} has ${fi} output channels for ${c} input channels: not a whole depth multiplier`);
           }
           const dm = o.i32(F.DepthwiseConv2DOptions.depth_multiplier, 'depth_multiplier');
           // The field is redundant with the shapes (TF >= 2.1 ignores it); 0 means unset.
-          if (dm !== 0 && dm !== 1) throw unsupportedModel(`${label} has depth_multiplier ${dm}; only 1 is supported`);
+          if (dm !== 0 && dm !== fi / c) throw invalidModel(`${label} has depth_multiplier ${dm}, but its filter has ${fi} channels for ${c} input channels`);
           outC = fi;
         } else {
           if (fi !== c) {
@@ -629,6 +762,8 @@ class TfliteReader {
     throw unsupportedModel(`${label} is not supported`);
   }
 }
+
+const DETECTION_POSTPROCESS = "CUSTOM 'TFLite_Detection_PostProcess'";
 
 /** Parse a .tflite model into the IR; throws MobileNetError (INVALID_MODEL / UNSUPPORTED_MODEL). */
 export function readTflite(model: Uint8Array): Graph {

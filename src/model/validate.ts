@@ -19,7 +19,7 @@
  */
 import { invalidModel, unsupportedModel } from '../errors.js';
 import { plainView, describeValue } from '../runtime/typed.js';
-import type { Activation, DType, Graph, Op, Padding, Quant, TensorInfo, Weights } from './ir.js';
+import { opOutputs, type Activation, type DetectionOptions, type DType, type Graph, type Op, type Padding, type Quant, type TensorInfo, type Weights } from './ir.js';
 
 export const MAX_OPS = 10_000;
 export const MAX_RANK = 8;
@@ -30,7 +30,14 @@ export const MIN_NORMAL_F32 = 2 ** -126;
 export const MAX_F32 = 3.4028234663852886e38;
 
 const DTYPES: readonly DType[] = ['float32', 'uint8', 'int8'];
-const OPS = ['conv2d', 'depthwise_conv2d', 'average_pool2d', 'fully_connected', 'softmax', 'reshape', 'quantize', 'dequantize'] as const;
+const OPS = [
+  'conv2d', 'depthwise_conv2d', 'average_pool2d', 'fully_connected', 'softmax', 'reshape', 'quantize', 'dequantize',
+  'add', 'mul', 'pad', 'mean', 'concatenation', 'logistic', 'detection_postprocess',
+] as const;
+const CONSTANT_TYPED = ['Float32Array', 'Uint8Array', 'Int8Array', 'Int32Array'] as const;
+/** ids given to tensors that came without one start here, above any id a file uses */
+const AUTO_ID_BASE = 2 ** 30;
+const MAX_OP_INPUTS = 1024;
 
 /**
  * Gives weights their tensor name for messages, as a non-enumerable property: graphs that
@@ -123,11 +130,37 @@ const TYPED_FOR: Record<DType, 'Float32Array' | 'Uint8Array' | 'Int8Array'> = { 
 
 class GraphValidator {
   private readonly tensors = new Map<object, TensorInfo>();
+  /** first tensor seen with each explicit id: later objects with that id must describe the same tensor */
+  private readonly byId = new Map<number, TensorInfo>();
+  private nextAutoId = AUTO_ID_BASE;
 
   tensor(v: unknown, what: string): TensorInfo {
     if (!isObject(v)) throw invalidModel(`${what} must be a tensor { name, shape, dtype, quant? }, got ${describeValue(v)}`);
     const seen = this.tensors.get(v);
     if (seen) return seen;
+    const t = this.readTensor(v, what);
+    if (v.id === undefined) {
+      t.id = this.nextAutoId++;
+    } else {
+      const id = v.id;
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0 || id >= AUTO_ID_BASE) {
+        throw invalidModel(`${what} id ${describeValue(id)} must be an integer from 0 to ${AUTO_ID_BASE - 1}`);
+      }
+      t.id = id;
+      const first = this.byId.get(id);
+      if (first) {
+        if (first.dtype !== t.dtype || first.shape.join(',') !== t.shape.join(',') || (first.constant === undefined) !== (t.constant === undefined)) {
+          throw invalidModel(`${what} has id ${id}, which names ${first.dtype}[${first.shape}] '${first.name}' elsewhere in the graph, but it is ${t.dtype}[${t.shape}]`);
+        }
+      } else {
+        this.byId.set(id, t);
+      }
+    }
+    this.tensors.set(v, t);
+    return t;
+  }
+
+  private readTensor(v: Record<string, unknown>, what: string): TensorInfo {
     const name = v.name;
     if (name !== undefined && typeof name !== 'string') throw invalidModel(`${what} name must be a string, got ${describeValue(name)}`);
     const label = name ? `${what} '${name}'` : what;
@@ -135,8 +168,22 @@ class GraphValidator {
     const dtype = dtypeOf(v.dtype, label);
     const quant = quantOf(v.quant, dtype, shape, label);
     const t: TensorInfo = quant ? { name: name ?? what, shape, dtype, quant } : { name: name ?? what, shape, dtype };
-    this.tensors.set(v, t);
+    if (v.constant !== undefined) {
+      const data = plainView(v.constant, ...CONSTANT_TYPED);
+      if (!data) throw invalidModel(`${label} constant must be a Float32Array, Uint8Array, Int8Array or Int32Array, got ${describeValue(v.constant)}`);
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (data.length !== n) throw invalidModel(`${label} constant has ${data.length} values but its shape [${shape.join(',')}] needs ${n}`);
+      const want = dtype === 'float32' ? ['Float32Array'] : dtype === 'uint8' ? ['Uint8Array'] : ['Int8Array', 'Int32Array'];
+      if (!want.includes(data.constructor.name)) throw invalidModel(`${label} constant is a ${data.constructor.name}, but the tensor is ${dtype}`);
+      t.constant = data;
+    }
     return t;
+  }
+
+  tensorList(v: unknown, what: string, min: number, max: number): TensorInfo[] {
+    if (!Array.isArray(v)) throw invalidModel(`${what} must be an array of tensors, got ${describeValue(v)}`);
+    if (v.length < min || v.length > max) throw invalidModel(`${what} has ${v.length} tensors; expected ${min === max ? min : `${min} to ${max}`}`);
+    return Array.from({ length: v.length }, (_, i) => this.tensor(v[i], `${what}[${i}]`));
   }
 
   weights(v: unknown, what: string): Weights {
@@ -164,13 +211,33 @@ class GraphValidator {
     if (typeof kind !== 'string') throw invalidModel(`op ${i} has no op name (field 'op' is ${describeValue(kind)})`);
     if (!(OPS as readonly string[]).includes(kind)) throw unsupportedModel(`op ${i} is '${kind.slice(0, 40)}', which mobilenet-wasm does not run; supported: ${OPS.join(', ')}`);
     const at = `op ${i} (${kind})`;
+    switch (kind) {
+      case 'add':
+      case 'mul':
+        return { op: kind, inputs: this.tensorList(v.inputs, `inputs of ${at}`, 2, 2) as [TensorInfo, TensorInfo], output: this.tensor(v.output, `output of ${at}`), activation: this.activation(v, at) };
+      case 'concatenation': {
+        const axis = v.axis;
+        if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < 0 || axis >= MAX_RANK) throw invalidModel(`${at} axis ${describeValue(axis)} must be a non-negative dimension index`);
+        return { op: kind, inputs: this.tensorList(v.inputs, `inputs of ${at}`, 1, MAX_OP_INPUTS), output: this.tensor(v.output, `output of ${at}`), axis, activation: this.activation(v, at) };
+      }
+      case 'detection_postprocess': {
+        if (!isObject(v.options)) throw invalidModel(`${at} options must be an object, got ${describeValue(v.options)}`);
+        const options = {} as Record<string, number | boolean>;
+        for (const [key, value] of Object.entries(v.options)) {
+          if (typeof value !== 'number' && typeof value !== 'boolean') throw invalidModel(`${at} option ${key} must be a number or boolean, got ${describeValue(value)}`);
+          options[key] = value;
+        }
+        return {
+          op: kind,
+          inputs: this.tensorList(v.inputs, `inputs of ${at}`, 3, 3) as [TensorInfo, TensorInfo, TensorInfo],
+          outputs: this.tensorList(v.outputs, `outputs of ${at}`, 4, 4) as [TensorInfo, TensorInfo, TensorInfo, TensorInfo],
+          options: options as unknown as DetectionOptions,
+        };
+      }
+    }
     const input = this.tensor(v.input, `input of ${at}`);
     const output = this.tensor(v.output, `output of ${at}`);
-    const activation = (): Activation => {
-      const a = v.activation === undefined ? 'none' : v.activation;
-      if (typeof a !== 'string') throw invalidModel(`${at} activation must be a string, got ${describeValue(a)}`);
-      return a as Activation;
-    };
+    const activation = () => this.activation(v, at);
     const padding = (): Padding => {
       if (typeof v.padding !== 'string') throw invalidModel(`${at} padding must be 'same' or 'valid', got ${describeValue(v.padding)}`);
       return v.padding as Padding;
@@ -198,9 +265,28 @@ class GraphValidator {
       case 'softmax':
         if (typeof v.beta !== 'number') throw invalidModel(`${at} beta must be a number, got ${describeValue(v.beta)}`);
         return { op: kind, input, output, beta: v.beta };
+      case 'pad': {
+        if (!Array.isArray(v.paddings)) throw invalidModel(`${at} paddings must be an array of [before, after] pairs, got ${describeValue(v.paddings)}`);
+        const rows = v.paddings as unknown[];
+        const paddings = Array.from({ length: Math.min(rows.length, MAX_RANK + 1) }, (_, d) => numberArray(rows[d], `${at} paddings[${d}]`, 2, 2) as [number, number]);
+        if (rows.length > MAX_RANK) throw invalidModel(`${at} paddings has ${v.paddings.length} entries, more than ${MAX_RANK} dimensions`);
+        if (v.value !== undefined && typeof v.value !== 'number') throw invalidModel(`${at} value must be a number, got ${describeValue(v.value)}`);
+        return v.value === undefined ? { op: kind, input, output, paddings } : { op: kind, input, output, paddings, value: v.value };
+      }
+      case 'mean': {
+        const axes = numberArray(v.axes, `${at} axes`, 1, MAX_RANK);
+        if (typeof v.keepDims !== 'boolean') throw invalidModel(`${at} keepDims must be a boolean, got ${describeValue(v.keepDims)}`);
+        return { op: kind, input, output, axes, keepDims: v.keepDims };
+      }
       default:
-        return { op: kind as 'reshape' | 'quantize' | 'dequantize', input, output };
+        return { op: kind as 'reshape' | 'quantize' | 'dequantize' | 'logistic', input, output };
     }
+  }
+
+  private activation(v: Record<string, unknown>, at: string): Activation {
+    const a = v.activation === undefined ? 'none' : v.activation;
+    if (typeof a !== 'string') throw invalidModel(`${at} activation must be a string, got ${describeValue(a)}`);
+    return a as Activation;
   }
 }
 
@@ -219,9 +305,64 @@ export function validateGraph(graph: unknown): Graph {
   const source = graph.source;
   if (source !== undefined && typeof source !== 'string') throw invalidModel(`the model graph's source must be a string, got ${describeValue(source)}`);
   const v = new GraphValidator();
-  const input = v.tensor(graph.input, 'model input');
+  const inputs = ioList(v, graph.input, graph.inputs, 'input');
   const out: Op[] = new Array(n);
   for (let i = 0; i < n; i++) out[i] = v.op(ops[i], i);
-  const output = v.tensor(graph.output, 'model output');
-  return { ops: out, input, output, source: source as Graph['source'] };
+  const outputs = ioList(v, graph.output, graph.outputs, 'output');
+  const linked = linkChain(out, inputs, outputs);
+  return { ops: linked.ops, input: linked.inputs[0], output: linked.outputs[0], inputs: linked.inputs, outputs: linked.outputs, source: source as Graph['source'] };
+}
+
+/**
+ * The graph's inputs (or outputs): `inputs` when given, else [input]. A one-element list that
+ * disagrees with `input` follows `input` (a graph spread and given a new output, such as a body
+ * cut at its pool, means the new one); with several, `input` must be the first.
+ */
+function ioList(v: GraphValidator, one: unknown, list: unknown, what: 'input' | 'output'): TensorInfo[] {
+  if (list === undefined) return [v.tensor(one, `model ${what}`)];
+  const all = v.tensorList(list, `model ${what}s`, 1, MAX_OP_INPUTS);
+  if (one === undefined) return all;
+  const first = v.tensor(one, `model ${what}`);
+  if (first === all[0]) return all;
+  if (all.length === 1) return [first];
+  throw invalidModel(`the model graph's ${what} is not the first of its ${all.length} ${what}s: set both, or only ${what}s`);
+}
+
+/**
+ * Every op input must be a graph input, a constant or an earlier op's output, and every graph
+ * output some op's output (or an input). Graphs built without shared tensor objects or ids
+ * (a caller's own objects, a structured clone) are read as a chain, as they always were: an
+ * input that nothing produced takes the storage (id) of the previous op's output -- or the
+ * graph input, for the first op -- when its element count and dtype agree. INVALID_MODEL
+ * otherwise, naming the op and the tensor.
+ */
+function linkChain(ops: Op[], inputs: TensorInfo[], outputs: TensorInfo[]): { ops: Op[]; inputs: TensorInfo[]; outputs: TensorInfo[] } {
+  const produced = new Map<number, TensorInfo>();
+  for (const t of inputs) produced.set(t.id!, t);
+  const count = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+  const relink = (t: TensorInfo, prev: TensorInfo | undefined, what: string): TensorInfo => {
+    if (t.constant !== undefined || produced.has(t.id!)) return t;
+    if (prev && count(prev) === count(t) && prev.dtype === t.dtype) return { ...t, id: prev.id };
+    throw invalidModel(`${what} reads ${t.dtype}[${t.shape}] '${t.name}', which is neither a model input nor written by an earlier op`);
+  };
+  let prev: TensorInfo | undefined = inputs.length === 1 ? inputs[0] : undefined;
+  const linked = ops.map((op, i) => {
+    let next: Op;
+    if ('inputs' in op) {
+      const ins = op.inputs.map((t, j) => relink(t, op.inputs.length === 1 ? prev : undefined, `op ${i} (${op.op}) input ${j}`));
+      next = { ...op, inputs: ins } as Op;
+    } else {
+      next = { ...op, input: relink(op.input, prev, `op ${i} (${op.op})`) } as Op;
+    }
+    const outs = opOutputs(next);
+    for (const t of outs) {
+      if (t.constant !== undefined) throw invalidModel(`op ${i} (${op.op}) writes '${t.name}', which is a constant`);
+      if (produced.has(t.id!)) throw invalidModel(`op ${i} (${op.op}) writes '${t.name}' (tensor ${t.id}), which ${inputs.some((x) => x.id === t.id) ? 'is a model input' : 'an earlier op already wrote'}`);
+      produced.set(t.id!, t);
+    }
+    prev = outs.length === 1 ? outs[0] : undefined;
+    return next;
+  });
+  const outs = outputs.map((t, j) => relink(t, outputs.length === 1 ? prev : undefined, `model output ${j}`));
+  return { ops: linked, inputs, outputs: outs };
 }

@@ -24,8 +24,14 @@ export interface PreparedOp {
 }
 
 export interface RunPointers {
+  /** the first of `inputs` */
   input: number;
+  /** the first of `outputs` */
   output: number;
+  /** every activation input of the op (constants excluded), in the op's input order */
+  inputs: number[];
+  /** every output of the op, in order */
+  outputs: number[];
   /** offsets of `constants`, same order */
   constants: number[];
   scratch: number;

@@ -36,17 +36,35 @@ export function packRequant(q: QuantizedMultiplier[], paddedChannels: number): U
 }
 
 /**
- * Which exact vector requantization path the kernels may take (assembly/q8/requant.ts):
- * the shared right shift (>= 0) when no channel shifts left and all shift right alike;
- * -3 when right shifts differ, none shifts left and all lie in [1, 22] (the rounding-add path);
- * -1 for other right-only shifts; -2 in general.
+ * Which exact vector requantization path the kernels may take (assembly/q8/requant.ts), passed
+ * to them as their `mode` integer: a value >= 0 is the right shift every channel shares (none
+ * shifts left); the negative values are named here.
  */
+export const RequantMode = {
+  /** right shifts differ per channel, each of them only right */
+  PER_CHANNEL_RIGHT_SHIFTS: -1,
+  /** some channel shifts left: the general path */
+  GENERAL: -2,
+  /** right shifts differ per channel, all in [1, 22] (the rounding-add path) */
+  PER_CHANNEL_SHORT_RIGHT_SHIFTS: -3,
+} as const;
+/** the largest shared right shift with its own specialised entry points (q8_*_rs) */
+export const MAX_SHORT_RIGHT_SHIFT = 22;
+
 export function requantMode(q: QuantizedMultiplier[]): number {
-  if (q.some((x) => x.shift > 0)) return -2;
+  if (q.some((x) => x.shift > 0)) return RequantMode.GENERAL;
   const r = -q[0].shift;
   if (q.every((x) => -x.shift === r)) return r;
-  return q.every((x) => -x.shift >= 1 && -x.shift <= 22) ? -3 : -1;
+  return q.every((x) => -x.shift >= 1 && -x.shift <= MAX_SHORT_RIGHT_SHIFT) ? RequantMode.PER_CHANNEL_SHORT_RIGHT_SHIFTS : RequantMode.PER_CHANNEL_RIGHT_SHIFTS;
 }
+
+/** The q8 average pool's rounding (assembly/q8/avgpool.ts): TFLite's uint8 and int8 kernels round differently. */
+export const PoolRounding = {
+  /** uint8: (sum + n/2) / n on non-negative sums */
+  UINT8_HALF_UP: 0,
+  /** int8: half away from zero with C division */
+  INT8_HALF_AWAY: 1,
+} as const;
 
 /** GEMM weights (assembly/q8/gemm.ts): panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3], from row-major [n][k] raw weights centred by `wzp` while copying */
 export function packGemmRows(w: Float32Array | Uint8Array | Int8Array, wzp: number, n: number, k: number): Uint8Array {

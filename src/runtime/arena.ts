@@ -3,7 +3,8 @@
  *
  *   [0, base)            static data of the kernels, and at least 1024 unused bytes
  *   constants            packed weights, biases, multipliers; each 16-byte aligned
- *   activation A, B      ping-pong buffers sized to the largest activation (+ slack for SIMD over-read)
+ *   activations          every activation tensor at its planned offset (src/runtime/plan.ts:
+ *                        by lifetime, each with slack for SIMD over-read)
  *   scratch              per-op scratch, shared by all ops
  */
 import { MobileNetError } from '../errors.js';
@@ -17,15 +18,16 @@ const align16 = (n: number) => (n + 15) & ~15;
 
 export interface ArenaLayout {
   constantOffsets: number[][]; // per step, per constant
-  buffers: [number, number];
-  bufferBytes: number;
+  /** start of the activation region; a tensor lives at activations + plan.offsets.get(id) */
+  activations: number;
+  activationBytes: number;
   scratch: number;
   scratchBytes: number;
   end: number;
   constantBytes: number;
 }
 
-export function layoutArena(constants: Uint8Array[][], maxActivationBytes: number, scratchBytes: number, heapBase = 0): ArenaLayout {
+export function layoutArena(constants: Uint8Array[][], activationBytes: number, scratchBytes: number, heapBase = 0): ArenaLayout {
   // above the module's static data, and never at 0 (a null pointer bug reads zeros, never weights)
   const base = align16(Math.max(1024, heapBase));
   let top = base;
@@ -37,12 +39,10 @@ export function layoutArena(constants: Uint8Array[][], maxActivationBytes: numbe
     }),
   );
   const constantBytes = top - base;
-  const bufferBytes = align16(maxActivationBytes + ACTIVATION_SLACK);
-  const a = align16(top);
-  const b = a + bufferBytes;
-  const scratch = b + bufferBytes;
+  const activations = align16(top);
+  const scratch = activations + align16(activationBytes);
   const end = scratch + align16(scratchBytes + ACTIVATION_SLACK);
-  return { constantOffsets, buffers: [a, b], bufferBytes, scratch, scratchBytes, end, constantBytes };
+  return { constantOffsets, activations, activationBytes, scratch, scratchBytes, end, constantBytes };
 }
 
 /** Grow `memory` once so that it holds `bytes`; refuses (typed error) beyond `limit`. */

@@ -32,8 +32,9 @@ export function isWasmModule(v: unknown): v is WasmModule {
   return typeof WebAssembly !== 'undefined' && v instanceof WebAssembly.Module;
 }
 
-/** The exported kernel functions; all pointers are byte offsets into `memory`. */
-export type KernelExports = Record<string, (...args: number[]) => number> & { memory: WasmMemory };
+/** The exported kernel functions (typed in ./kernel-abi.ts); all pointers are byte offsets into `memory`. */
+export type { KernelExports } from './kernel-abi.js';
+import type { KernelExports } from './kernel-abi.js';
 
 export interface Kernels {
   flavour: Flavour;

@@ -176,6 +176,17 @@ export function quantizeChain(seed = 3): Graph {
  * generic deep equality is slow on multi-megabyte weights.
  */
 export function firstDifference(a: unknown, b: unknown, path = 'graph'): string | null {
+  if (path === 'graph') {
+    // tensor ids are the file's numbering (a written file renumbers); a chain built without
+    // inputs / outputs lists has one of each
+    const norm = (g: unknown) => {
+      if (!g || typeof g !== 'object' || !('ops' in g)) return g;
+      const x = g as Graph;
+      return { ...x, inputs: x.inputs ?? [x.input], outputs: x.outputs ?? [x.output] };
+    };
+    a = norm(a);
+    b = norm(b);
+  }
   if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
     if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b)) return `${path}: typed array vs ${typeof b}`;
     if (a.constructor !== b.constructor) return `${path}: ${a.constructor.name} vs ${b.constructor.name}`;
@@ -195,8 +206,8 @@ export function firstDifference(a: unknown, b: unknown, path = 'graph'): string 
     return null;
   }
   if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const ka = Object.keys(a).sort();
-    const kb = Object.keys(b).sort();
+    const ka = Object.keys(a).filter((k) => k !== 'id').sort();
+    const kb = Object.keys(b).filter((k) => k !== 'id').sort();
     if (ka.join() !== kb.join()) return `${path}: keys {${ka.join()}} vs {${kb.join()}}`;
     for (const k of ka) {
       const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);

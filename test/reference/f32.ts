@@ -74,7 +74,7 @@ export function refF32(op: Op, input: Float32Array): Float32Array {
                   const w = op.filter.data as Float32Array;
                   for (let i = 0; i < inC; i++) s += at(y, x, i) * w[((o * KH + ky) * KW + kx) * inC + i];
                 } else if (op.op === 'depthwise_conv2d') {
-                  s += at(y, x, o) * (op.filter.data as Float32Array)[(ky * KW + kx) * inC + o];
+                  s += at(y, x, Math.floor(o / (outC / inC))) * (op.filter.data as Float32Array)[(ky * KW + kx) * outC + o]; // depth multiplier outC / inC
                 } else {
                   s += at(y, x, o);
                 }

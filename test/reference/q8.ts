@@ -81,7 +81,8 @@ export function refQ8(op: Op, input: Uint8Array | Int8Array | Float32Array): Uin
                 const ix = ox * sw - padLeft + fx;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                 if (depthwise) {
-                  const xv = x[(iy * w + ix) * ic + o];
+                  // depth multiplier oc / ic: output channel o reads input channel floor(o / multiplier)
+                  const xv = x[(iy * w + ix) * ic + Math.floor(o / (oc / ic))];
                   const wv = f[(fy * kw + fx) * oc + o];
                   acc = (acc + (wv + fOffset) * (xv + inOffset)) | 0;
                 } else {

@@ -5,7 +5,7 @@ import { FLAVOURS, loadKernels, rng, TestHeap } from '../../helpers/kernels.js';
 import type { Kernels } from '../../../src/runtime/kernels.js';
 import type { Conv2DOp, DepthwiseConv2DOp, Op } from '../../../src/model/ir.js';
 import { sizeOf } from '../../../src/model/ir.js';
-import { prepareFusedF32 } from '../../../src/ops/f32/fused.js';
+import { prepareFusedF32 } from '../../../src/ops/fused/f32.js';
 import { refF32 } from '../../reference/f32.js';
 import { ACTIVATIONS, f32, pick, spatialOut, uniform } from './harness.js';
 

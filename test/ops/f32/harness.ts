@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import type { Activation, Op, Padding, TensorInfo } from '../../../src/model/ir.js';
 import { convGeometry, sizeOf } from '../../../src/model/ir.js';
-import { prepareF32 } from '../../../src/ops/f32/index.js';
+import { prepareOp as prepareF32 } from '../../../src/ops/index.js';
 import { TestHeap, type rng } from '../../helpers/kernels.js';
 import type { Kernels } from '../../../src/runtime/kernels.js';
 import { refF32 } from '../../reference/f32.js';

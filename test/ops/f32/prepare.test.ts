@@ -1,6 +1,7 @@
 // prepareF32 rejects what the kernels cannot run with a MobileNetError naming the op and problem.
 import { describe, it, expect } from 'vitest';
-import { prepareF32, packGemmB, packDepthwise } from '../../../src/ops/f32/index.js';
+import { prepareOp as prepareF32 } from '../../../src/ops/index.js';
+import { packGemmB, packDepthwise } from '../../../src/ops/f32-common.js';
 import { MobileNetError } from '../../../src/errors.js';
 import type { Conv2DOp, DepthwiseConv2DOp, FullyConnectedOp, Op } from '../../../src/model/ir.js';
 import { f32 } from './harness.js';
@@ -59,8 +60,10 @@ describe('prepareF32 validation', () => {
     expect(prepareF32(fc).kernel).toBe('f32_gemm');
   });
 
-  it('rejects depth multiplier != 1', () => {
-    rejects(dw({ output: f32('dw', [1, 8, 8, 8]), filter: { data: new Float32Array(72), shape: [1, 3, 3, 8], dtype: 'float32' }, bias: new Float32Array(8) }), /depthwise_conv2d 'dw'.*depth multiplier/);
+  it('takes a whole depth multiplier (repeating input channels), refuses a fractional one', () => {
+    expect(prepareF32(dw({ output: f32('dw', [1, 8, 8, 8]), filter: { data: new Float32Array(72), shape: [1, 3, 3, 8], dtype: 'float32' }, bias: new Float32Array(8) })).kernel).toBe('repeat_channels+f32_dwconv');
+    const bad = dw({ output: f32('dw', [1, 8, 8, 6]), filter: { data: new Float32Array(54), shape: [1, 3, 3, 6], dtype: 'float32' }, bias: new Float32Array(6) });
+    expect(() => prepareF32(bad)).toThrow(expect.objectContaining({ code: 'INVALID_MODEL', message: expect.stringMatching(/6 channels, not a multiple of the input's 4/) }));
   });
   it('rejects an output shape that does not match the geometry', () => {
     rejects(conv({ output: f32('stem', [1, 3, 4, 16]) }), /conv2d 'stem'.*gives 4x4/);
@@ -75,9 +78,10 @@ describe('prepareF32 validation', () => {
   it('rejects dilation, batch > 1, non-float tensors, bad strides and unknown ops', () => {
     rejects({ ...conv(), dilations: [2, 2] } as Conv2DOp, /dilation/);
     rejects(conv({ input: f32('in', [2, 8, 8, 3]) }), /must be \[1, H, W, C\]/);
-    rejects(conv({ input: { name: 'in', shape: [1, 8, 8, 3], dtype: 'int8' } }), /input must be float32/);
+    // an int8 input takes the quantized kernels, which need its quantization
+    expect(() => prepareF32(conv({ input: { name: 'in', shape: [1, 8, 8, 3], dtype: 'int8' } }))).toThrow(expect.objectContaining({ code: 'INVALID_MODEL', message: expect.stringMatching(/no quantization parameters/) }));
     rejects(conv({ strides: [0, 2] }), /strides/);
-    rejects({ op: 'quantize', input: f32('a', [1, 4]), output: f32('q', [1, 4]) }, /no float32 kernel for op 'quantize'/);
+    expect(() => prepareF32({ op: 'quantize', input: f32('a', [1, 4]), output: f32('q', [1, 4]) })).toThrow(expect.objectContaining({ message: expect.stringMatching(/float32, expected uint8 or int8/) }));
   });
 });
 

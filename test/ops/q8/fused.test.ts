@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { FLAVOURS, loadKernels, rng } from '../../helpers/kernels.js';
 import type { Kernels, Flavour } from '../../../src/runtime/kernels.js';
-import { prepareConvBanded, prepareFusedQ8 } from '../../../src/ops/q8/index.js';
+import { prepareConvBanded } from '../../../src/ops/conv2d/q8.js';
+import { prepareFusedQ8 } from '../../../src/ops/fused/q8.js';
 import { refQ8 } from '../../reference/q8.js';
 import { sizeOf, type Conv2DOp, type DepthwiseConv2DOp, type Padding } from '../../../src/model/ir.js';
 import { ACTIVATIONS, convOp, fromStored, pick, randInt, randomActivations, runPrepared, toStored, type QType } from './helpers.js';

@@ -10,7 +10,7 @@ import { FLAVOURS, loadKernels, MODELS_DIR, SHARED_DIR, SHARED_MISSING, rng } fr
 import type { Kernels } from '../../../src/runtime/kernels.js';
 import { readTflite } from '../../../src/formats/tflite.js';
 import { sizeOf, type Graph } from '../../../src/model/ir.js';
-import { prepareQ8 } from '../../../src/ops/q8/index.js';
+import { prepareOp as prepareQ8 } from '../../../src/ops/index.js';
 import { refQ8 } from '../../reference/q8.js';
 import { fromStored, randomActivations, runPrepared, toStored, type QType } from './helpers.js';
 

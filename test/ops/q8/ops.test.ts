@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { FLAVOURS, loadKernels, rng } from '../../helpers/kernels.js';
 import type { Kernels, Flavour } from '../../../src/runtime/kernels.js';
-import { prepareQ8 } from '../../../src/ops/q8/index.js';
+import { prepareOp as prepareQ8 } from '../../../src/ops/index.js';
 import { refQ8 } from '../../reference/q8.js';
 import { sizeOf, type Activation, type Op, type Padding } from '../../../src/model/ir.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { prepareQ8 } from '../../../src/ops/q8/index.js';
+import { prepareOp as prepareQ8 } from '../../../src/ops/index.js';
 import { MobileNetError } from '../../../src/errors.js';
 import type { Op } from '../../../src/model/ir.js';
 import { rng } from '../../helpers/kernels.js';
@@ -81,7 +81,7 @@ describe('prepareQ8 validation', () => {
     const c = fresh({ depthwise: true }) as Op & { filter: { shape: number[]; data: Uint8Array } };
     c.filter.shape = [1, 3, 3, 6];
     c.filter.data = new Uint8Array(54);
-    expectError(c, 'UNSUPPORTED_MODEL', /depth multiplier 1/);
+    expectError(c, 'INVALID_MODEL', /depthwise output has 3 channels, the filter 6/);
     const d = fresh() as Op & { filter: { data: Uint8Array } };
     d.filter.data = d.filter.data.subarray(1);
     expectError(d, 'INVALID_MODEL', /filter data has/);
@@ -112,6 +112,7 @@ describe('prepareQ8 validation', () => {
     expectError(pool, 'UNSUPPORTED_MODEL', /different input and output quantization/);
     const fl: Op = { op: 'conv2d', ...(fresh() as object) } as Op;
     (fl as { input: { dtype: string } }).input.dtype = 'float32';
-    expectError(fl, 'UNSUPPORTED_MODEL', /float32, expected uint8 or int8/);
+    // a float input takes the float kernels, which refuse the uint8 output
+    expectError(fl, 'UNSUPPORTED_MODEL', /output must be float32, got uint8/);
   });
 });

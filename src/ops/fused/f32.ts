@@ -5,7 +5,8 @@
 import type { Op } from '../../model/ir.js';
 import { convGeometry, sizeOf } from '../../model/ir.js';
 import type { PreparedOp } from '../types.js';
-import { prepareF32, activationRange, gemmBlockPixels } from './index.js';
+import { activationRange, gemmBlockPixels } from '../f32-common.js';
+import { prepareFloatOp } from '../index.js';
 
 /**
  * Fuse only when the depthwise output is at least this big, or has at least FUSE_MIN_CHANNELS
@@ -16,6 +17,7 @@ import { prepareF32, activationRange, gemmBlockPixels } from './index.js';
  * where the intermediate stays in cache anyway and per-tile and per-pixel overheads dominate.
  */
 export const FUSE_MIN_INTERMEDIATE_BYTES = 192 * 1024;
+
 export const FUSE_MIN_CHANNELS = 512;
 
 export interface FusedOptions {
@@ -37,8 +39,8 @@ export function prepareFusedF32(first: Op, second: Op, options: FusedOptions = {
   const large = sizeOf(first.output.shape) * 4 >= FUSE_MIN_INTERMEDIATE_BYTES || first.output.shape[3] >= FUSE_MIN_CHANNELS;
   if (!options.always && !large) return null;
   // validation and packing as for the separate ops (throws the same typed errors)
-  const dw = prepareF32(first);
-  const pw = prepareF32(second);
+  const dw = prepareFloatOp(first);
+  const pw = prepareFloatOp(second);
   if (dw.kernel !== 'f32_dwconv' || pw.kernel !== 'f32_gemm') return null;
   const [, inH, inW, C] = first.input.shape;
   const [, outH, outW] = first.output.shape;

@@ -1,0 +1,62 @@
+/**
+ * DEPTHWISE_CONV_2D, every dtype. A depth multiplier M > 1 (output channel c*M + m reads input
+ * channel c: what the converter emits for a one-channel stem, e.g. TFLite Micro's person
+ * detector) runs as the multiplier-1 kernel on the input with each channel repeated M times,
+ * made in scratch: the same products and sums, so the same bytes.
+ */
+import type { DepthwiseConv2DOp } from '../../model/ir.js';
+import { bytesPerElement, sizeOf } from '../../model/ir.js';
+import { invalidModel } from '../../errors.js';
+import type { PreparedOp } from '../types.js';
+import { ACTIVATION_SLACK } from '../types.js';
+import { checkFloatOp } from '../f32-common.js';
+import { prepareDepthwise as prepareF32 } from './f32.js';
+import { prepareDepthwise as prepareQ8 } from './q8.js';
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+export function prepareDepthwiseConv2d(op: DepthwiseConv2DOp): PreparedOp {
+  const multiplier = depthMultiplier(op);
+  if (multiplier === 1) return prepareOne(op);
+  const [n, h, w, c] = op.input.shape;
+  const expanded: DepthwiseConv2DOp = { ...op, input: { ...op.input, shape: [n, h, w, c * multiplier] } };
+  const inner = prepareOne(expanded);
+  const elem = bytesPerElement(op.input.dtype);
+  const pixels = h * w;
+  const expandedBytes = align16(pixels * c * multiplier * elem + ACTIVATION_SLACK);
+  return {
+    kernel: `repeat_channels+${inner.kernel}`,
+    constants: inner.constants,
+    scratchBytes: expandedBytes + inner.scratchBytes,
+    macs: inner.macs,
+    run(k, p) {
+      const mem = new Uint8Array(k.memory.buffer);
+      const src = p.input;
+      const dst = p.scratch;
+      // pixel by pixel: channel ch's element goes to channels ch*M .. ch*M + M-1
+      for (let px = 0; px < pixels; px++) {
+        const from = src + px * c * elem;
+        const to = dst + px * c * multiplier * elem;
+        for (let ch = 0; ch < c; ch++) {
+          for (let m = 0; m < multiplier; m++) mem.copyWithin(to + (ch * multiplier + m) * elem, from + ch * elem, from + (ch + 1) * elem);
+        }
+      }
+      inner.run(k, { ...p, input: dst, inputs: [dst], scratch: dst + expandedBytes });
+    },
+  };
+}
+
+function prepareOne(op: DepthwiseConv2DOp): PreparedOp {
+  return op.input.dtype === 'float32' ? prepareF32(op, checkFloatOp(op)) : prepareQ8(op);
+}
+
+/** output channels / input channels, which the filter and output must agree on */
+export function depthMultiplier(op: DepthwiseConv2DOp): number {
+  const c = op.input.shape[op.input.shape.length - 1];
+  const fc = op.filter.shape[op.filter.shape.length - 1];
+  if (!(c > 0) || fc % c !== 0) throw invalidModel(`depthwise filter has ${fc} channels, not a multiple of the input's ${c} (depth multiplier must be a whole number)`);
+  const oc = op.output.shape[op.output.shape.length - 1];
+  if (oc !== fc) throw invalidModel(`depthwise output has ${oc} channels, the filter ${fc}`);
+  if (sizeOf(op.filter.shape) !== op.filter.data.length) throw invalidModel(`depthwise filter has ${op.filter.data.length} values for shape [${op.filter.shape}]`);
+  return fc / c;
+}

@@ -1,0 +1,52 @@
+/** DEPTHWISE_CONV_2D on the q8 kernels (q8_dwconv). */
+import { invalidModel, unsupportedModel } from '../../errors.js';
+import { type DepthwiseConv2DOp } from '../../model/ir.js';
+import type { KernelExports } from '../../runtime/kernels.js';
+import type { PreparedOp, RunPointers } from '../types.js';
+import { packDepthwiseWeights, packRequant, roundUp, requantMode } from '../../quant/pack.js';
+import { checkBias, checkSameDtype, checkShape, filterInfo, geometry, storedActivationRange, storedZp, tensorQuant } from '../q8-common.js';
+
+export function depthwiseParts(op: DepthwiseConv2DOp) {
+  checkShape(op.input, 4, 'input');
+  checkShape(op.output, 4, 'output');
+  const inQ = tensorQuant(op.input, 'input');
+  const outQ = tensorQuant(op.output, 'output');
+  checkSameDtype(op, inQ, outQ);
+  if (op.filter.shape.length !== 4 || op.filter.shape[0] !== 1) throw invalidModel(`depthwise filter shape [${op.filter.shape}] must be [1, KH, KW, C]`);
+  const [, kh, kw, fc] = op.filter.shape;
+  const c = op.input.shape[3];
+  if (fc !== c) throw unsupportedModel(`depthwise filter has ${fc} channels for ${c} input channels: only depth multiplier 1 is supported`);
+  if (op.output.shape[3] !== c) throw invalidModel(`output has ${op.output.shape[3]} channels, expected ${c}`);
+  const g = geometry(op, kh, kw);
+  const f = filterInfo(op.filter, inQ, outQ, c, 3, false);
+  const bias = checkBias(op.bias, c);
+  const act = storedActivationRange(op, outQ);
+  const xzp = storedZp(inQ.dtype, inQ.zeroPoint);
+  const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
+  const mode = requantMode(f.multipliers);
+  const taps = kh * kw;
+  const cp = roundUp(c, 8);
+  const weights = packDepthwiseWeights((t, ch) => f.centered(t * c + ch), taps, c);
+  const biases = new Int32Array(2 * cp);
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0;
+    for (let t = 0; t < taps; t++) s += f.centered(t * c + ch);
+    biases[ch] = bias[ch];
+    biases[cp + ch] = (bias[ch] - Math.imul(xzp, s)) | 0;
+  }
+  const constants = [weights, new Uint8Array(biases.buffer), packRequant(f.multipliers, cp)];
+  return { c, kh, kw, g, act, xzp, yzp, mode, constants, macs: g.oh * g.ow * c * taps };
+}
+
+export function prepareDepthwise(op: DepthwiseConv2DOp): PreparedOp {
+  const { c, kh, kw, g, act, xzp, yzp, mode, constants, macs } = depthwiseParts(op);
+  return {
+    kernel: 'q8_dwconv',
+    constants,
+    scratchBytes: 0,
+    macs,
+    run(kx: KernelExports, p: RunPointers) {
+      kx.q8_dwconv(p.input, g.h, g.w, c, p.constants[0], p.constants[1], p.constants[2], mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
+    },
+  };
+}

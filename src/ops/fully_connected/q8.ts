@@ -1,0 +1,36 @@
+/** FULLY_CONNECTED as a q8 GEMM. */
+import { invalidModel } from '../../errors.js';
+import { sizeOf, type FullyConnectedOp } from '../../model/ir.js';
+import type { KernelExports } from '../../runtime/kernels.js';
+import type { PreparedOp, RunPointers } from '../types.js';
+import { packGemmRows, packInt32, packRequant, roundUp, requantMode } from '../../quant/pack.js';
+import { checkBias, checkSameDtype, filterInfo, foldInputZeroPointRows, storedActivationRange, storedZp, tensorQuant } from '../q8-common.js';
+
+export function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
+  const inQ = tensorQuant(op.input, 'input');
+  const outQ = tensorQuant(op.output, 'output');
+  checkSameDtype(op, inQ, outQ);
+  if (op.filter.shape.length !== 2) throw invalidModel(`fully connected weights shape [${op.filter.shape}] must be [O, I]`);
+  const [n, k] = op.filter.shape;
+  const total = sizeOf(op.input.shape);
+  if (!(n > 0 && k > 0) || total % k !== 0) throw invalidModel(`input of ${total} values does not split into rows of ${k}`);
+  const m = total / k;
+  if (sizeOf(op.output.shape) !== m * n) throw invalidModel(`output has ${sizeOf(op.output.shape)} values, expected ${m} x ${n}`);
+  const f = filterInfo(op.filter, inQ, outQ, n, 0, true);
+  const bias = checkBias(op.bias, n);
+  const act = storedActivationRange(op, outQ);
+  const xzp = storedZp(inQ.dtype, inQ.zeroPoint);
+  const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
+  const mode = requantMode(f.multipliers);
+  const np = roundUp(n, 4);
+  const constants = [packGemmRows(f.raw, f.wzp, n, k), packInt32(foldInputZeroPointRows(bias, f.raw, f.wzp, n, k, xzp), np), packRequant(f.multipliers, np)];
+  return {
+    kernel: 'q8_gemm',
+    constants,
+    scratchBytes: 0,
+    macs: m * n * k,
+    run(kx: KernelExports, p: RunPointers) {
+      kx.q8_gemm(p.input, m, k, p.constants[0], n, p.constants[1], p.constants[2], mode, yzp, act.min, act.max, p.output);
+    },
+  };
+}

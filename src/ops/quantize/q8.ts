@@ -1,0 +1,71 @@
+/** QUANTIZE (float -> int8/uint8, and int -> int requantization such as uint8 <-> int8) and DEQUANTIZE. */
+import { invalidModel, unsupportedModel } from '../../errors.js';
+import { sizeOf, type DequantizeOp, type QuantizeOp } from '../../model/ir.js';
+import type { KernelExports } from '../../runtime/kernels.js';
+import type { PreparedOp, RunPointers } from '../types.js';
+import { dtypeRange, multiplyByQuantizedMultiplier, roundHalfAway } from '../../quant/fixedpoint.js';
+import { checkedMultiplier, tensorQuant } from '../q8-common.js';
+
+export function prepareQuantize(op: QuantizeOp): PreparedOp {
+  const outQ = tensorQuant(op.output, 'output');
+  const n = sizeOf(op.input.shape);
+  if (sizeOf(op.output.shape) !== n) throw invalidModel('quantize output size differs from its input');
+  const { qmin, qmax } = dtypeRange(outQ.dtype);
+  const outShift = outQ.dtype === 'uint8' ? 128 : 0;
+  if (op.input.dtype === 'float32') {
+    const scale = Math.fround(outQ.scale);
+    return {
+      kernel: 'quantize',
+      constants: [],
+      scratchBytes: 0,
+      macs: n,
+      run(kx: KernelExports, p: RunPointers) {
+        const src = new Float32Array(kx.memory.buffer, p.input, n);
+        const dst = new Int8Array(kx.memory.buffer, p.output, n);
+        for (let i = 0; i < n; i++) {
+          const v = roundHalfAway(Math.fround(src[i] / scale)) + outQ.zeroPoint;
+          // NaN clamps to qmin; TFLite's int conversion of NaN is undefined
+          dst[i] = (v >= qmin ? (v <= qmax ? v : qmax) : qmin) - outShift;
+        }
+      },
+    };
+  }
+  const inQ = tensorQuant(op.input, 'input');
+  const inShift = inQ.dtype === 'uint8' ? 128 : 0;
+  const mq = checkedMultiplier(Math.fround(inQ.scale) / Math.fround(outQ.scale), 'requantize');
+  return {
+    kernel: 'requantize',
+    constants: [],
+    scratchBytes: 0,
+    macs: n,
+    run(kx: KernelExports, p: RunPointers) {
+      const src = new Int8Array(kx.memory.buffer, p.input, n);
+      const dst = new Int8Array(kx.memory.buffer, p.output, n);
+      for (let i = 0; i < n; i++) {
+        const x = src[i] + inShift - inQ.zeroPoint;
+        const v = multiplyByQuantizedMultiplier(x, mq.multiplier, mq.shift) + outQ.zeroPoint;
+        dst[i] = Math.min(qmax, Math.max(qmin, v)) - outShift;
+      }
+    },
+  };
+}
+
+export function prepareDequantize(op: DequantizeOp): PreparedOp {
+  const inQ = tensorQuant(op.input, 'input');
+  if (op.output.dtype !== 'float32') throw unsupportedModel(`dequantize to ${op.output.dtype}`);
+  const n = sizeOf(op.input.shape);
+  if (sizeOf(op.output.shape) !== n) throw invalidModel('dequantize output size differs from its input');
+  const inShift = inQ.dtype === 'uint8' ? 128 : 0;
+  const scale = Math.fround(inQ.scale);
+  return {
+    kernel: 'dequantize',
+    constants: [],
+    scratchBytes: 0,
+    macs: n,
+    run(kx: KernelExports, p: RunPointers) {
+      const src = new Int8Array(kx.memory.buffer, p.input, n);
+      const dst = new Float32Array(kx.memory.buffer, p.output, n);
+      for (let i = 0; i < n; i++) dst[i] = scale * (src[i] + inShift - inQ.zeroPoint);
+    },
+  };
+}
