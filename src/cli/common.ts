@@ -60,7 +60,8 @@ export function parse<O extends Options>(argv: string[], options: O, allowPositi
     throw new UsageError(parseArgsMessage(e));
   }
   for (const [name, v] of Object.entries(parsed.values)) {
-    if (v === '') throw new UsageError(`--${name} needs a value, got an empty string`);
+    // repeated options (multiple: true) come as arrays: each value must be given
+    if (v === '' || (Array.isArray(v) && v.includes(''))) throw new UsageError(`--${name} needs a value, got an empty string`);
   }
   return parsed;
 }
