@@ -181,7 +181,10 @@ class TfliteReader {
         if (zeroPoint.length !== scale.length) {
           throw invalidModel(`${label} has ${scale.length} quantization scales but ${zeroPoint.length} zero points`);
         }
-        const axis = q.i32(F.QuantizationParameters.quantized_dimension, 'quantized_dimension');
+        let axis = q.i32(F.QuantizationParameters.quantized_dimension, 'quantized_dimension');
+        // a per-channel vector (a bias) has one axis, whatever quantized_dimension says: the
+        // converter copies the filter's (3 for depthwise), as in TFLite Micro's person detector
+        if (scale.length > 1 && shape.length === 1 && shape[0] === scale.length) axis = 0;
         if (scale.length > 1 && (axis < 0 || axis >= shape.length || shape[axis] !== scale.length)) {
           throw invalidModel(
             `${label} has ${scale.length} per-channel scales along axis ${axis}, which does not match its shape ${fmtShape(shape)}`,
