@@ -28,6 +28,10 @@ import type { PreparedOp, RunPointers } from '../types.js';
 import { elementQuant, isQuantized, storedActivationRange, storedConstant, type ElementQuant } from './quant.js';
 
 const MAX_RANK = 4;
+/** a broadcast row shorter than this is repeated so the kernels' SIMD loops get work */
+const MIN_SIMD_ROW = 64;
+/** ... within this many elements (a row whose count of repeats has no small divisor stays short) */
+const MAX_EXPANDED_ROW = 4096;
 /** TFLite's left shift of 8-bit ADD inputs (add.cc: left_shift = 20) */
 const ADD_LEFT_SHIFT = 20;
 
@@ -312,8 +316,23 @@ export function prepareBinary(op: BinaryOp): PreparedOp {
 
   if (aIsFull && bSpan > 0) {
     // b is a row of the last `cols` elements, reused for every row of a (equal shapes: one row)
-    const cols = bSpan;
-    const rows = n / cols;
+    let cols = bSpan;
+    let rows = n / cols;
+    // a short constant row (e.g. a per-channel [3] against an RGB image) would leave the SIMD
+    // loop idle: repeat it k times (k dividing rows) so one kernel row holds >= MIN_SIMD_ROW
+    if (B.constant && cols < MIN_SIMD_ROW && rows > 1) {
+      let k = Math.ceil(MIN_SIMD_ROW / cols);
+      while (k < rows && rows % k !== 0) k++;
+      if (k > rows) k = rows;
+      if (cols * k <= MAX_EXPANDED_ROW) {
+        const row = B.constant;
+        const expanded = row instanceof Float32Array ? new Float32Array(cols * k) : new Int8Array(cols * k);
+        for (let j = 0; j < k; j++) expanded.set(row, j * cols);
+        constants[B.constantIndex] = new Uint8Array(expanded.buffer);
+        cols *= k;
+        rows /= k;
+      }
+    }
     return {
       kernel: name,
       constants,
