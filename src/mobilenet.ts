@@ -10,7 +10,8 @@ import { readTflite } from './formats/tflite.js';
 import { chooseFlavour, instantiateKernels, FLAVOURS, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
 import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
-import { preprocessInto, type PreprocessOptions } from './image/preprocess.js';
+import { inputMapping, preprocessInto, type PreprocessOptions } from './image/preprocess.js';
+import { inputNormalization, readTfliteMetadata, type Normalization } from './formats/tflite-metadata.js';
 import { readImageSync, type ImageSource } from './image/sources.js';
 import { alignLabels, stringList, topK } from './labels.js';
 import { IMAGENET_1001_SHORT } from './labels/imagenet.js';
@@ -128,7 +129,7 @@ export interface TensorDescription {
   quant?: { scale: number; zeroPoint: number };
 }
 
-export interface DetectOptions extends Pick<PreprocessOptions, 'inputRange' | 'integerInput'> {
+export interface DetectOptions extends Pick<PreprocessOptions, 'inputRange' | 'integerInput' | 'normalization'> {
   /** at most this many detections, best first (default: all the model gives) */
   maxResults?: number;
   /** drop detections scoring below this (default 0.5) */
@@ -166,9 +167,12 @@ export class MobileNet {
   private readonly pointers: RunPointers[];
 
   private readonly allowNonFinite: boolean;
+  /** the float input's normalization from the file's TFLite metadata: the default when a call gives neither inputRange nor normalization */
+  private readonly normalization: Normalization | undefined;
 
-  private constructor(graph: Graph, kernels: Kernels, plan: Plan, arena: ArenaLayout, allowNonFinite: boolean) {
+  private constructor(graph: Graph, kernels: Kernels, plan: Plan, arena: ArenaLayout, allowNonFinite: boolean, normalization?: Normalization) {
     this.graph = graph;
+    this.normalization = normalization;
     this.allowNonFinite = allowNonFinite;
     this.kernels = kernels;
     this.plan = plan;
@@ -192,7 +196,8 @@ export class MobileNet {
   static async load(model: ModelSource, options?: LoadOptions): Promise<MobileNet> {
     return guardAsync('INVALID_MODEL', 'MobileNet.load', async () => {
       const opts = checkOptions(options);
-      const plan = planGraph(toGraph(model));
+      const parsed = toGraph(model);
+      const plan = planGraph(parsed.graph);
       const graph = plan.graph;
       const builds = suppliedBuilds(opts.wasm);
       const flavour = chooseFlavour(opts.kernels ?? 'auto', builds && (Object.keys(builds) as Flavour[]));
@@ -209,7 +214,7 @@ export class MobileNet {
       plan.steps.forEach((s, i) => s.prepared?.constants.forEach((c, j) => mem.set(c, arena.constantOffsets[i][j])));
       // the packed copies now live in the arena; holding them in JS too would double the model's memory
       for (const s of plan.steps) if (s.prepared) s.prepared.constants.length = 0;
-      const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true);
+      const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true, parsed.normalization);
       if (opts.labels !== undefined) net.setLabels(opts.labels);
       else net.labels = builtinLabels(net.info.classes);
       return net;
@@ -297,7 +302,7 @@ export class MobileNet {
       if (!(typeof minScore === 'number' && minScore >= 0 && minScore <= 1)) throw invalidOption(`minScore must be a number from 0 to 1, got ${describeValue(opts.minScore)}`);
       const k = this.live();
       const pixels = readImageSync(image);
-      this.writePixels(k, pixels, { inputRange: opts.inputRange, integerInput: opts.integerInput, crop: 'none' });
+      this.writePixels(k, pixels, { inputRange: opts.inputRange, integerInput: opts.integerInput, normalization: opts.normalization, crop: 'none' });
       this.execute(k, this.plan.steps.length);
       const [boxes, classes, scores, count] = this.graph.outputs!.map((t) => this.readTensor(k, t, this.tensorAt(t.id)) as Float32Array);
       const n = Math.min(Math.max(0, Math.floor(count[0])), scores.length);
@@ -353,8 +358,10 @@ export class MobileNet {
     const at = this.tensorAt(t.id);
     // uint8 inputs go in as the arena's shifted int8 form (src/ops/types.ts)
     const view = t.dtype === 'float32' ? new Float32Array(k.memory.buffer, at, n) : new Int8Array(k.memory.buffer, at, n);
-    preprocessInto(pixels, t, view, options);
-    const r = t.dtype === 'float32' ? (options.inputRange ?? [-1, 1]) : [0, 0];
+    const opts = options.inputRange === undefined && options.normalization === undefined && this.normalization ? { ...options, normalization: this.normalization } : options;
+    preprocessInto(pixels, t, view, opts);
+    if (t.dtype !== 'float32') return 0;
+    const r = inputMapping(t, opts).range;
     return Math.max(Math.abs(r[0]), Math.abs(r[1]));
   }
 
@@ -561,10 +568,16 @@ function softmax(x: Float32Array): Float32Array {
 }
 
 /** .tflite bytes (any real typed array, DataView or ArrayBuffer) or a graph object, which planGraph validates. */
-function toGraph(model: ModelSource): Graph {
+function toGraph(model: ModelSource): { graph: Graph; normalization?: Normalization } {
   const bytes = anyBytes(model);
-  if (bytes) return readTflite(bytes);
-  if (model !== null && typeof model === 'object' && !ArrayBuffer.isView(model) && 'ops' in model) return model as Graph;
+  if (bytes) {
+    const graph = readTflite(bytes);
+    // a float input's normalization, when the file's TFLite metadata gives it (integer inputs say it in their quantization)
+    const input = graph.inputs?.[0] ?? graph.input;
+    const normalization = input.dtype === 'float32' ? inputNormalization(readTfliteMetadata(bytes), input.shape[input.shape.length - 1]) : undefined;
+    return { graph, normalization };
+  }
+  if (model !== null && typeof model === 'object' && !ArrayBuffer.isView(model) && 'ops' in model) return { graph: model as Graph };
   throw invalidModel(`model must be .tflite bytes (Uint8Array or ArrayBuffer) or a graph from buildMobileNetV1 / loadTfjsLayers, got ${describeValue(model)}`);
 }
 

@@ -220,7 +220,7 @@ async function cmdClassify(argv: string[]): Promise<void> {
   }
   // the upper bound is the model's class count, checked once the model is loaded
   const topRange = (classes?: number) => `--top must be an integer from 1 to ${classes ?? "the model's number of classes"}, got '${values.top}'`;
-  const top = values.top === undefined ? 5 : /^\+?\d+$/.test(values.top as string) ? Number(values.top) : NaN;
+  let top = values.top === undefined ? 5 : /^\+?\d+$/.test(values.top as string) ? Number(values.top) : NaN;
   if (!(Number.isSafeInteger(top) && top >= 1)) throw new UsageError(topRange());
   const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
   // worker threads: as many as cores by default, never more than images
@@ -254,6 +254,8 @@ async function cmdClassify(argv: string[]): Promise<void> {
     close = () => pool.dispose();
   }
   try {
+    // the default 5 shrinks to a model with fewer classes (the person detector has 2)
+    if (values.top === undefined) top = Math.min(top, info.classes);
     if (top > info.classes) throw new UsageError(topRange(info.classes));
     const labels = resolveLabels(values.labels as string | undefined, info.classes);
     if (labels) setLabels(labels);

@@ -125,8 +125,8 @@ export class MobileNetPool {
   classify(image: string | Uint8Array, options: ClassifyOptions = {}, name?: string): Promise<Classification[]> {
     return guardAsync('INVALID_INPUT', 'MobileNetPool.classify', async () => {
       if (this.disposed) throw new MobileNetError('DISPOSED', 'this pool was disposed');
-      const { topK, crop, cropFraction, inputRange, integerInput } = options ?? {};
-      const opts = { topK, crop, cropFraction, inputRange, integerInput };
+      const { topK, crop, cropFraction, inputRange, integerInput, normalization } = options ?? {};
+      const opts = { topK, crop, cropFraction, inputRange, integerInput, normalization };
       const job: Omit<PoolJob, 'id'> =
         typeof image === 'string' ? { name: name ?? image, path: image, options: opts }
         : image instanceof Uint8Array ? { name: name ?? 'image', bytes: image, options: opts }
