@@ -58,9 +58,6 @@ const FLOAT_ACTIVATION: Record<string, [number, number]> = {
   relu_n1_to_1: [-1, 1],
 };
 
-/** Byte offsets of the op's activation inputs (RunPointers.inputs once the lead adds it). */
-const activationInputs = (p: RunPointers): number[] => (p as RunPointers & { inputs?: number[] }).inputs ?? [p.input];
-
 function checkedShape(t: TensorInfo, what: string): number[] {
   const s = t.shape;
   if (!Array.isArray(s) || s.some((d) => !Number.isInteger(d) || d <= 0)) throw invalidModel(`${what} tensor '${t.name}' has shape [${s}], expected positive integer dimensions`);
@@ -284,7 +281,7 @@ export function prepareBinary(op: BinaryOp): PreparedOp {
   const aIsFull = (swapped ? spanB : spanA) === n;
   if (B.constant) B.constantIndex = constants.push(new Uint8Array(B.constant.buffer, B.constant.byteOffset, B.constant.byteLength)) - 1;
   if (A.constant) A.constantIndex = constants.push(new Uint8Array(A.constant.buffer, A.constant.byteOffset, A.constant.byteLength)) - 1;
-  const ptr = (x: Operand, p: RunPointers) => (x.constantIndex >= 0 ? p.constants[x.constantIndex] : activationInputs(p)[x.inputIndex]);
+  const ptr = (x: Operand, p: RunPointers) => (x.constantIndex >= 0 ? p.constants[x.constantIndex] : p.inputs[x.inputIndex]);
   const name = `${q8 ? 'q8' : 'f32'}_${op.op}`;
   const sizeA = sizeOf(A.shape);
   const sizeB = sizeOf(B.shape);

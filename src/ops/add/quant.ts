@@ -1,14 +1,14 @@
 /**
- * Per-tensor quantization checks shared by ADD / MUL / LOGISTIC.
- * TODO(lead): these mirror tensorQuant / storedZp / the activation range of src/ops/q8/index.ts,
- * which are not exported yet; swap them for the q8-common ones when those land.
+ * Quantization checks of ADD / MUL / LOGISTIC on top of src/ops/q8-common.ts: the per-tensor
+ * parameters with the float32 scale TFLite computes with and the stored zero point, the
+ * activation range with the op named, and constant operands in int8 storage.
  */
-import { invalidModel, unsupportedModel } from '../../errors.js';
+import { invalidModel } from '../../errors.js';
 import type { Activation, TensorInfo } from '../../model/ir.js';
-import { checkQuantScale } from '../../model/validate.js';
-import { activationRange, dtypeRange } from '../../quant/fixedpoint.js';
+import { isQ, storedActivationRange as q8ActivationRange, storedZp, tensorQuant, type QDType } from '../q8-common.js';
 
-export type QDType = 'uint8' | 'int8';
+export type { QDType };
+export const isQuantized = isQ;
 
 export interface ElementQuant {
   dtype: QDType;
@@ -20,30 +20,22 @@ export interface ElementQuant {
   storedZp: number;
 }
 
-export const isQuantized = (dtype: string): dtype is QDType => dtype === 'uint8' || dtype === 'int8';
-
 /** raw uint8/int8 value -> its int8 storage */
-export const toStoredValue = (dtype: QDType, v: number) => (dtype === 'uint8' ? v - 128 : v);
+export const toStoredValue = storedZp;
 
 export function elementQuant(t: TensorInfo, what: string): ElementQuant {
-  if (!isQuantized(t.dtype)) throw unsupportedModel(`${what} tensor '${t.name}' is ${t.dtype}, expected uint8 or int8`);
-  const q = t.quant;
-  if (!q || q.scale.length === 0 || q.zeroPoint.length === 0) throw invalidModel(`${what} tensor '${t.name}' (${t.dtype}) has no quantization parameters`);
-  if (q.scale.length !== 1 || q.zeroPoint.length !== 1) throw unsupportedModel(`${what} tensor '${t.name}' has per-channel quantization; only per-tensor is supported here`);
-  checkQuantScale(q.scale[0], `${what} tensor '${t.name}'`);
-  const { qmin, qmax } = dtypeRange(t.dtype);
-  const zp = q.zeroPoint[0];
-  if (!Number.isInteger(zp) || zp < qmin || zp > qmax) throw invalidModel(`${what} tensor '${t.name}' zero point ${zp} is outside the ${t.dtype} range`);
-  return { dtype: t.dtype, scale: Math.fround(q.scale[0]), zeroPoint: zp, storedZp: toStoredValue(t.dtype, zp) };
+  const q = tensorQuant(t, what);
+  return { dtype: q.dtype, scale: Math.fround(q.scale), zeroPoint: q.zeroPoint, storedZp: storedZp(q.dtype, q.zeroPoint) };
 }
 
-/** the fused activation's clamp range in storage (int8) space */
+/** the fused activation's clamp range in storage (int8) space; errors name the op */
 export function storedActivationRange(activation: Activation, out: ElementQuant, what: string): { min: number; max: number } {
-  if (!['none', 'relu', 'relu6', 'relu_n1_to_1'].includes(activation)) throw unsupportedModel(`${what}: activation '${activation}' is not supported`);
-  const { qmin, qmax } = dtypeRange(out.dtype);
-  const r = activationRange(activation, out.scale, out.zeroPoint, qmin, qmax);
-  if (r.min > r.max) throw unsupportedModel(`${what}: activation '${activation}' gives an empty output range [${r.min}, ${r.max}]`);
-  return { min: toStoredValue(out.dtype, r.min), max: toStoredValue(out.dtype, r.max) };
+  try {
+    return q8ActivationRange({ activation }, out);
+  } catch (e) {
+    if (e instanceof Error) e.message = `${what}: ${e.message}`;
+    throw e;
+  }
 }
 
 /** a constant operand's values checked against its tensor, in int8 storage */
@@ -58,6 +50,6 @@ export function storedConstant(t: TensorInfo, what: string): Int8Array | Float32
   const expected = t.dtype === 'uint8' ? Uint8Array : Int8Array;
   if (!(c instanceof expected)) throw invalidModel(`${what} constant '${t.name}' is ${t.dtype} but holds ${c.constructor.name} values`);
   const out = new Int8Array(n);
-  for (let i = 0; i < n; i++) out[i] = toStoredValue(t.dtype, c[i]);
+  for (let i = 0; i < n; i++) out[i] = storedZp(t.dtype, c[i]);
   return out;
 }

@@ -213,6 +213,8 @@ describe('ADD / MUL reject bad models naming the problem', () => {
     expectError({ op: 'add', inputs: [q('a', [4], 'uint8', 0.1, 300), q('b', [4], 'uint8')], output: q('o', [4], 'uint8'), activation: 'none' }, 'INVALID_MODEL', /zero point 300/);
     expectError({ op: 'mul', inputs: [q('a', [4], 'int8', 1e10), q('b', [4], 'int8', 1e10)], output: q('o', [4], 'int8', 1e-10), activation: 'none' }, 'UNSUPPORTED_MODEL', /too large/);
     expectError({ op: 'mul', inputs: [q('a', [4], 'int8', 1e30), q('b', [4], 'int8', 1e30)], output: q('o', [4], 'int8', 1), activation: 'none' }, 'INVALID_MODEL', /not finite/);
+    expectError({ op: 'add', inputs: [q('a', [4]), q('b', [4])], output: q('o', [4]), activation: 'tanh' as Activation }, 'UNSUPPORTED_MODEL', /ADD 'o': activation 'tanh' is not supported/);
+    expectError({ op: 'mul', inputs: [tensor('a', [4], 'float32'), tensor('b', [4], 'float32')], output: tensor('o', [4], 'float32'), activation: 'tanh' as Activation }, 'UNSUPPORTED_MODEL', /MUL 'o': activation 'tanh'/);
     const perChannel: TensorInfo = { name: 'pc', shape: [2], dtype: 'int8', quant: { scale: [0.1, 0.2], zeroPoint: [0, 0], axis: 0 } };
     expectError({ op: 'mul', inputs: [q('a', [2]), perChannel], output: q('o', [2]), activation: 'none' }, 'UNSUPPORTED_MODEL', /'pc' has per-channel/);
   });
