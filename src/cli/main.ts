@@ -1,5 +1,5 @@
 /**
- * `mobilenet-wasm <command>`: run, stats, classify, detect, bench, eval, fetch.
+ * `mobilenet-wasm <command>`: run, stats, info, classify, detect, bench, eval, fetch.
  * Every error prints one line to stderr, `mobilenet-wasm: error: CODE: message`, and the exit
  * status is 2 for a usage error (code USAGE), 1 for anything else (see ./common.ts).
  */
@@ -9,7 +9,7 @@ import { loadModel } from '../node.js';
 import { sizeOf } from '../model/ir.js';
 import type { Classification, ModelInfo, Tensor } from '../mobilenet.js';
 import { MobileNetPool, defaultJobs } from '../worker/pool.js';
-import { statsCommand } from './stats.js';
+import { infoCommand, statsCommand, statsModelCommand } from './stats.js';
 import { resolveModel, resolveLabels } from './models.js';
 import { bench, formatBench } from './bench.js';
 import { decodeImageFile, minDecodedSizeFor } from '../image/decode-node.js';
@@ -42,6 +42,13 @@ commands:
   stats --alpha A --resolution R [--json]
         multiply-adds and parameters of MobileNet v1 (1000 classes), per layer and total
         (0 < A <= 4, R an integer from 32 to 1024)
+  stats --model M.tflite|NAME [--json]
+        the same count for any model (v1, v2, person detector, SSD, a TF.js model.json): per op,
+        conv / depthwise / fully-connected weights x output positions and weights + biases
+  info  --model M.tflite|NAME [--json] [--kernels K]
+        what loading the model reports (task, inputs and outputs with dtype, shape and quantization,
+        classes, mult-adds, parameters, weight / activation / memory bytes, kernels) and its
+        TFLite metadata (name, description, input normalization) when it has some
   classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] [--jobs N] [--input-range LO,HI] IMAGE...
         top K classes (default 5, at most the model's classes) of JPEG/PNG/BMP/GIF photos. The model
         is --model, else the default model (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS,
@@ -188,13 +195,29 @@ async function cmdDetect(argv: string[]): Promise<void> {
   }
 }
 
-function cmdStats(argv: string[]): void {
-  const { values } = parse(argv, { alpha: { type: 'string' }, resolution: { type: 'string' }, json: { type: 'boolean' } }, false);
+async function cmdStats(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { alpha: { type: 'string' }, resolution: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' } }, false);
+  if (values.model !== undefined) {
+    // a model file has its own shape: --alpha / --resolution describe the architecture form only
+    if (values.alpha !== undefined || values.resolution !== undefined) {
+      throw new UsageError('stats takes --model, or --alpha and --resolution (MobileNet v1 by architecture), not both');
+    }
+    const model = need(values, 'model');
+    process.stdout.write((await statsModelCommand({ model: resolveModel(model), json: !!values.json })) + '\n');
+    return;
+  }
   need(values, 'alpha');
   need(values, 'resolution');
   const alpha = numberOption(values, 'alpha', ALPHA)!;
   const resolution = intOption(values, 'resolution', RESOLUTION)!;
   process.stdout.write(statsCommand({ alpha, resolution, json: !!values.json }) + '\n');
+}
+
+async function cmdInfo(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { model: { type: 'string' }, json: { type: 'boolean' }, kernels: { type: 'string' } }, false);
+  const model = need(values, 'model');
+  const kernels = choiceOption(values, 'kernels', KERNEL_CHOICES, 'auto');
+  process.stdout.write((await infoCommand({ model: resolveModel(model), json: !!values.json, kernels })) + '\n');
 }
 
 async function cmdClassify(argv: string[]): Promise<void> {
@@ -372,6 +395,7 @@ async function cmdBench(argv: string[]): Promise<void> {
 const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   run: cmdRun,
   stats: cmdStats,
+  info: cmdInfo,
   classify: cmdClassify,
   detect: cmdDetect,
   bench: cmdBench,
