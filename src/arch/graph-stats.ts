@@ -16,6 +16,8 @@
  */
 import type { Graph, Op, OpName } from '../model/ir.js';
 import { opOutputs, sizeOf } from '../model/ir.js';
+import { validateGraph } from '../model/validate.js';
+import { guard } from '../runtime/guard.js';
 
 export interface GraphLayerStats {
   /** the op's position in the graph */
@@ -59,8 +61,16 @@ function opCost(op: Op): { macs: number; params: number } {
   }
 }
 
-/** Per-op mult-adds and parameters of a graph, and their totals. */
+/**
+ * Per-op mult-adds and parameters of a graph (from readTflite, loadTfjsLayers or
+ * buildMobileNetV1), and their totals. A malformed graph is INVALID_MODEL naming the field
+ * (validateGraph), as MobileNet.load would report it.
+ */
 export function graphStats(graph: Graph): GraphStats {
+  return guard('INVALID_MODEL', 'graphStats', () => count(validateGraph(graph)));
+}
+
+function count(graph: Graph): GraphStats {
   const layers = graph.ops.map((op, index): GraphLayerStats => {
     const out = opOutputs(op)[0];
     return { index, name: out.name, op: op.op, outputShape: [...out.shape], ...opCost(op) };

@@ -206,6 +206,9 @@ async function cmdStats(argv: string[]): Promise<void> {
     process.stdout.write((await statsModelCommand({ model: resolveModel(model), json: !!values.json })) + '\n');
     return;
   }
+  if (values.alpha === undefined && values.resolution === undefined) {
+    throw new UsageError('stats needs --model M.tflite|NAME, or --alpha A and --resolution R');
+  }
   need(values, 'alpha');
   need(values, 'resolution');
   const alpha = numberOption(values, 'alpha', ALPHA)!;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { graphStats } from '../../src/arch/graph-stats.js';
 import { buildMobileNetV1, mobilenetV1Layers } from '../../src/arch/mobilenet.js';
 import { readTflite } from '../../src/formats/tflite.js';
+import { MobileNetError } from '../../src/errors.js';
 import type { Graph, Op, TensorInfo } from '../../src/model/ir.js';
 import { MODELS_DIR, SHARED_MISSING } from '../helpers/kernels.js';
 
@@ -138,3 +139,25 @@ describe.skipIf(!MODELS_DIR)('graphStats on the shared .tflite models', () => {
 });
 
 it.skipIf(!!MODELS_DIR)('graphStats on the shared models', () => console.warn(SHARED_MISSING));
+
+describe('graphStats on malformed graphs', () => {
+  const x = f32('x', [1, 4, 4, 2]);
+  const y = f32('y', [1, 4, 4, 3]);
+  const conv = (filter: unknown): Op => ({ op: 'conv2d', input: x, output: y, filter, bias: new Float32Array(3), strides: [1, 1], padding: 'same', activation: 'none' }) as Op;
+  it.each([
+    ['not a graph', null, /graph must be an object/],
+    ['no ops', { ops: [], input: x, output: x, source: 'random' }, /no operators/],
+    ['a conv without its filter', { ops: [conv(undefined)], input: x, output: y, source: 'random' }, /filter/],
+    ['an op we do not know', { ops: [{ op: 'lstm', input: x, output: y }], input: x, output: y, source: 'random' }, /lstm/],
+  ])('%s: a MobileNetError naming the problem', (_, graph, message) => {
+    let err: unknown;
+    try {
+      graphStats(graph as unknown as Graph);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MobileNetError);
+    expect(['INVALID_MODEL', 'UNSUPPORTED_MODEL']).toContain((err as MobileNetError).code);
+    expect((err as Error).message).toMatch(message);
+  });
+});

@@ -169,6 +169,8 @@ describe.skipIf(!built)('stats --model and info: errors', () => {
       [['stats', '--model', 'x.tflite', '--alpha', '1'], /stats takes --model, or --alpha and --resolution .*not both/],
       [['stats', '--model', 'x.tflite', '--resolution', '224'], /not both/],
       [['stats', '--model'], /--model needs a value/],
+      [['stats'], /stats needs --model M\.tflite\|NAME, or --alpha A and --resolution R/],
+      [['stats', '--json'], /stats needs --model/],
       [['info'], /--model is required/],
       [['info', '--model', 'x.tflite', '--bogus'], /unknown option '--bogus'/],
       [['info', '--model', 'x.tflite', 'extra'], /unexpected argument 'extra'/],
