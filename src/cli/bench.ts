@@ -80,21 +80,23 @@ export async function bench(a: BenchArgs): Promise<BenchResult> {
     name = `random ${a.alpha}/${a.resolution}`;
   }
   const loadMs = performance.now() - t0;
-  const input = randomInput(net);
+  // runAll: a detector has four outputs (run takes one-output models)
+  const inputs = [randomInput(net)];
+  const infer = () => net.runAll(inputs);
   const t1 = performance.now();
-  net.run(input);
+  infer();
   const firstRunMs = performance.now() - t1;
   let warmupRuns = 0;
   const until = performance.now() + a.warmupMs;
   while (performance.now() < until || warmupRuns < 3) {
-    net.run(input);
+    infer();
     warmupRuns++;
   }
   const times: number[] = [];
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < a.runs; i++) {
     const s = performance.now();
-    net.run(input);
+    infer();
     times.push(performance.now() - s);
   }
   const cpu = process.cpuUsage(cpu0);
@@ -120,7 +122,7 @@ export async function bench(a: BenchArgs): Promise<BenchResult> {
     cpu: cpus()[0]?.model ?? 'unknown',
   };
   if (a.profile) {
-    result.layers = net.profile(input, Math.max(10, a.runs)).map((l) => ({ ...l, ms: round(l.ms, 4), gops: l.ms > 0 ? round((2 * l.macs) / l.ms / 1e6, 1) : 0 }));
+    result.layers = net.profile(inputs[0], Math.max(10, a.runs)).map((l) => ({ ...l, ms: round(l.ms, 4), gops: l.ms > 0 ? round((2 * l.macs) / l.ms / 1e6, 1) : 0 }));
   }
   net.dispose();
   return result;

@@ -30,16 +30,15 @@ export function prepareDepthwiseConv2d(op: DepthwiseConv2DOp): PreparedOp {
     scratchBytes: expandedBytes + inner.scratchBytes,
     macs: inner.macs,
     run(k, p) {
-      const mem = new Uint8Array(k.memory.buffer);
-      const src = p.input;
       const dst = p.scratch;
-      // pixel by pixel: channel ch's element goes to channels ch*M .. ch*M + M-1
-      for (let px = 0; px < pixels; px++) {
-        const from = src + px * c * elem;
-        const to = dst + px * c * multiplier * elem;
-        for (let ch = 0; ch < c; ch++) {
-          for (let m = 0; m < multiplier; m++) mem.copyWithin(to + (ch * multiplier + m) * elem, from + ch * elem, from + (ch + 1) * elem);
-        }
+      // element e = px * C + ch goes to px * C * M + ch * M + m for every m: one typed view per
+      // dtype (float32 elements, or bytes), as plain element copies
+      const n = pixels * c;
+      const from = elem === 4 ? new Float32Array(k.memory.buffer, p.input, n) : new Int8Array(k.memory.buffer, p.input, n);
+      const to = elem === 4 ? new Float32Array(k.memory.buffer, dst, n * multiplier) : new Int8Array(k.memory.buffer, dst, n * multiplier);
+      for (let e = 0, o = 0; e < n; e++) {
+        const v = from[e];
+        for (let m = 0; m < multiplier; m++) to[o++] = v;
       }
       inner.run(k, { ...p, input: dst, inputs: [dst], scratch: dst + expandedBytes });
     },

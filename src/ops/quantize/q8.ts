@@ -33,19 +33,23 @@ export function prepareQuantize(op: QuantizeOp): PreparedOp {
   const inQ = tensorQuant(op.input, 'input');
   const inShift = inQ.dtype === 'uint8' ? 128 : 0;
   const mq = checkedMultiplier(Math.fround(inQ.scale) / Math.fround(outQ.scale), 'requantize');
+  // An 8-bit input has 256 values: TFLite's requantization of each, computed once at prepare,
+  // is a table the q8_lut kernel applies (indexed by the stored byte, unsigned) -- the same
+  // bytes as the per-element arithmetic, without it (6.9 ms -> a table lookup on v2's input)
+  const table = new Int8Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    const stored = byte >= 128 ? byte - 256 : byte;
+    const x = stored + inShift - inQ.zeroPoint;
+    const v = multiplyByQuantizedMultiplier(x, mq.multiplier, mq.shift) + outQ.zeroPoint;
+    table[byte] = Math.min(qmax, Math.max(qmin, v)) - outShift;
+  }
   return {
-    kernel: 'requantize',
-    constants: [],
+    kernel: 'q8_lut',
+    constants: [new Uint8Array(table.buffer)],
     scratchBytes: 0,
     macs: n,
     run(kx: KernelExports, p: RunPointers) {
-      const src = new Int8Array(kx.memory.buffer, p.input, n);
-      const dst = new Int8Array(kx.memory.buffer, p.output, n);
-      for (let i = 0; i < n; i++) {
-        const x = src[i] + inShift - inQ.zeroPoint;
-        const v = multiplyByQuantizedMultiplier(x, mq.multiplier, mq.shift) + outQ.zeroPoint;
-        dst[i] = Math.min(qmax, Math.max(qmin, v)) - outShift;
-      }
+      kx.q8_lut(p.input, p.output, n, p.constants[0]);
     },
   };
 }
