@@ -201,3 +201,17 @@ export function dwconv16For(mode: number): 'q8_dwconv16' | 'q8_dwconv16_rs' | 'q
 
 /** bytes of depthwise output (int16 tiles) a fused step produces before the GEMM consumes them */
 export const FUSED_BAND_BYTES = 64 * 1024;
+
+/**
+ * The epilogue parameters every weighted quantized op (conv, depthwise, fully connected) derives
+ * the same way: the fused activation's clamp and the zero points in storage space, and the
+ * requantization path its multipliers allow (src/quant/pack.ts RequantMode).
+ */
+export function requantEpilogue(op: { activation: ActivationName }, inQ: TensorQuant, outQ: TensorQuant, multipliers: QuantizedMultiplier[]) {
+  return {
+    act: storedActivationRange(op, outQ),
+    xzp: storedZp(inQ.dtype, inQ.zeroPoint),
+    yzp: storedZp(outQ.dtype, outQ.zeroPoint),
+    mode: requantMode(multipliers),
+  };
+}

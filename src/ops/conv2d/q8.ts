@@ -4,7 +4,7 @@ import { type Conv2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import { packConvWeights, packGemm16Weights, packGemmRows, packInt32, packRequant, roundUp, requantMode } from '../../quant/pack.js';
-import { FUSED_BAND_BYTES, checkBias, checkSameDtype, checkShape, filterInfo, foldInputZeroPointRows, geometry, gemm16For, dwconv16For, storedActivationRange, storedZp, tensorQuant } from '../q8-common.js';
+import { FUSED_BAND_BYTES, checkBias, checkSameDtype, checkShape, filterInfo, foldInputZeroPointRows, geometry, gemm16For, dwconv16For, storedActivationRange, storedZp, tensorQuant, requantEpilogue } from '../q8-common.js';
 
 export function convParts(op: Conv2DOp) {
   checkShape(op.input, 4, 'input');
@@ -20,10 +20,7 @@ export function convParts(op: Conv2DOp) {
   const g = geometry(op, kh, kw);
   const f = filterInfo(op.filter, inQ, outQ, oc, 0, false);
   const bias = checkBias(op.bias, oc);
-  const act = storedActivationRange(op, outQ);
-  const xzp = storedZp(inQ.dtype, inQ.zeroPoint);
-  const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
-  const mode = requantMode(f.multipliers);
+  const { act, xzp, yzp, mode } = requantEpilogue(op, inQ, outQ, f.multipliers);
   const macs = g.oh * g.ow * oc * kh * kw * ic;
   const pointwise = kh === 1 && kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0;
   return { oc, kh, kw, ic, g, f, bias, act, xzp, yzp, mode, macs, pointwise };

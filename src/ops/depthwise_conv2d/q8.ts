@@ -4,7 +4,7 @@ import { type DepthwiseConv2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import { packDepthwiseWeights, packRequant, roundUp, requantMode } from '../../quant/pack.js';
-import { checkBias, checkSameDtype, checkShape, filterInfo, geometry, storedActivationRange, storedZp, tensorQuant } from '../q8-common.js';
+import { checkBias, checkSameDtype, checkShape, filterInfo, geometry, storedActivationRange, storedZp, tensorQuant, requantEpilogue } from '../q8-common.js';
 
 export function depthwiseParts(op: DepthwiseConv2DOp) {
   checkShape(op.input, 4, 'input');
@@ -20,10 +20,7 @@ export function depthwiseParts(op: DepthwiseConv2DOp) {
   const g = geometry(op, kh, kw);
   const f = filterInfo(op.filter, inQ, outQ, c, 3, false);
   const bias = checkBias(op.bias, c);
-  const act = storedActivationRange(op, outQ);
-  const xzp = storedZp(inQ.dtype, inQ.zeroPoint);
-  const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
-  const mode = requantMode(f.multipliers);
+  const { act, xzp, yzp, mode } = requantEpilogue(op, inQ, outQ, f.multipliers);
   const taps = kh * kw;
   const cp = roundUp(c, 8);
   const weights = packDepthwiseWeights((t, ch) => f.centered(t * c + ch), taps, c);

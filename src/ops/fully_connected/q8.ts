@@ -4,7 +4,7 @@ import { sizeOf, type FullyConnectedOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import { packGemmRows, packInt32, packRequant, roundUp, requantMode } from '../../quant/pack.js';
-import { checkBias, checkSameDtype, filterInfo, foldInputZeroPointRows, storedActivationRange, storedZp, tensorQuant } from '../q8-common.js';
+import { checkBias, checkSameDtype, filterInfo, foldInputZeroPointRows, storedActivationRange, storedZp, tensorQuant, requantEpilogue } from '../q8-common.js';
 
 export function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
   const inQ = tensorQuant(op.input, 'input');
@@ -18,10 +18,7 @@ export function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
   if (sizeOf(op.output.shape) !== m * n) throw invalidModel(`output has ${sizeOf(op.output.shape)} values, expected ${m} x ${n}`);
   const f = filterInfo(op.filter, inQ, outQ, n, 0, true);
   const bias = checkBias(op.bias, n);
-  const act = storedActivationRange(op, outQ);
-  const xzp = storedZp(inQ.dtype, inQ.zeroPoint);
-  const yzp = storedZp(outQ.dtype, outQ.zeroPoint);
-  const mode = requantMode(f.multipliers);
+  const { act, xzp, yzp, mode } = requantEpilogue(op, inQ, outQ, f.multipliers);
   const np = roundUp(n, 4);
   const constants = [packGemmRows(f.raw, f.wzp, n, k), packInt32(foldInputZeroPointRows(bias, f.raw, f.wzp, n, k, xzp), np), packRequant(f.multipliers, np)];
   return {

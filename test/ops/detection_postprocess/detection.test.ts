@@ -1,3 +1,4 @@
+import { SSD_OPTIONS } from './fixtures.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLAVOURS, loadKernels, rng } from '../../helpers/kernels.js';
 import type { Kernels } from '../../../src/runtime/kernels.js';
@@ -12,20 +13,7 @@ beforeAll(async () => {
   for (const f of FLAVOURS) kernels[f] = await loadKernels(f);
 });
 
-/** the SSD MobileNet v1 COCO options */
-const SSD: DetectionOptions = {
-  maxDetections: 10,
-  maxClassesPerDetection: 1,
-  detectionsPerClass: 100,
-  useRegularNms: false,
-  nmsScoreThreshold: Math.fround(1e-8),
-  nmsIouThreshold: Math.fround(0.6),
-  numClasses: 90,
-  yScale: 10,
-  xScale: 10,
-  hScale: 5,
-  wScale: 5,
-};
+const SSD: DetectionOptions = SSD_OPTIONS;
 
 function randomOptions(r: Rand, numClasses: number, regular: boolean): DetectionOptions {
   return {

@@ -1,3 +1,4 @@
+import { SSD_OPTIONS } from './fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { MobileNetError } from '../../../src/errors.js';
 import type { FlexValue } from '../../../src/formats/flexbuffer.js';
@@ -41,19 +42,7 @@ function fails(over: Record<string, FlexValue | undefined>, code: string, messag
 describe('detectionOptions', () => {
   it('reads the SSD options with TFLite defaults for the optional keys', () => {
     const o = parse({});
-    expect(o).toEqual({
-      maxDetections: 10,
-      maxClassesPerDetection: 1,
-      detectionsPerClass: 100,
-      useRegularNms: false,
-      nmsScoreThreshold: Math.fround(1e-8),
-      nmsIouThreshold: Math.fround(0.6),
-      numClasses: 90,
-      yScale: 10,
-      xScale: 10,
-      hScale: 5,
-      wScale: 5,
-    });
+    expect(o).toEqual(SSD_OPTIONS);
     expect(detectionOutputShapes(o)).toEqual([[1, 10, 4], [1, 10], [1, 10], [1]]);
     expect(detectionOutputShapes(parse({ max_classes_per_detection: 3 }))).toEqual([[1, 30, 4], [1, 30], [1, 30], [1]]);
   });

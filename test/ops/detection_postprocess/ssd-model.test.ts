@@ -4,6 +4,7 @@
  * flexbuffer options, its uint8 anchors, on random uint8 box encodings and (sigmoid-like) scores,
  * against the reference on every kernel build.
  */
+import { SSD_OPTIONS } from './fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,19 +21,7 @@ describe.skipIf(!PATH || !existsSync(PATH))('SSD MobileNet v1 COCO post-processi
   it('reads op 63 as TFLite does and runs it like the reference (fast and regular NMS)', async () => {
     const graph = readTflite(new Uint8Array(readFileSync(PATH!)));
     const op = graph.ops.find((o) => o.op === 'detection_postprocess') as DetectionPostprocessOp;
-    expect(op.options).toEqual({
-      maxDetections: 10,
-      maxClassesPerDetection: 1,
-      detectionsPerClass: 100,
-      useRegularNms: false,
-      nmsScoreThreshold: Math.fround(1e-8),
-      nmsIouThreshold: Math.fround(0.6),
-      numClasses: 90,
-      yScale: 10,
-      xScale: 10,
-      hScale: 5,
-      wScale: 5,
-    });
+    expect(op.options).toEqual(SSD_OPTIONS);
     const [boxesT, scoresT, anchorsT] = op.inputs;
     expect([boxesT.shape, scoresT.shape, anchorsT.shape]).toEqual([[1, 1917, 4], [1, 1917, 91], [1917, 4]]);
     expect(op.outputs.map((t) => t.shape)).toEqual([[1, 10, 4], [1, 10], [1, 10], [1]]);

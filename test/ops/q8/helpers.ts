@@ -5,7 +5,7 @@
  */
 import type { Kernels } from '../../../src/runtime/kernels.js';
 import type { PreparedOp } from '../../../src/ops/types.js';
-import { TestHeap } from '../../helpers/kernels.js';
+import { runOp } from '../../helpers/run-op.js';
 import type { Activation, DType, Op, Padding, Quant, TensorInfo, Weights } from '../../../src/model/ir.js';
 import { convGeometry, sizeOf } from '../../../src/model/ir.js';
 
@@ -30,26 +30,13 @@ export function fromStored(stored: Int8Array, dtype: QType): Uint8Array | Int8Ar
   return out;
 }
 
-const GUARD = 0x5a;
 
 /**
  * Runs a prepared op; returns the output bytes and whether anything past the output (the
  * 64-byte slack the heap leaves) was written.
  */
 export function runPrepared(k: Kernels, prepared: PreparedOp, input: Int8Array | Float32Array, outBytes: number) {
-  const heap = new TestHeap(k);
-  const constants = prepared.constants.map((c) => heap.put(c));
-  const inPtr = heap.put(input);
-  // random-ish bytes after the input, so over-reads meet garbage rather than zeros
-  new Uint8Array(k.memory.buffer, inPtr + input.byteLength, 64).fill(0xa5);
-  const outPtr = heap.alloc(outBytes);
-  const scratch = heap.alloc(prepared.scratchBytes);
-  new Uint8Array(k.memory.buffer, outPtr, outBytes + 64).fill(GUARD);
-  prepared.run(k.exports, { input: inPtr, output: outPtr, constants, scratch });
-  const out = new Uint8Array(k.memory.buffer, outPtr, outBytes).slice();
-  const after = new Uint8Array(k.memory.buffer, outPtr + outBytes, 64);
-  const overrun = after.some((b) => b !== GUARD);
-  return { out, overrun };
+  return runOp(k, prepared, [input], outBytes);
 }
 
 export function tensor(name: string, shape: number[], dtype: DType, scale?: number, zeroPoint?: number): TensorInfo {
