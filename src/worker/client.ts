@@ -6,7 +6,7 @@
  */
 import { MobileNetError, invalidImage, invalidOption } from '../errors.js';
 import { asMobileNetError, guardAsync } from '../runtime/guard.js';
-import type { Classification, ClassifyOptions, ModelInfo, Tensor } from '../mobilenet.js';
+import type { Classification, ClassifyOptions, Detection, DetectOptions, ModelInfo, Tensor } from '../mobilenet.js';
 import type { PreprocessOptions } from '../image/preprocess.js';
 import type { RawImage } from '../image/types.js';
 import {
@@ -26,6 +26,7 @@ export interface WorkerCallOptions {
 }
 export interface WorkerClassifyOptions extends ClassifyOptions, WorkerCallOptions {}
 export interface WorkerEmbedOptions extends PreprocessOptions, WorkerCallOptions {}
+export interface WorkerDetectOptions extends DetectOptions, WorkerCallOptions {}
 
 /** How the client talks to its worker; the two entries wrap a Web Worker or a worker_threads Worker. */
 export interface Channel {
@@ -148,6 +149,20 @@ export class WorkerModel {
     return this.imageCall('embed', image, options) as Promise<Float32Array | Float32Array[]>;
   }
 
+  /** Objects in an image, as MobileNet.detect (SSD detectors), in the worker. */
+  detect(image: ImageSource, options?: WorkerDetectOptions): Promise<Detection[]> {
+    return this.imageCall('detect', image, options) as Promise<Detection[]>;
+  }
+
+  /** Every output for every input, as MobileNet.runAll, in the worker. */
+  runAll(inputs: readonly Tensor[], options?: WorkerCallOptions): Promise<Tensor[]> {
+    return guardAsync('INVALID_INPUT', 'runAll', async () => {
+      const { transfer } = callOptions(options, 'runAll');
+      if (!Array.isArray(inputs)) throw invalidOption(`runAll takes an array of input tensors, got ${describeValue(inputs)}`);
+      return (await this.call({ op: 'runAll', inputs }, transfer ? inputs.flatMap(transferableBuffer) : [])) as Tensor[];
+    });
+  }
+
   /** One inference on an input tensor, as MobileNet.run, in the worker. */
   run(input: Tensor, options?: WorkerCallOptions): Promise<Tensor> {
     return guardAsync('INVALID_INPUT', 'run', async () => {
@@ -164,7 +179,7 @@ export class WorkerModel {
     this.end(new MobileNetError('DISPOSED', 'this MobileNetWorker was disposed: its worker has ended'));
   }
 
-  private imageCall(op: 'classify' | 'embed', image: unknown, options: WorkerCallOptions | undefined): Promise<unknown> {
+  private imageCall(op: 'classify' | 'embed' | 'detect', image: unknown, options: WorkerCallOptions | undefined): Promise<unknown> {
     return guardAsync('INVALID_INPUT', op, async () => {
       if (this.ended) throw this.ended;
       const { transfer, rest } = callOptions(options, op);

@@ -9,7 +9,7 @@ import { guardAsync } from '../runtime/guard.js';
 import { describeValue } from '../runtime/typed.js';
 import { WorkerModel, splitWorkerOption, type Channel, type ChannelEvents } from './client.js';
 
-export type { WorkerCallOptions, WorkerClassifyOptions, WorkerEmbedOptions } from './client.js';
+export type { WorkerCallOptions, WorkerClassifyOptions, WorkerEmbedOptions, WorkerDetectOptions } from './client.js';
 export { WorkerModel } from './client.js';
 
 /** a URL object (the member read here) */

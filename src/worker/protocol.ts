@@ -8,8 +8,9 @@ import type { ErrorCode } from '../errors.js';
 
 export type Request =
   | { id: number; op: 'load'; model: unknown; options: Record<string, unknown> }
-  | { id: number; op: 'classify' | 'embed'; image: unknown; options: unknown }
-  | { id: number; op: 'run'; input: unknown };
+  | { id: number; op: 'classify' | 'embed' | 'detect'; image: unknown; options: unknown }
+  | { id: number; op: 'run'; input: unknown }
+  | { id: number; op: 'runAll'; inputs: unknown };
 
 export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: ErrorCode; message: string };
 

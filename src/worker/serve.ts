@@ -59,6 +59,15 @@ export function serve(endpoint: Endpoint, host: WorkerHost): void {
         const value = live().run(req.input as Float32Array);
         return { value, transfer: transferableBuffer(value) };
       }
+      case 'detect': {
+        const model = live();
+        const pixels = await readOne(req.image);
+        return { value: model.detect(pixels as RawImage, req.options as object), transfer: [] };
+      }
+      case 'runAll': {
+        const value = live().runAll(req.inputs as Float32Array[]);
+        return { value, transfer: value.flatMap(transferableBuffer) };
+      }
       default:
         throw invalidInput(`unknown request ${JSON.stringify((req as { op?: unknown }).op)}`);
     }
