@@ -372,6 +372,7 @@ export class MobileNet {
    */
   run(input: Tensor): Tensor {
     return guard('INVALID_INPUT', 'run', () => {
+      this.live(); // a disposed model says so before anything else
       const ins = this.graph.inputs!.length;
       const outs = this.graph.outputs!.length;
       if (ins !== 1 || outs !== 1) throw invalidInput(`this model has ${ins} input${ins === 1 ? '' : 's'} and ${outs} output${outs === 1 ? '' : 's'}: use runAll()`);
@@ -385,6 +386,7 @@ export class MobileNet {
    */
   runAll(inputs: readonly Tensor[]): Tensor[] {
     return guard('INVALID_INPUT', 'runAll', () => {
+      this.live();
       const want = this.graph.inputs!.length;
       if (!Array.isArray(inputs)) throw invalidInput(`runAll takes an array of ${want} input tensor${want === 1 ? '' : 's'}, got ${describeValue(inputs)}`);
       if (inputs.length !== want) throw invalidInput(`the model has ${want} input${want === 1 ? '' : 's'}, got ${inputs.length}`);

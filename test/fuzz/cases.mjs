@@ -30,10 +30,12 @@ export const MODEL_SEEDS = [
   { name: 'mobilenet_v1_0.5_160_quant', file: 'mobilenet_v1_0.5_160_quant.tflite', weight: 1.5 },
   { name: 'mobilenet_v1_0.75_192_quant', file: 'mobilenet_v1_0.75_192_quant.tflite', weight: 0.7 },
   { name: 'mobilenet_v1_1.0_224_quant', file: 'mobilenet_v1_1.0_224_quant.tflite', weight: 0.3 },
-  { name: 'mobilenet_v2_1.0_224_quant', file: 'mobilenet_v2_1.0_224_quant.tflite', weight: 1.5, unsupported: true },
-  { name: 'tf2_mobilenet_v2_1.0_224_ptq', file: 'tf2_mobilenet_v2_1.0_224_ptq.tflite', weight: 1, unsupported: true },
-  { name: 'person_detect_int8', file: 'person_detect_int8.tflite', weight: 2, unsupported: true },
-  { name: 'ssd_mobilenet_v1_coco_quant', file: 'ssd_mobilenet_v1_coco_quant.tflite', weight: 1, unsupported: true },
+  // the graph runtime's family (issue 10): residual ADDs, MEAN, QUANTIZE ends, a depth-multiplier
+  // stem, CONCATENATION, LOGISTIC and the detection post-process's flexbuffer options
+  { name: 'mobilenet_v2_1.0_224_quant', file: 'mobilenet_v2_1.0_224_quant.tflite', weight: 2 },
+  { name: 'tf2_mobilenet_v2_1.0_224_ptq', file: 'tf2_mobilenet_v2_1.0_224_ptq.tflite', weight: 2 },
+  { name: 'person_detect_int8', file: 'person_detect_int8.tflite', weight: 4 },
+  { name: 'ssd_mobilenet_v1_coco_quant', file: 'ssd_mobilenet_v1_coco_quant.tflite', weight: 3 },
   { name: 'tfjs_mobilenet_v1_0.25_224', tfjs: 'tfjs/mobilenet_v1_0.25_224', weight: 1.5 },
 ];
 

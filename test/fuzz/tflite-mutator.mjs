@@ -19,6 +19,10 @@ const OPTIONS_SCHEMA = {
   5: { name: 'Pool2DOptions', fields: { 0: ['i8', 'padding'], 1: ['i32', 'stride_w'], 2: ['i32', 'stride_h'], 3: ['i32', 'filter_width'], 4: ['i32', 'filter_height'], 5: ['i8', 'activation'] } },
   8: { name: 'FullyConnectedOptions', fields: { 0: ['i8', 'activation'], 1: ['i8', 'weights_format'], 2: ['u8', 'keep_num_dims'], 3: ['u8', 'asymmetric_quantize_inputs'] } },
   9: { name: 'SoftmaxOptions', fields: { 0: ['f32', 'beta'] } },
+  10: { name: 'ConcatenationOptions', fields: { 0: ['i32', 'axis'], 1: ['i8', 'activation'] } },
+  11: { name: 'AddOptions', fields: { 0: ['i8', 'activation'] } },
+  21: { name: 'MulOptions', fields: { 0: ['i8', 'activation'] } },
+  27: { name: 'ReducerOptions', fields: { 0: ['u8', 'keep_dims'] } },
   17: { name: 'ReshapeOptions', fields: { 0: ['vec_i32', 'new_shape'] } },
   30: { name: 'SqueezeOptions', fields: { 0: ['vec_i32', 'squeeze_dims'] } },
 };
