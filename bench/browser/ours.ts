@@ -1,0 +1,27 @@
+// mobilenet-wasm in the page, as a user's bundle loads it (mobilenet-wasm/core, .wasm files
+// served beside the bundle). Query `kernels`: 'auto' (relaxed SIMD in Chromium) or 'simd'.
+// Times runAll on a random input of the model's input type, as the Node bench (`mobilenet-wasm bench`) does.
+import { MobileNet, type KernelChoice } from 'mobilenet-wasm/core';
+import relaxed from 'mobilenet-wasm/wasm/mobilenet-relaxed.wasm';
+import simd from 'mobilenet-wasm/wasm/mobilenet-simd.wasm';
+import scalar from 'mobilenet-wasm/wasm/mobilenet-scalar.wasm';
+import { argmax, fetchBytes, pageQuery, randomInput, report, timeInference } from './common.js';
+
+report(async () => {
+  const q = pageQuery();
+  const kernels = (q.get('kernels') ?? 'auto') as KernelChoice;
+  const bytes = await fetchBytes(q.model);
+  const net = await MobileNet.load(bytes, { wasm: { relaxed, simd, scalar }, kernels });
+  const { dtype, shape } = net.info.input;
+  const inputs = [randomInput(dtype, shape.reduce((a: number, b: number) => a * b, 1))];
+  const infer = () => net.runAll(inputs);
+  const first = infer()[0] as ArrayLike<number>;
+  const timing = await timeInference(infer, q.runs, q.warmupMs);
+  return {
+    ...timing,
+    top1: argmax(first),
+    version: 'this repository',
+    modelNote: `${net.info.precision}, input ${dtype}[${shape.join(',')}]`,
+    features: { kernels: net.info.kernels, asked: kernels },
+  };
+});
