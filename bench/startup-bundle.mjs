@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * Probe for issue 11 item 3 (start-up): bundles the Node-side entries of a compiled dist/ into
+ * `--out` (default tmp/dist-bundled) with esbuild, code split so the entries share chunks (one
+ * instance of every module, e.g. one MobileNetError class, across 'mobilenet-wasm',
+ * 'mobilenet-wasm/worker' and the worker scripts). Each original module's `import.meta.url` is
+ * rewritten to the URL its file had in dist/, so `new URL('../../build/...', import.meta.url)`,
+ * the worker script URLs and createRequire keep resolving as before wherever the code lands.
+ * Packages (node_modules) stay external. The browser entries are left out: bundlers must still
+ * see the literal `new URL(..., import.meta.url)` patterns (test/bundlers).
+ *
+ *   npx tsc -p tsconfig.json --outDir tmp/dist-tsc && node bench/startup-bundle.mjs --from tmp/dist-tsc --out tmp/dist-bundled
+ *   node bench/startup.mjs --runs 9 --entry tmp/dist-bundled/node.js
+ */
+import { build } from 'esbuild';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const argv = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const from = resolve(opt('from', 'dist'));
+const out = resolve(opt('out', 'tmp/dist-bundled'));
+if (from === out) throw new Error('--from and --out must differ (esbuild reads the one and writes the other)');
+
+/** the entries Node resolves (package.json "node"/"default" conditions, the CLI, the worker scripts) */
+const NODE_ENTRIES = ['node.js', 'worker/node.js', 'tfjs-compat-node.js', 'worker/node-worker-script.js', 'worker/pool-worker-script.js', 'cli/main.js', 'cli/eval.js'];
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+// everything first (the .d.ts files, the browser entries untouched), then the bundled entries over it
+cpSync(from, out, { recursive: true });
+
+const keepMetaUrl = {
+  name: 'import-meta-url-of-the-original-file',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, (args) => {
+      let code = readFileSync(args.path, 'utf8');
+      if (args.path.startsWith(from) && code.includes('import.meta.url')) {
+        // the file's URL in the output tree: its path below the root, resolved against the root
+        // URL each emitted file computes from its own location (__bundleRoot, added below)
+        const below = relative(from, args.path).split('\\').join('/');
+        code = code.replaceAll('import.meta.url', `new URL(${JSON.stringify('./' + below)}, __bundleRoot).href`);
+      }
+      return { contents: code, loader: 'js' };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: NODE_ENTRIES.map((e) => join(from, e)).filter((p) => {
+    try {
+      readFileSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }),
+  outdir: out,
+  outbase: from,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node18',
+  packages: 'external',
+  chunkNames: 'chunks/[name]-[hash]',
+  allowOverwrite: true,
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [keepMetaUrl],
+});
+// __bundleRoot: the output root as seen from each emitted file
+for (const file of Object.keys(result.metafile.outputs)) {
+  const abs = resolve(file);
+  const text = readFileSync(abs, 'utf8');
+  if (!text.includes('__bundleRoot')) continue;
+  const up = relative(dirname(abs), out) || '.';
+  writeFileSync(abs, `const __bundleRoot = new URL(${JSON.stringify(up + '/')}, import.meta.url);\n` + text);
+}
+const outputs = Object.entries(result.metafile.outputs).map(([f, o]) => `${relative(out, resolve(f))} ${(o.bytes / 1024).toFixed(0)} KB`);
+console.log(`bundled ${NODE_ENTRIES.length} Node entries into ${relative(process.cwd(), out)}: ${outputs.join(', ')}`);
