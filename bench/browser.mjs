@@ -2,6 +2,7 @@
 //   npm run bench:browser [-- --sizes 1.0/224,0.5/160,0.25/128] [--runs 30] [--warmup-ms 3000]
 //                            [--repeat 1] [--only ours,tfjs,tflite,ort] [--out bench/RESULTS.md]
 //                            [--kernels auto,simd] [--no-write] [--json out.json]
+//   npm run bench:browser -- --from-json out.json   (rewrites the section from a saved run, runs nothing)
 // In headless Debian Chromium (the browser tests' harness, test/browser/harness.ts), each
 // configuration in its own fresh page (new browser context: empty cache): mobilenet-wasm
 // (mobilenet-wasm/core, kernels 'auto' = relaxed SIMD in Chromium, and 'simd'), tfjs-backend-wasm
@@ -15,7 +16,6 @@
 // mobilenet-wasm fails in a page the run exits 1 and RESULTS.md is left alone.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundlePages, launchBrowser, pageResult, repoRoot, serveStatic, sharedDir, tempDir, writePage } from '../test/browser/harness.ts';
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(repoRoot, 'bench', 'RESULTS.md') },
     'no-write': { type: 'boolean', default: false },
     json: { type: 'string' },
+    'from-json': { type: 'string' },
   },
 });
 const sizes = values.sizes.split(',');
@@ -119,6 +120,11 @@ async function bundleAll(outdir) {
 }
 
 async function main() {
+  if (values['from-json']) {
+    const doc = JSON.parse(readFileSync(values['from-json'], 'utf8'));
+    return publish(doc);
+  }
+  const loadAtStart = environment().load1;
   if (!existsSync(join(repoRoot, 'dist', 'index.js'))) sh('npm', ['run', 'build']);
   if (['tfjs', 'tflite', 'ort'].some((p) => only.has(p))) sh(process.execPath, [join(peersDir, 'install.mjs')]);
   const missing = sizes.some((s) => ['float32', 'uint8', 'int8'].some((p) => !existsSync(join(generated, `mobilenet_v1_${s.replace('/', '_')}_${p}.tflite`))));
@@ -146,23 +152,29 @@ async function main() {
     });
     browser = await launchBrowser();
     const results = await measure(browser, server.url);
-    const env = { ...environment(), browser: `Chromium ${browser.version()}`, date: new Date().toISOString() };
-    const doc = { env, runs, warmupMs, repeat, versions, results: results.map(({ run, ...r }) => r) };
+    const env = { ...environment(), loadAtStart, browser: `Chromium ${browser.version()}`, date: new Date().toISOString() };
+    const command = `npm run bench:browser${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+    const doc = { env, command, sizes, runs, warmupMs, repeat, versions, results };
     if (values.json) writeFileSync(values.json, JSON.stringify(doc, null, 2));
-    const section = markdown(doc);
-    console.log(section);
-    const oursFailed = results.filter((r) => r.who.startsWith(OURS) && r.error);
-    if (oursFailed.length) {
-      throw new Error(`mobilenet-wasm failed in the page: ${oursFailed.map((r) => `${r.size} ${r.precision} ${r.who}: ${r.error}`).join('; ')}`);
-    }
-    if (!values['no-write']) {
-      writeSection(values.out, section);
-      console.error(`bench:browser: wrote the Chromium section of ${values.out}`);
-    }
+    publish(doc);
   } finally {
     await browser?.close();
     await server?.close();
     pages.remove();
+  }
+}
+
+/** Prints the section and writes it into RESULTS.md, unless mobilenet-wasm failed somewhere (then throws: exit 1). */
+function publish(doc) {
+  const section = markdown(doc);
+  console.log(section);
+  const oursFailed = doc.results.filter((r) => r.who.startsWith(OURS) && r.error);
+  if (oursFailed.length) {
+    throw new Error(`mobilenet-wasm failed in the page: ${oursFailed.map((r) => `${r.size} ${r.precision} ${r.who}: ${r.error}`).join('; ')}`);
+  }
+  if (!values['no-write']) {
+    writeSection(values.out, section);
+    console.error(`bench:browser: wrote the Chromium section of ${values.out}`);
   }
 }
 
@@ -182,7 +194,7 @@ async function measure(browser, url) {
       process.stderr.write(`[${sweep + 1}/${repeat}] ${c.size} ${c.precision} ${c.who}: ${r.error ? `error: ${r.error}` : `median ${r.median_ms} ms (x${r.batch} per sample) ${r.wasmFiles.join(', ')}`}\n`);
     }
   }
-  return configs.map((c) => ({ ...c, ...best.get(c) }));
+  return configs.map(({ run, ...c }) => ({ ...c, ...best.get(c) }));
 }
 
 async function runPage(browser, url, c) {
@@ -193,7 +205,7 @@ async function runPage(browser, url, c) {
     // which .wasm the runtime fetched and the MIME type it was served with (streaming compile needs application/wasm)
     page.on('response', (res) => {
       const path = new URL(res.url()).pathname;
-      if (path.endsWith('.wasm')) wasmFiles.push(`${path.split('/').pop()} (${res.headers()['content-type'] ?? 'no content-type'})`);
+      if (path.endsWith('.wasm')) wasmFiles.push(`${path.split('/').pop().replace(/-[A-Z0-9]{8}\.wasm$/, '.wasm')} (${res.headers()['content-type'] ?? 'no content-type'})`);
     });
     const query = new URLSearchParams({ ...c.query, size: c.size, precision: c.precision, runs: String(runs), warmup: String(warmupMs) });
     const res = await pageResult(page, `${url}/${c.page}.html?${query}`, 600_000);
@@ -222,13 +234,38 @@ function featureText(r) {
   return [...parts, ...files].join(', ');
 }
 
-function markdown({ env, versions, results }) {
-  const cpu = os.cpus()[0]?.model ?? env.cpu;
-  const command = `npm run bench:browser${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+/** One line per model and precision: every runtime's median, and ours (auto) over the fastest peer. */
+function summary(sizes, results) {
+  const who = [`${OURS} auto`, `${OURS} simd`, RUNTIMES.tfjs, RUNTIMES.tflite, RUNTIMES.ort].filter((w) => results.some((r) => r.who === w));
+  const lines = [
+    `| MobileNet v1 | ${who.map((w) => w.replace(`${OURS} `, 'ours ')).join(' | ')} | ours auto / fastest peer |`,
+    `|---|${who.map(() => '---:|').join('')}---:|`,
+  ];
+  for (const size of sizes) {
+    for (const precision of ['float32', 'uint8', 'int8']) {
+      const rows = results.filter((x) => x.size === size && x.precision === precision);
+      if (!rows.length) continue;
+      const cells = who.map((w) => {
+        const r = rows.find((x) => x.who === w);
+        return !r ? '' : r.error ? 'fails' : `${fmt(r.median_ms)}`;
+      });
+      const peers = rows.filter((x) => !x.who.startsWith(OURS) && !x.error);
+      const fastest = peers.sort((a, b) => a.median_ms - b.median_ms)[0];
+      const auto = rows.find((x) => x.who === `${OURS} auto` && !x.error);
+      const ratio = fastest && auto ? `${(auto.median_ms / fastest.median_ms).toFixed(2)}x ${fastest.who.replace(' (XNNPACK)', '')}` : '';
+      lines.push(`| ${size} ${precision} | ${cells.join(' | ')} | ${ratio} |`);
+    }
+  }
+  return lines;
+}
+
+function markdown({ env, command, sizes, runs, warmupMs, repeat, versions, results }) {
+  const cpu = env.cpu;
   const lines = [
     '## Chromium',
     '',
-    `Made by \`${command}\` on ${env.date.slice(0, 10)}: ${env.browser} headless (Debian, driven by playwright-core), ${cpu}, ${env.cores} vCPU, load average ${env.load1} at the end. ` +
+    `Made by \`${command}\` on ${env.date.slice(0, 10)}: ${env.browser} headless (Debian, driven by playwright-core), ${cpu}, ${env.cores} vCPU, ` +
+      `load average ${env.loadAtStart ?? '?'} at the start and ${env.load1} at the end (other work on the machine slows every runtime; compare rows of one run). ` +
       `Each configuration in a fresh page (new browser context, empty cache), one thread, not cross-origin isolated; timed inside the page with performance.now(): ` +
       `>= ${warmupMs / 1000} s of warm-up, then the median of ${runs} samples${repeat > 1 ? `, the fastest median of ${repeat} pages per configuration (the matrix swept ${repeat} times)` : ''}. ` +
       'A sample is one inference, or for models faster than 20 ms a batch of back-to-back inferences lasting >= 20 ms divided by its size, ' +
@@ -237,6 +274,10 @@ function markdown({ env, versions, results }) {
     `Peers: tfjs-backend-wasm ${versions[RUNTIMES.tfjs]} (float32, its graph built from tf ops with random weights, as in Node), ${versions[RUNTIMES.tflite]} (TFLiteWebModelRunner, XNNPACK), ` +
       `onnxruntime-web ${versions[RUNTIMES.ort]} (wasm EP; int8 = QLinearConv with uint8 activations). Model files as in the Node tables: \`real\` = ../shared's models, \`random\` = bench/peers/make-models.ts. ` +
       'Ratios are our median over the peer\'s; below 1 is faster. `auto` is what mobilenet-wasm picks by itself (relaxed SIMD in Chromium). The last column is what each runtime reports it runs with and the .wasm files the page fetched.',
+    '',
+    'Medians in ms:',
+    '',
+    ...summary(sizes, results),
     '',
   ];
   for (const size of sizes) {
