@@ -69,11 +69,15 @@ export const PoolRounding = {
 /** GEMM weights (assembly/q8/gemm.ts): panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3], from row-major [n][k] raw weights centred by `wzp` while copying */
 export function packGemmRows(w: Float32Array | Uint8Array | Int8Array, wzp: number, n: number, k: number): Uint8Array {
   const kp = roundUp(k, 8);
-  const out = new Int16Array(Math.ceil(n / 4) * kp * 4);
+  // two int16 weights per int32 store (little-endian: the even k in the low half): half the
+  // stores of a per-weight loop; packing is most of a model's load time (bench/STARTUP.md)
+  const out = new Int32Array((Math.ceil(n / 4) * kp * 4) / 2);
+  const kEven = k & ~1;
   for (let c = 0; c < n; c++) {
-    const panel = (c >> 2) * kp * 4 + (c & 3) * 8;
+    const panel = ((c >> 2) * kp * 4 + (c & 3) * 8) >> 1;
     const row = c * k;
-    for (let kk = 0; kk < k; kk++) out[panel + (kk >> 3) * 32 + (kk & 7)] = w[row + kk] - wzp;
+    for (let kk = 0; kk < kEven; kk += 2) out[panel + (kk >> 3) * 16 + ((kk & 7) >> 1)] = ((w[row + kk] - wzp) & 0xffff) | ((w[row + kk + 1] - wzp) << 16);
+    if (k & 1) out[panel + (kEven >> 3) * 16 + ((kEven & 7) >> 1)] = (w[row + kEven] - wzp) & 0xffff;
   }
   return new Uint8Array(out.buffer);
 }
@@ -98,11 +102,16 @@ export function packGemm16Weights(w: (n: number, k: number) => number, n: number
 /** packGemm16Weights straight from row-major [n][k] raw weights, centring by `wzp` while copying (no per-weight call) */
 export function packGemm16Rows(w: Float32Array | Uint8Array | Int8Array, wzp: number, n: number, k: number): Uint8Array {
   const kPairs = Math.ceil(k / 2);
-  const out = new Int16Array(Math.ceil(n / 8) * kPairs * 16);
+  // one int32 store per pair of k (little-endian: k in the low half, k + 1 in the high half),
+  // as the 32-byte blocks hold them: half the stores of a per-weight loop
+  const out = new Int32Array(Math.ceil(n / 8) * kPairs * 8);
+  const kEven = k & ~1;
   for (let c = 0; c < n; c++) {
-    const panel = (c >> 3) * kPairs * 16 + (c & 7) * 2;
+    let at = (c >> 3) * kPairs * 8 + (c & 7);
     const row = c * k;
-    for (let kk = 0; kk < k; kk++) out[panel + (kk >> 1) * 16 + (kk & 1)] = w[row + kk] - wzp;
+    const end = row + kEven;
+    for (let i = row; i < end; i += 2, at += 8) out[at] = ((w[i] - wzp) & 0xffff) | ((w[i + 1] - wzp) << 16);
+    if (k & 1) out[at] = (w[end] - wzp) & 0xffff;
   }
   return new Uint8Array(out.buffer);
 }
@@ -121,6 +130,28 @@ export function packDepthwiseWeights(w: (tap: number, ch: number) => number, tap
       out[t * cp + ch] = w(t, ch);
       if (t < pairs * 2) out[paired + ((t >> 1) * cp + ch) * 2 + (t & 1)] = w(t, ch);
     }
+  return new Uint8Array(out.buffer);
+}
+
+/**
+ * packDepthwiseWeights straight from the raw [taps][C] filter data (TFLite's [1, KH, KW, C]),
+ * centring by `wzp` while copying: no closure per weight and no widened copy of the filter
+ */
+export function packDepthwiseRows(w: Float32Array | Uint8Array | Int8Array, wzp: number, taps: number, c: number): Uint8Array {
+  const cp = roundUp(c, 8);
+  const pairs = Math.ceil(taps / 2);
+  const out = new Int16Array(taps * cp + pairs * cp * 2);
+  const paired = taps * cp;
+  for (let t = 0; t < taps; t++) {
+    const row = t * c;
+    const plain = t * cp;
+    const pair = paired + (t >> 1) * cp * 2 + (t & 1);
+    for (let ch = 0; ch < c; ch++) {
+      const v = w[row + ch] - wzp;
+      out[plain + ch] = v;
+      out[pair + ch * 2] = v;
+    }
+  }
   return new Uint8Array(out.buffer);
 }
 
