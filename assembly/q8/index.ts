@@ -9,3 +9,4 @@ export { q8_im2col16 } from "./im2col";
 export { pad4d } from "./pad";
 export { q8_add, q8_add_const, q8_mul, q8_mul_const, q8_lut } from "./add";
 export { q8_mean_hw } from "./mean";
+export { q8_quantize_f32 } from "./quantize";

@@ -60,6 +60,8 @@ export const KERNEL_ABI = {
   f32_mul: [['a', p], ['b', p], ['out', p], ['rows', i], ['cols', i], ['actMin', f], ['actMax', f]],
   f32_mul_const: [['a', p], ['out', p], ['n', i], ['k', f], ['actMin', f], ['actMax', f]],
   f32_logistic: [['inp', p], ['out', p], ['n', i]],
+  // QUANTIZE float32 -> int8 storage (assembly/q8/quantize.ts)
+  q8_quantize_f32: [['inp', p], ['out', p], ['n', i], ['scale', f], ['zeroPoint', i], ['qmin', i], ['qmax', i], ['storedShift', i]],
 } as const;
 
 export type KernelName = keyof typeof KERNEL_ABI;

@@ -3,7 +3,7 @@ import { invalidModel, unsupportedModel } from '../../errors.js';
 import { sizeOf, type DequantizeOp, type QuantizeOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
-import { dtypeRange, multiplyByQuantizedMultiplier, roundHalfAway } from '../../quant/fixedpoint.js';
+import { dtypeRange, multiplyByQuantizedMultiplier } from '../../quant/fixedpoint.js';
 import { checkedMultiplier, tensorQuant } from '../q8-common.js';
 
 export function prepareQuantize(op: QuantizeOp): PreparedOp {
@@ -15,18 +15,13 @@ export function prepareQuantize(op: QuantizeOp): PreparedOp {
   if (op.input.dtype === 'float32') {
     const scale = Math.fround(outQ.scale);
     return {
-      kernel: 'quantize',
+      kernel: 'q8_quantize_f32',
       constants: [],
       scratchBytes: 0,
       macs: n,
       run(kx: KernelExports, p: RunPointers) {
-        const src = new Float32Array(kx.memory.buffer, p.input, n);
-        const dst = new Int8Array(kx.memory.buffer, p.output, n);
-        for (let i = 0; i < n; i++) {
-          const v = roundHalfAway(Math.fround(src[i] / scale)) + outQ.zeroPoint;
-          // NaN clamps to qmin; TFLite's int conversion of NaN is undefined
-          dst[i] = (v >= qmin ? (v <= qmax ? v : qmax) : qmin) - outShift;
-        }
+        // q = clamp(round_half_away(x / scale) + zero point) in storage form (assembly/q8/quantize.ts)
+        kx.q8_quantize_f32(p.input, p.output, n, scale, outQ.zeroPoint, qmin, qmax, outShift);
       },
     };
   }
