@@ -23,6 +23,8 @@ const opt = (name, fallback) => {
 };
 const from = resolve(opt('from', 'dist'));
 const out = resolve(opt('out', 'tmp/dist-bundled'));
+/** --minify: whitespace and syntax only (names kept, so stack traces and error names stay readable) */
+const minify = argv.includes('--minify');
 if (from === out) throw new Error('--from and --out must differ (esbuild reads the one and writes the other)');
 
 /** the entries Node resolves (package.json "node"/"default" conditions, the CLI, the worker scripts) */
@@ -71,6 +73,9 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   plugins: [keepMetaUrl],
+  minifyWhitespace: minify,
+  minifySyntax: minify,
+  keepNames: minify,
 });
 // __bundleRoot: the output root as seen from each emitted file
 for (const file of Object.keys(result.metafile.outputs)) {
