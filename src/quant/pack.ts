@@ -19,18 +19,32 @@ export const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 export function packRequant(q: QuantizedMultiplier[], paddedChannels: number): Uint8Array {
   const groups = paddedChannels / 4;
   const v = new Int32Array(groups * 24);
+  const NO_CHANNEL = { multiplier: 0, shift: 0 };
+  // per-tensor quantization gives every channel the same multiplier object: its six values are
+  // worked out once (this runs cold, for thousands of channels, at load)
+  let last: QuantizedMultiplier | undefined;
+  let m = 0, leftPow = 0, rightBit = 0, mask = 0, right = 0, half = 0;
   for (let ch = 0; ch < paddedChannels; ch++) {
-    const { multiplier, shift } = q[ch] ?? { multiplier: 0, shift: 0 };
-    const left = Math.max(shift, 0);
-    const right = Math.max(-shift, 0);
-    if (left > 31 || right > 31) throw new RangeError(`shift ${shift} out of range`);
+    const entry = q[ch] ?? NO_CHANNEL;
+    if (entry !== last) {
+      const { multiplier, shift } = entry;
+      const left = Math.max(shift, 0);
+      right = Math.max(-shift, 0);
+      if (left > 31 || right > 31) throw new RangeError(`shift ${shift} out of range`);
+      m = multiplier;
+      leftPow = 2 ** left | 0;
+      rightBit = 2 ** (31 - right) | 0;
+      mask = 2 ** right - 1;
+      half = right > 0 ? 2 ** (right - 1) : 0;
+      last = entry;
+    }
     const base = (ch >> 2) * 24 + (ch & 3);
-    v[base] = multiplier;
-    v[base + 4] = 2 ** left | 0;
-    v[base + 8] = 2 ** (31 - right) | 0;
-    v[base + 12] = 2 ** right - 1;
+    v[base] = m;
+    v[base + 4] = leftPow;
+    v[base + 8] = rightBit;
+    v[base + 12] = mask;
     v[base + 16] = right;
-    v[base + 20] = right > 0 ? 2 ** (right - 1) : 0;
+    v[base + 20] = half;
   }
   return new Uint8Array(v.buffer);
 }
