@@ -154,7 +154,7 @@ async function main() {
     const results = await measure(browser, server.url);
     const env = { ...environment(), loadAtStart, browser: `Chromium ${browser.version()}`, date: new Date().toISOString() };
     const command = `npm run bench:browser${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-    const doc = { env, command, sizes, runs, warmupMs, repeat, versions, results };
+    const doc = { env, command, sizes, runs, warmupMs, repeat, versions, results, sweeps };
     if (values.json) writeFileSync(values.json, JSON.stringify(doc, null, 2));
     publish(doc);
   } finally {
@@ -168,7 +168,7 @@ async function main() {
 function publish(doc) {
   const section = markdown(doc);
   console.log(section);
-  const oursFailed = doc.results.filter((r) => r.who.startsWith(OURS) && r.error);
+  const oursFailed = doc.results.filter((r) => r.who.startsWith(OURS) && (r.error || !(r.median_ms > 0)));
   if (oursFailed.length) {
     throw new Error(`mobilenet-wasm failed in the page: ${oursFailed.map((r) => `${r.size} ${r.precision} ${r.who}: ${r.error}`).join('; ')}`);
   }
@@ -179,6 +179,8 @@ function publish(doc) {
 }
 
 /** One fresh page (its own context: empty HTTP cache) per configuration, the matrix swept `repeat` times. */
+const sweeps = []; // every page's result, kept in --json beside the best ones
+
 async function measure(browser, url) {
   const configs = configurations();
   const best = new Map();
@@ -188,13 +190,15 @@ async function measure(browser, url) {
       const busy = busyFraction();
       const r = await runPage(browser, url, c);
       r.busy_before = round(busy, 2);
+      sweeps.push({ sweep, size: c.size, precision: c.precision, who: c.who, ...r });
       const b = best.get(c);
       // on a shared machine other processes only ever slow a run down: keep the fastest median
       if (r.error || !b || r.median_ms < b.median_ms) best.set(c, r);
       process.stderr.write(`[${sweep + 1}/${repeat}] ${c.size} ${c.precision} ${c.who}: ${r.error ? `error: ${r.error}` : `median ${r.median_ms} ms (x${r.batch} per sample) ${r.wasmFiles.join(', ')}`}\n`);
     }
   }
-  return configs.map(({ run, ...c }) => ({ ...c, ...best.get(c) }));
+  // a configuration that produced nothing is an error, so a bug here cannot pass for a result
+  return configs.map((c) => ({ ...c, ...(best.get(c) ?? { error: 'no result recorded' }) }));
 }
 
 async function runPage(browser, url, c) {
