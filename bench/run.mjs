@@ -157,5 +157,9 @@ if (start) {
   if (peerCold.length) lines.push('', `Peers' cold start at 1.0/224: ${peerCold.map((x) => `${x.who} ${x.precision} ${Math.round(x.r.cold_start_ms)} ms`).join(', ')}.`);
 }
 lines.push('', `Raw results: bench/out/results.jsonl (git-ignored). Per-layer profile: \`node bin/mobilenet-wasm.js bench --model M --profile\`.`);
+// keep the Chromium section (npm run bench:browser writes it between these markers)
+const previous = existsSync(outMd) ? readFileSync(outMd, 'utf8') : '';
+const chromium = previous.match(/<!-- chromium:start -->[\s\S]*?<!-- chromium:end -->/);
+if (chromium) lines.push('', chromium[0]);
 writeFileSync(outMd, lines.join('\n') + '\n');
 console.log(lines.join('\n'));
