@@ -4,6 +4,8 @@
 // Query: model (URL of the model file), size (<alpha>/<resolution>), precision, runs, warmup (ms),
 // plus page-specific keys (kernels for ours).
 
+import { mulberry32 } from '../../src/arch/random.js';
+
 export interface PageQuery {
   model: string;
   size: string;
@@ -37,17 +39,8 @@ export async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** The same seeded generator as bench/lib/timing.mjs (mulberry32), so inputs match the Node runners'. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded generator as bench/lib/timing.mjs (mulberry32, src/arch/random.ts), so inputs match the Node runners'. */
+export const rng = (seed: number): (() => number) => mulberry32(seed);
 
 /** A random input of `length` elements of a model's input type (values in the type's whole range). */
 export function randomInput(dtype: string, length: number, seed = 7): Float32Array | Uint8Array | Int8Array {
