@@ -14,7 +14,6 @@
 import { invalidModel, unsupportedModel } from '../errors.js';
 import {
   convGeometry,
-  opInputs as opInputsOf,
   opOutputs as opOutputsOf,
   sizeOf,
   type Activation,
@@ -408,19 +407,15 @@ class TfliteReader {
       if (opInputs.length < 1 || opOutputs.length !== wantOutputs) {
         throw invalidModel(`${label} has ${opInputs.length} inputs and ${opOutputs.length} outputs`);
       }
+      // checked before the op's own shape checks, so an out-of-order file is named as such
       for (const index of opInputs) {
         if (index < 0 || written.has(index)) continue;
         const t = this.tensor(index, label);
-        if (!this.constData(t) && !this.infos.has(index)) {
+        if (!this.constData(t)) {
           throw invalidModel(`${label} reads ${t.label}, which is neither a model input nor written by an earlier op (ops must be in execution order)`);
         }
       }
       const op = this.readOp(opTable, code, name, label, opInputs, opOutputs);
-      for (const t of opInputsOf(op)) {
-        if (t.constant === undefined && !written.has(t.id!)) {
-          throw invalidModel(`${label} reads tensor ${t.id} '${t.name}', which is neither a model input nor written by an earlier op (ops must be in execution order)`);
-        }
-      }
       for (const t of opOutputsOf(op)) {
         const before = written.get(t.id!);
         if (before) throw invalidModel(`${label} writes tensor ${t.id} '${t.name}', which ${before} already wrote`);

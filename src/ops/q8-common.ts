@@ -157,6 +157,21 @@ export function checkSameDtype(op: Op, inQ: TensorQuant, outQ: TensorQuant): voi
   if (inQ.dtype !== outQ.dtype) throw unsupportedModel(`${op.op} with ${inQ.dtype} input and ${outQ.dtype} output`);
 }
 
+/**
+ * The input and output quantization of a one-in, one-out quantized op that keeps its dtype
+ * (conv, depthwise, pool, fully connected, softmax), with their shapes checked to `rank` when given.
+ */
+export function quantizedInOut(op: Op & { input: TensorInfo; output: TensorInfo }, rank?: number): { inQ: TensorQuant; outQ: TensorQuant } {
+  if (rank !== undefined) {
+    checkShape(op.input, rank, 'input');
+    checkShape(op.output, rank, 'output');
+  }
+  const inQ = tensorQuant(op.input, 'input');
+  const outQ = tensorQuant(op.output, 'output');
+  checkSameDtype(op, inQ, outQ);
+  return { inQ, outQ };
+}
+
 export function geometry(op: Conv2DOp | DepthwiseConv2DOp | AveragePool2DOp, kh: number, kw: number) {
   const [, h, w] = op.input.shape;
   const [sh, sw] = op.strides;

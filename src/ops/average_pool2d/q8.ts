@@ -4,14 +4,10 @@ import { type AveragePool2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import { PoolRounding } from '../../quant/pack.js';
 import type { PreparedOp, RunPointers } from '../types.js';
-import { checkSameDtype, checkShape, geometry, storedActivationRange, tensorQuant } from '../q8-common.js';
+import { geometry, storedActivationRange, quantizedInOut } from '../q8-common.js';
 
 export function prepareAveragePool(op: AveragePool2DOp): PreparedOp {
-  checkShape(op.input, 4, 'input');
-  checkShape(op.output, 4, 'output');
-  const inQ = tensorQuant(op.input, 'input');
-  const outQ = tensorQuant(op.output, 'output');
-  checkSameDtype(op, inQ, outQ);
+  const { inQ, outQ } = quantizedInOut(op, 4);
   if (Math.fround(inQ.scale) !== Math.fround(outQ.scale) || inQ.zeroPoint !== outQ.zeroPoint) {
     throw unsupportedModel('average pool with different input and output quantization (TFLite requires them equal)');
   }

@@ -4,14 +4,10 @@ import { type Conv2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import { packConvWeights, packGemm16Weights, packGemmRows, packInt32, packRequant, roundUp, requantMode } from '../../quant/pack.js';
-import { FUSED_BAND_BYTES, checkBias, checkSameDtype, checkShape, filterInfo, foldInputZeroPointRows, geometry, gemm16For, dwconv16For, storedActivationRange, storedZp, tensorQuant, requantEpilogue } from '../q8-common.js';
+import { FUSED_BAND_BYTES, checkBias, filterInfo, foldInputZeroPointRows, geometry, gemm16For, requantEpilogue, quantizedInOut } from '../q8-common.js';
 
 export function convParts(op: Conv2DOp) {
-  checkShape(op.input, 4, 'input');
-  checkShape(op.output, 4, 'output');
-  const inQ = tensorQuant(op.input, 'input');
-  const outQ = tensorQuant(op.output, 'output');
-  checkSameDtype(op, inQ, outQ);
+  const { inQ, outQ } = quantizedInOut(op, 4);
   if (op.filter.shape.length !== 4) throw invalidModel(`filter shape [${op.filter.shape}] must be [O, KH, KW, I]`);
   const [oc, kh, kw, ic] = op.filter.shape;
   const c = op.input.shape[3];

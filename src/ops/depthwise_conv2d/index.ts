@@ -5,7 +5,7 @@
  * made in scratch: the same products and sums, so the same bytes.
  */
 import type { DepthwiseConv2DOp } from '../../model/ir.js';
-import { bytesPerElement, sizeOf } from '../../model/ir.js';
+import { bytesPerElement } from '../../model/ir.js';
 import { invalidModel } from '../../errors.js';
 import type { PreparedOp } from '../types.js';
 import { ACTIVATION_SLACK } from '../types.js';
@@ -56,6 +56,5 @@ export function depthMultiplier(op: DepthwiseConv2DOp): number {
   if (!(c > 0) || fc % c !== 0) throw invalidModel(`depthwise filter has ${fc} channels, not a multiple of the input's ${c} (depth multiplier must be a whole number)`);
   const oc = op.output.shape[op.output.shape.length - 1];
   if (oc !== fc) throw invalidModel(`depthwise output has ${oc} channels, the filter ${fc}`);
-  if (sizeOf(op.filter.shape) !== op.filter.data.length) throw invalidModel(`depthwise filter has ${op.filter.data.length} values for shape [${op.filter.shape}]`);
   return fc / c;
 }

@@ -4,14 +4,10 @@ import { type DepthwiseConv2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import { packDepthwiseRows, packRequant, roundUp, requantMode } from '../../quant/pack.js';
-import { checkBias, checkSameDtype, checkShape, filterInfo, geometry, storedActivationRange, storedZp, tensorQuant, requantEpilogue } from '../q8-common.js';
+import { checkBias, filterInfo, geometry, requantEpilogue, quantizedInOut } from '../q8-common.js';
 
 export function depthwiseParts(op: DepthwiseConv2DOp) {
-  checkShape(op.input, 4, 'input');
-  checkShape(op.output, 4, 'output');
-  const inQ = tensorQuant(op.input, 'input');
-  const outQ = tensorQuant(op.output, 'output');
-  checkSameDtype(op, inQ, outQ);
+  const { inQ, outQ } = quantizedInOut(op, 4);
   if (op.filter.shape.length !== 4 || op.filter.shape[0] !== 1) throw invalidModel(`depthwise filter shape [${op.filter.shape}] must be [1, KH, KW, C]`);
   const [, kh, kw, fc] = op.filter.shape;
   const c = op.input.shape[3];

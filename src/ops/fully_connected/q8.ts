@@ -4,12 +4,10 @@ import { sizeOf, type FullyConnectedOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import { packGemmRows, packInt32, packRequant, roundUp, requantMode } from '../../quant/pack.js';
-import { checkBias, checkSameDtype, filterInfo, foldInputZeroPointRows, storedActivationRange, storedZp, tensorQuant, requantEpilogue } from '../q8-common.js';
+import { checkBias, filterInfo, foldInputZeroPointRows, requantEpilogue, quantizedInOut } from '../q8-common.js';
 
 export function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
-  const inQ = tensorQuant(op.input, 'input');
-  const outQ = tensorQuant(op.output, 'output');
-  checkSameDtype(op, inQ, outQ);
+  const { inQ, outQ } = quantizedInOut(op);
   if (op.filter.shape.length !== 2) throw invalidModel(`fully connected weights shape [${op.filter.shape}] must be [O, I]`);
   const [n, k] = op.filter.shape;
   const total = sizeOf(op.input.shape);

@@ -4,12 +4,10 @@ import { sizeOf, type SoftmaxOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
 import { softmaxParams } from '../../quant/softmax.js';
-import { checkSameDtype, tensorQuant } from '../q8-common.js';
+import { quantizedInOut } from '../q8-common.js';
 
 export function prepareSoftmax(op: SoftmaxOp): PreparedOp {
-  const inQ = tensorQuant(op.input, 'input');
-  const outQ = tensorQuant(op.output, 'output');
-  checkSameDtype(op, inQ, outQ);
+  const { inQ, outQ } = quantizedInOut(op);
   if (Math.fround(outQ.scale) !== Math.fround(1 / 256) || outQ.zeroPoint !== (outQ.dtype === 'uint8' ? 0 : -128)) {
     throw unsupportedModel(`softmax output must have scale 1/256 and zero point ${outQ.dtype === 'uint8' ? 0 : -128} (got ${outQ.scale}, ${outQ.zeroPoint})`);
   }

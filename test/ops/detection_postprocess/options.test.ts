@@ -1,21 +1,10 @@
-import { SSD_OPTIONS } from './fixtures.js';
+import { SSD_FLEX_OPTIONS, SSD_OPTIONS } from './fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { MobileNetError } from '../../../src/errors.js';
 import type { FlexValue } from '../../../src/formats/flexbuffer.js';
 import { detectionOptions, detectionOutputShapes } from '../../../src/ops/detection_postprocess/options.js';
 
-const SSD: Record<string, FlexValue> = {
-  _output_quantized: true,
-  h_scale: 5,
-  w_scale: 5,
-  x_scale: 10,
-  y_scale: 10,
-  max_classes_per_detection: 1,
-  max_detections: 10,
-  nms_iou_threshold: Math.fround(0.6),
-  nms_score_threshold: Math.fround(1e-8),
-  num_classes: 90,
-};
+const SSD: Record<string, FlexValue> = SSD_FLEX_OPTIONS;
 
 const parse = (over: Record<string, FlexValue | undefined>) => {
   const m = new Map<string, FlexValue>(Object.entries(SSD));
