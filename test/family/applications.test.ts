@@ -69,7 +69,11 @@ describe.skipIf(!have('ssd_mobilenet_v1_coco_quant.tflite'))('SSD MobileNet v1 C
     const photo = await sample('grace_hopper.bmp');
     expect(() => net.classify(photo)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_MODEL', message: expect.stringMatching(/detector.*detect\(\)/) }));
     expect(() => net.detect(photo, { minScore: 2 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    // a one-output call on a four-output model says use runAll; once disposed, both say DISPOSED first
+    expect(() => net.run(new Uint8Array(300 * 300 * 3))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/runAll/) }));
     net.dispose();
+    expect(() => net.run(new Uint8Array(300 * 300 * 3))).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+    expect(() => net.runAll([new Uint8Array(300 * 300 * 3)])).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
   });
 
   it('detect() on a classifier says it needs a detector', async () => {
