@@ -1,10 +1,7 @@
-// One source, three builds (targets in asconfig.json, built by scripts/build-wasm.mjs): scalar, simd, relaxed.
-// Kernels are grouped by datatype; each group re-exports its kernels from its own index.
+// The combined build (every kernel): for a model that needs both the float and the integer
+// kernels, and for the op tests. A model of one precision loads its own smaller build instead
+// (assembly/entry/q8.ts, assembly/entry/f32.ts). Targets in asconfig.json, built by
+// scripts/build-wasm.mjs. Kernels are grouped by datatype; each group re-exports its kernels.
 export * from "./f32/index";
 export * from "./q8/index";
-
-// End of static data: the host starts its arena above it, so a kernel that gains static
-// data (e.g. a lookup table) can never be overwritten by weights.
-export function heap_base(): usize {
-  return __heap_base;
-}
+export { heap_base } from "./heap";

@@ -1,11 +1,16 @@
-// Builds the three kernel flavours from one AssemblyScript source:
+// Builds the kernels from one AssemblyScript source, every target of the top-level asconfig.json:
+//   per precision (what a model loads: only its own kernels)
+//     mobilenet-q8-<flavour>.wasm   integer kernels (uint8 / int8 models)   entry assembly/entry/q8.ts
+//     mobilenet-f32-<flavour>.wasm  float32 kernels                          entry assembly/entry/f32.ts
+//   combined: mobilenet-<flavour>.wasm, every kernel (a model needing both sets; the op tests)
+// and the flavours
 //   scalar  - no SIMD (older engines)
 //   simd    - wasm SIMD (Chrome 91+, Safari 16.4+, Node 16.4+)
 //   relaxed - SIMD + relaxed SIMD (Chrome 114+), chosen only when the engine validates it
-// Usage: node scripts/build-wasm.mjs [--out build] [--only simd,scalar]   (targets: asconfig.json)
+// Usage: node scripts/build-wasm.mjs [--out build] [--only simd,q8-simd,...]   (target names: asconfig.json)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,49 +19,55 @@ const opt = (name, def) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : def;
 };
-const out = opt('--out', 'build');
-const only = opt('--only', 'scalar,simd,relaxed').split(',');
+const out = resolve(root, opt('--out', 'build'));
 
-// The build targets (entry, flags per flavour) live in the top-level asconfig.json, the
-// AssemblyScript convention: `npx asc --config asconfig.json --target simd` builds one by hand.
 // Shared options: --runtime stub, -Oz (optimizeLevel 0 + shrinkLevel 2: smallest; V8 optimises
-// the kernels itself, measured no slower than -O3), --noAssert, one initial page.
+// the kernels itself, measured no slower than -O3), --noAssert, one initial page. asc reads the
+// entry files only from a config's top level, so each target names its own in "entries" (asc
+// ignores the key inside a target) and this script passes it: by hand,
+// `npx asc assembly/entry/q8.ts --config asconfig.json --target q8-simd`.
 const config = JSON.parse(readFileSync(join(root, 'asconfig.json'), 'utf8'));
-mkdirSync(join(root, out), { recursive: true });
+const targets = config.targets ?? {};
+const only = opt('--only', Object.keys(targets).join(',')).split(',');
+mkdirSync(out, { recursive: true });
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 for (const name of only) {
-  if (!config.targets?.[name]) throw new Error(`unknown flavour ${name}: asconfig.json has targets ${Object.keys(config.targets ?? {}).join(', ')}`);
+  const target = targets[name];
+  if (!target) throw new Error(`unknown target ${name}: asconfig.json has targets ${Object.keys(targets).join(', ')}`);
+  if (!Array.isArray(target.entries) || !target.outFile) throw new Error(`asconfig.json target ${name} needs "entries" and "outFile"`);
   execFileSync(
     process.execPath,
-    [asc, '--config', 'asconfig.json', '--target', name, '--outFile', join(out, `mobilenet-${name}.wasm`)],
+    [asc, ...target.entries, '--config', 'asconfig.json', '--target', name, '--outFile', join(out, basename(target.outFile))],
     { cwd: root, stdio: 'inherit' },
   );
+  // The scalar kernels also as plain JavaScript (mobilenet[-<set>]-scalar.js), for engines
+  // without WebAssembly (Hermes, QuickJS and other interpreters) or where compiling it is refused.
+  if (name === 'scalar' || name.endsWith('-scalar')) wasm2js(basename(target.outFile));
 }
 
-// The scalar kernels as plain JavaScript, for engines without WebAssembly (Hermes, QuickJS and
-// other interpreters) or where compiling it is refused: binaryen's wasm2js turns the same .wasm
-// into an ES module. It instantiates at import time; rewritten to export a factory instead, so
-// each model gets its own memory like a wasm instance.
-if (only.includes('scalar')) {
-  const wasm2js = join(root, 'node_modules', 'binaryen', 'bin', 'wasm2js');
-  const jsOut = join(out, 'mobilenet-scalar.js');
+// binaryen's wasm2js turns the .wasm into an ES module. It instantiates at import time;
+// rewritten to export a factory instead, so each model gets its own memory like a wasm instance.
+function wasm2js(wasmFile) {
+  const stem = wasmFile.replace(/\.wasm$/, '');
+  const bin = join(root, 'node_modules', 'binaryen', 'bin', 'wasm2js');
+  const jsOut = join(out, `${stem}.js`);
   execFileSync(
     process.execPath,
-    [wasm2js, join(out, 'mobilenet-scalar.wasm'), '-O2', '-o', jsOut,
+    [bin, join(out, wasmFile), '-O2', '-o', jsOut,
       '--enable-nontrapping-float-to-int', '--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals'],
     { cwd: root, stdio: 'inherit' },
   );
-  const src = readFileSync(join(root, jsOut), 'utf8');
+  const src = readFileSync(jsOut, 'utf8');
   const start = src.indexOf('var retasmFunc = asmFunc(');
   if (start < 0 || !/^export var memory = retasmFunc\.memory;$/m.test(src)) {
     throw new Error(`${jsOut}: wasm2js output changed shape (no 'var retasmFunc = asmFunc(' / 'export var memory'); update scripts/build-wasm.mjs`);
   }
   const factory =
-    '/** A fresh instance of the scalar kernels: the exports of mobilenet-scalar.wasm, memory included. */\n' +
+    `/** A fresh instance of the scalar kernels: the exports of ${wasmFile}, memory included. */\n` +
     'export function instantiate() {\n  return asmFunc({});\n}\n' +
     "export const flavour = 'scalar';\n";
-  writeFileSync(join(root, out, 'mobilenet-scalar.d.ts'),
-    '// Generated by scripts/build-wasm.mjs: the wasm2js build of the scalar kernels (pass its namespace as wasm.scalar).\n' +
+  writeFileSync(join(out, `${stem}.d.ts`),
+    `// Generated by scripts/build-wasm.mjs: the wasm2js build of ${wasmFile} (pass its namespace as wasm.scalar).\n` +
     "export declare const flavour: 'scalar';\nexport declare function instantiate(): Record<string, unknown>;\n");
-  writeFileSync(join(root, jsOut), '// Generated by scripts/build-wasm.mjs with binaryen wasm2js from mobilenet-scalar.wasm. Do not edit.\n' + src.slice(0, start) + factory);
+  writeFileSync(jsOut, `// Generated by scripts/build-wasm.mjs with binaryen wasm2js from ${wasmFile}. Do not edit.\n` + src.slice(0, start) + factory);
 }
