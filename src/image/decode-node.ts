@@ -31,7 +31,6 @@ import { MobileNetError, invalidImage, invalidOption } from '../errors.js';
 import { checkImageHeader } from './header.js';
 import { checkGifLzw, type GifFrameData } from './gif-lzw.js';
 import { jpegTurbo } from './jpeg-turbo.js';
-import { GifReader } from 'omggif';
 import { DEFAULT_MAX_DECODE_PIXELS, type ImageFormat, type RawImage } from './types.js';
 import { DEFAULT_CROP_FRACTION, type PreprocessOptions } from './preprocess.js';
 
@@ -306,6 +305,9 @@ function ownBytes(bytes: unknown, name: string | undefined): Uint8Array {
 function checkGif(data: Uint8Array, label: string): void {
   let frame: GifFrameData;
   try {
+    // required here, not imported at the top: a CommonJS package costs ~10 ms of every import
+    // of the Node entry (the ESM loader parses it for its exports), and GIFs are rare
+    const { GifReader } = createRequire(import.meta.url)('omggif') as typeof import('omggif');
     const info = new GifReader(data).frameInfo(0);
     frame = { width: info.width, height: info.height, dataOffset: info.data_offset };
   } catch (e) {
