@@ -182,6 +182,13 @@ function dwRow3x3(
   const fullB = <usize>(C & ~3) << 2;
   const tail = C & 3;
   let n = 0;
+  // 4 pixels at a time where they fit: four independent chains per kernel row hide the
+  // multiply-add latency that bounds the pair and single paths
+  for (; n + 4 <= count; n += 4) {
+    dwQuad3x3(first, w, rowsB, bias, out, C, strideW, rowB, actMin, actMax, false);
+    first += stepB << 2;
+    out += pixB << 2;
+  }
   if (strideW <= 2) {
     for (; n + 2 <= count; n += 2) {
       let wg = w;
@@ -210,4 +217,97 @@ function dwRow3x3(
     first += stepB;
     out += pixB;
   }
+}
+
+// 4 horizontally adjacent output pixels, all 3 columns of taps inside, kernel rows from the
+// first one inside (rowsB = rows * 48 bytes of weights). q: input of the first tap.
+// packed: dst is a 5-pixel group of f32_dwpw's scratch (channel k's pixels at dst + 20 k);
+// else dst is the first of 4 NHWC output pixels.
+export function dwQuad3x3(
+  q: usize, w: usize, rowsB: usize, bias: usize, dst: usize, C: i32, strideW: i32, rowB: usize,
+  actMin: f32, actMax: f32, packed: bool,
+): void {
+  const pixB = <usize>C << 2;
+  const lo = f32x4.splat(actMin), hi = f32x4.splat(actMax);
+  let wg = w;
+  for (let c = 0; c < C; c += 4) {
+    const b = v128.load(bias + (<usize>c << 2));
+    let a0 = b, a1 = b, a2 = b, a3 = b;
+    let p = q + (<usize>c << 2);
+    let wp = wg;
+    const wEnd = wg + rowsB;
+    // Per kernel row, each pixel's 3 taps go into a fresh partial sum added to its
+    // accumulator once: the loop-carried chain is one add per row instead of 3 multiply-adds
+    // (the 4 accumulators alone left the FMA units half idle waiting on latency).
+    if (strideW == 1) {
+      do {
+        const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32);
+        const x0 = v128.load(p), x1 = v128.load(p + pixB), x2 = v128.load(p + 2 * pixB);
+        a0 = f32x4.add(a0, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
+        const x3 = v128.load(p + 3 * pixB);
+        a1 = f32x4.add(a1, madd(x3, w2, madd(x2, w1, f32x4.mul(x1, w0))));
+        const x4 = v128.load(p + 4 * pixB);
+        a2 = f32x4.add(a2, madd(x4, w2, madd(x3, w1, f32x4.mul(x2, w0))));
+        const x5 = v128.load(p + 5 * pixB);
+        a3 = f32x4.add(a3, madd(x5, w2, madd(x4, w1, f32x4.mul(x3, w0))));
+        p += rowB;
+        wp += 48;
+      } while (wp < wEnd);
+    } else if (strideW == 2) {
+      do {
+        const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32);
+        const x0 = v128.load(p), x1 = v128.load(p + pixB), x2 = v128.load(p + 2 * pixB);
+        a0 = f32x4.add(a0, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
+        const x3 = v128.load(p + 3 * pixB), x4 = v128.load(p + 4 * pixB);
+        a1 = f32x4.add(a1, madd(x4, w2, madd(x3, w1, f32x4.mul(x2, w0))));
+        const x5 = v128.load(p + 5 * pixB), x6 = v128.load(p + 6 * pixB);
+        a2 = f32x4.add(a2, madd(x6, w2, madd(x5, w1, f32x4.mul(x4, w0))));
+        const x7 = v128.load(p + 7 * pixB), x8 = v128.load(p + 8 * pixB);
+        a3 = f32x4.add(a3, madd(x8, w2, madd(x7, w1, f32x4.mul(x6, w0))));
+        p += rowB;
+        wp += 48;
+      } while (wp < wEnd);
+    } else {
+      const sB = <usize>strideW * pixB;
+      do {
+        const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32);
+        let r = p;
+        a0 = madd(v128.load(r + 2 * pixB), w2, madd(v128.load(r + pixB), w1, madd(v128.load(r), w0, a0)));
+        r += sB;
+        a1 = madd(v128.load(r + 2 * pixB), w2, madd(v128.load(r + pixB), w1, madd(v128.load(r), w0, a1)));
+        r += sB;
+        a2 = madd(v128.load(r + 2 * pixB), w2, madd(v128.load(r + pixB), w1, madd(v128.load(r), w0, a2)));
+        r += sB;
+        a3 = madd(v128.load(r + 2 * pixB), w2, madd(v128.load(r + pixB), w1, madd(v128.load(r), w0, a3)));
+        p += rowB;
+        wp += 48;
+      } while (wp < wEnd);
+    }
+    a0 = clamp4(a0, lo, hi); a1 = clamp4(a1, lo, hi); a2 = clamp4(a2, lo, hi); a3 = clamp4(a3, lo, hi);
+    if (packed) {
+      storeTransposed(dst + <usize>c * 20, a0, a1, a2, a3, C - c);
+    } else {
+      const o = dst + (<usize>c << 2);
+      if (c + 4 <= C) {
+        v128.store(o, a0); v128.store(o + pixB, a1); v128.store(o + 2 * pixB, a2); v128.store(o + 3 * pixB, a3);
+      } else {
+        storeLanes(o, a0, C - c); storeLanes(o + pixB, a1, C - c);
+        storeLanes(o + 2 * pixB, a2, C - c); storeLanes(o + 3 * pixB, a3, C - c);
+      }
+    }
+    wg += 144;
+  }
+}
+
+// Pixels a0..a3 (4 channels each) -> channel j's 4 pixels at dst + 20 j, for the first n channels.
+// @ts-ignore: decorator
+@inline function storeTransposed(dst: usize, a0: v128, a1: v128, a2: v128, a3: v128, n: i32): void {
+  const u0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+  const u1 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+  const u2 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+  const u3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5));
+  if (n > 1) v128.store(dst, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), 20);
+  if (n > 2) v128.store(dst, v128.shuffle<f32>(u2, u3, 0, 1, 4, 5), 40);
+  if (n > 3) v128.store(dst, v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), 60);
 }

@@ -10,6 +10,7 @@
 //
 // Weights are those of f32_dwconv ([ceil(C/4)][9][4]) and f32_gemm (panels of 8 columns).
 import { madd, clamp4, clamp1, storeLanes8 } from "./common";
+import { dwQuad3x3 } from "./dwconv";
 
 export function f32_dwpw(
   input: usize, dwW: usize, dwBias: usize, pwB: usize, pwBias: usize, output: usize, scratch: usize,
@@ -39,8 +40,8 @@ export function f32_dwpw(
         const iy0 = oy * strideH - padTop;
         const kyLo = max(0, -iy0), kyHi = min(3, inH - iy0);
         if (valid >= 4 && ox >= oxLo && ox + 4 <= oxHi && kyHi > kyLo) {
-          dwQuad(input + (<usize>((iy0 + kyLo) * inW + ox * strideW - padLeft) * C << 2),
-            dwW + <usize>kyLo * 48, <usize>(kyHi - kyLo) * 48, dwBias, dst, C, strideW, <usize>inW * C << 2, dwMin, dwMax);
+          dwQuad3x3(input + (<usize>((iy0 + kyLo) * inW + ox * strideW - padLeft) * C << 2),
+            dwW + <usize>kyLo * 48, <usize>(kyHi - kyLo) * 48, dwBias, dst, C, strideW, <usize>inW * C << 2, dwMin, dwMax, true);
           r = 4;
         }
         // the rest pixel by pixel; rows past `valid` are left as they are (never stored)
@@ -69,86 +70,6 @@ export function f32_dwpw(
       }
     }
   }
-}
-
-// 4 horizontally adjacent output pixels, all 3 columns of taps inside, kernel rows from the
-// first one inside (rowsB = rows * 48 bytes of weights). q: input of the first tap.
-function dwQuad(
-  q: usize, w: usize, rowsB: usize, bias: usize, dst: usize, C: i32, strideW: i32, rowB: usize,
-  actMin: f32, actMax: f32,
-): void {
-  const pixB = <usize>C << 2;
-  const lo = f32x4.splat(actMin), hi = f32x4.splat(actMax);
-  let wg = w;
-  for (let c = 0; c < C; c += 4) {
-    const b = v128.load(bias + (<usize>c << 2));
-    let a0 = b, a1 = b, a2 = b, a3 = b;
-    let p = q + (<usize>c << 2);
-    let wp = wg;
-    const wEnd = wg + rowsB;
-    // Per kernel row, each pixel's 3 taps go into a fresh partial sum added to its
-    // accumulator once: the loop-carried chain is one add per row instead of 3 multiply-adds
-    // (the 4 accumulators alone left the FMA units half idle waiting on latency).
-    if (strideW == 1) {
-      do {
-        const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32);
-        const x0 = v128.load(p), x1 = v128.load(p + pixB), x2 = v128.load(p + 2 * pixB);
-        a0 = f32x4.add(a0, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
-        const x3 = v128.load(p + 3 * pixB);
-        a1 = f32x4.add(a1, madd(x3, w2, madd(x2, w1, f32x4.mul(x1, w0))));
-        const x4 = v128.load(p + 4 * pixB);
-        a2 = f32x4.add(a2, madd(x4, w2, madd(x3, w1, f32x4.mul(x2, w0))));
-        const x5 = v128.load(p + 5 * pixB);
-        a3 = f32x4.add(a3, madd(x5, w2, madd(x4, w1, f32x4.mul(x3, w0))));
-        p += rowB;
-        wp += 48;
-      } while (wp < wEnd);
-    } else if (strideW == 2) {
-      do {
-        const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32);
-        const x0 = v128.load(p), x1 = v128.load(p + pixB), x2 = v128.load(p + 2 * pixB);
-        a0 = f32x4.add(a0, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
-        const x3 = v128.load(p + 3 * pixB), x4 = v128.load(p + 4 * pixB);
-        a1 = f32x4.add(a1, madd(x4, w2, madd(x3, w1, f32x4.mul(x2, w0))));
-        const x5 = v128.load(p + 5 * pixB), x6 = v128.load(p + 6 * pixB);
-        a2 = f32x4.add(a2, madd(x6, w2, madd(x5, w1, f32x4.mul(x4, w0))));
-        const x7 = v128.load(p + 7 * pixB), x8 = v128.load(p + 8 * pixB);
-        a3 = f32x4.add(a3, madd(x8, w2, madd(x7, w1, f32x4.mul(x6, w0))));
-        p += rowB;
-        wp += 48;
-      } while (wp < wEnd);
-    } else {
-      const sB = <usize>strideW * pixB;
-      do {
-        const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32);
-        let r = p;
-        a0 = madd(v128.load(r + 2 * pixB), w2, madd(v128.load(r + pixB), w1, madd(v128.load(r), w0, a0)));
-        r += sB;
-        a1 = madd(v128.load(r + 2 * pixB), w2, madd(v128.load(r + pixB), w1, madd(v128.load(r), w0, a1)));
-        r += sB;
-        a2 = madd(v128.load(r + 2 * pixB), w2, madd(v128.load(r + pixB), w1, madd(v128.load(r), w0, a2)));
-        r += sB;
-        a3 = madd(v128.load(r + 2 * pixB), w2, madd(v128.load(r + pixB), w1, madd(v128.load(r), w0, a3)));
-        p += rowB;
-        wp += 48;
-      } while (wp < wEnd);
-    }
-    storeTransposed(dst + <usize>c * 20, clamp4(a0, lo, hi), clamp4(a1, lo, hi), clamp4(a2, lo, hi), clamp4(a3, lo, hi), C - c);
-    wg += 144;
-  }
-}
-
-// Pixels a0..a3 (4 channels each) -> channel j's 4 pixels at dst + 20 j, for the first n channels.
-// @ts-ignore: decorator
-@inline function storeTransposed(dst: usize, a0: v128, a1: v128, a2: v128, a3: v128, n: i32): void {
-  const u0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
-  const u1 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
-  const u2 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
-  const u3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5));
-  if (n > 1) v128.store(dst, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), 20);
-  if (n > 2) v128.store(dst, v128.shuffle<f32>(u2, u3, 0, 1, 4, 5), 40);
-  if (n > 3) v128.store(dst, v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), 60);
 }
 
 // One output pixel, all channels, into its slot `dst` of the packed group (channel k at dst + 20 k).
