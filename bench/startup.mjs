@@ -8,8 +8,19 @@
  *   node bench/startup.mjs [--model ../shared/models/mobilenet_v1_1.0_224_quant.tflite] [--kernels simd] [--bytes-outside]
  *   node bench/startup.mjs --runs 9     # 9 fresh processes, prints each line and the medians
  *   node bench/startup.mjs --entry tmp/dist-bundled/node.js   # another build of the Node entry (bench/startup-bundle.mjs)
+ *   node bench/startup.mjs --runs 5 --phases   # each run under the CPU profiler: where the load and the first run go
+ *   node bench/startup.mjs --runs 9 --node-flags=--no-liftoff   # V8 flags for the measured processes (the bound without Liftoff)
+ *   node bench/startup.mjs --runs 9 --warm-tiny   # run a tiny model of the same precision first (inside the clock):
+ *                                                 # does starting the kernels' tier-up before the packing pay?
+ *
+ * --phases: the clock's phases say import / read / load / first run; inside load the profile of
+ * each run (node --cpu-prof, 100 us samples) is split into the named functions below, a sample
+ * counting once for every phase on its stack. Profiling slows everything; compare phases with
+ * each other, not with an unprofiled run.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
@@ -21,27 +32,80 @@ const opt = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const runs = Number(opt('runs', '0'));
+const phases = argv.includes('--phases');
+/** --node-flags=<flags separated by spaces>: given to the measured processes */
+const nodeFlags = (argv.find((a) => a.startsWith('--node-flags=')) ?? '--node-flags=').slice('--node-flags='.length).split(' ').filter(Boolean);
+
+/**
+ * Profile phases: a function name (or the wasm code, or the collector) and the name it is reported
+ * under. A sample counts once per phase whatever the recursion, so nested phases overlap
+ * (packing is part of plan, parse of load).
+ */
+const PHASES = [
+  ['parse .tflite (toGraph)', (f) => f.functionName === 'toGraph'],
+  ['validateGraph (reader and planner)', (f) => f.functionName === 'validateGraph'],
+  ['plan + prepare (planGraph)', (f) => f.functionName === 'planGraph'],
+  ['  of it packing (pack*)', (f) => /^pack[A-Z]/.test(f.functionName)],
+  ['  of it placeTensors', (f) => f.functionName === 'placeTensors'],
+  ['kernels: compile + instantiate', (f) => /^(wasmFor|instantiateKernels|nodeKernelModule|compileKernels)$/.test(f.functionName)],
+  ['first run (runTensors)', (f) => f.functionName === 'runTensors'],
+  ['  of it wasm code', (f) => f.url.startsWith('wasm://')],
+  ['  of it writeInput', (f) => f.functionName === 'writeInput'],
+  ['garbage collector (anywhere)', (f) => f.functionName === '(garbage collector)'],
+];
+
+/** ms per phase of one .cpuprofile */
+function profilePhases(file) {
+  const p = JSON.parse(readFileSync(file, 'utf8'));
+  const parent = new Map();
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ms = PHASES.map(() => 0);
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
+    const hit = PHASES.map(() => false);
+    for (let id = p.samples[i]; id !== undefined; id = parent.get(id)) {
+      const frame = byId.get(id).callFrame;
+      PHASES.forEach(([, match], k) => (hit[k] ||= match(frame)));
+    }
+    hit.forEach((h, k) => (ms[k] += h ? dt : 0));
+  }
+  return Object.fromEntries(PHASES.map(([name], k) => [name, ms[k]]));
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 if (runs > 0) {
   // driver mode: each measurement in its own fresh process, then the medians
   const childArgs = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--runs') i++;
-    else childArgs.push(argv[i]);
+    else if (argv[i] !== '--phases' && !argv[i].startsWith('--node-flags=')) childArgs.push(argv[i]);
   }
   const rows = [];
+  const profiles = [];
   for (let r = 0; r < runs; r++) {
-    const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...childArgs], { encoding: 'utf8' });
+    const profDir = phases ? mkdtempSync(join(tmpdir(), 'mnw-startup-prof-')) : undefined;
+    const nodeArgs = phases ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profDir] : [];
+    const res = spawnSync(process.execPath, [...nodeFlags, ...nodeArgs, fileURLToPath(import.meta.url), ...childArgs], { encoding: 'utf8' });
     if (res.status !== 0) throw new Error(`run ${r} failed: ${res.stderr}`);
     const row = JSON.parse(res.stdout.trim().split('\n').pop());
     rows.push(row);
     console.log(JSON.stringify(row));
+    if (profDir) {
+      profiles.push(profilePhases(join(profDir, readdirSync(profDir)[0])));
+      rmSync(profDir, { recursive: true, force: true });
+    }
   }
-  const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
-  const keys = ['cold_start_ms', 'import_ms', 'read_ms', 'load_ms', 'first_run_ms'];
+  const keys = ['cold_start_ms', 'import_ms', 'read_ms', ...(rows[0].warm_tiny_ms === undefined ? [] : ['warm_tiny_ms']), 'load_ms', 'first_run_ms'];
   const med = Object.fromEntries(keys.map((k) => [k, Number(median(rows.map((r) => r[k])).toFixed(1))]));
+  if (phases) {
+    console.log(`profiled phases, median ms of ${runs} runs (under the profiler):`);
+    for (const [name] of PHASES) console.log(`  ${name.padEnd(34)} ${median(profiles.map((p) => p[name])).toFixed(1).padStart(7)}`);
+  }
   console.log(JSON.stringify({ median_of: runs, ...med, min_cold_start_ms: Math.min(...rows.map((r) => r.cold_start_ms)), max_cold_start_ms: Math.max(...rows.map((r) => r.cold_start_ms)) }));
   process.exit(0);
 }
@@ -53,10 +117,21 @@ const entry = opt('entry') ? pathToFileURL(opt('entry')).href : '../dist/node.js
 const early = bytesOutside ? new Uint8Array(readFileSync(modelPath)) : undefined;
 
 const t0 = performance.now();
-const { loadModel } = await import(entry);
+const { loadModel, buildMobileNetV1 } = await import(entry);
 const t1 = performance.now();
 const bytes = early ?? new Uint8Array(await readFile(modelPath));
 const tRead = performance.now();
+let warmMs;
+if (argv.includes('--warm-tiny')) {
+  // the same kernels on a model of a few thousand MACs per layer: V8 starts compiling the hot
+  // kernels with TurboFan in the background, while the model below is parsed and packed
+  // (uint8: the precision of the default model; the probe is not meant for the others)
+  const tiny = await loadModel(buildMobileNetV1({ alpha: 0.25, resolution: 32, precision: 'uint8', classes: 8, seed: 1 }), { kernels });
+  tiny.run(new Uint8Array(32 * 32 * 3));
+  tiny.dispose();
+  warmMs = performance.now() - tRead;
+}
+const tWarm = performance.now();
 const net = await loadModel(bytes, { kernels });
 const t2 = performance.now();
 const n = net.info.input.shape.reduce((a, b) => a * b, 1);
@@ -76,8 +151,9 @@ console.log(
     cold_start_ms: Number((t3 - t0).toFixed(1)),
     import_ms: Number((t1 - t0).toFixed(1)),
     read_ms: Number((tRead - t1).toFixed(1)),
-    load_ms: Number((t2 - tRead).toFixed(1)),
+    load_ms: Number((t2 - tWarm).toFixed(1)),
     first_run_ms: Number((t3 - t2).toFixed(1)),
+    ...(warmMs === undefined ? {} : { warm_tiny_ms: Number(warmMs.toFixed(1)) }),
     weight_bytes: net.info.weightBytes,
     max_activation_bytes: net.info.maxActivationBytes,
     memory_bytes: net.info.memoryBytes,
