@@ -186,6 +186,33 @@ function copyClamped(c: usize, ldc: usize, rows: i32, cols: i32, loBits: i32, hi
   }
 }
 
+/**
+ * A 5x8 tile's accumulators to the output (first `rows` rows, `cols` columns), clamped.
+ * Raw stores, then a clamp pass over what was stored: clamping the accumulators in registers
+ * makes V8 spill two of them inside the loop (2.5x slower, seen in its code). Partial tiles go
+ * through TILE_TMP so nothing is written outside the output.
+ */
+// @ts-ignore: decorator
+@inline export function storeTile5x8(
+  c: usize, ldc: usize, cols: i32, rows: i32, actMinBits: i32, actMaxBits: i32,
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128, c40: v128, c41: v128,
+): void {
+  const full = cols == 8 && rows == 5;
+  let t = full ? c : TILE_TMP;
+  const ldt = full ? ldc : 32;
+  v128.store(t, c00); v128.store(t, c01, 16);
+  t += ldt;
+  v128.store(t, c10); v128.store(t, c11, 16);
+  t += ldt;
+  v128.store(t, c20); v128.store(t, c21, 16);
+  t += ldt;
+  v128.store(t, c30); v128.store(t, c31, 16);
+  t += ldt;
+  v128.store(t, c40); v128.store(t, c41, 16);
+  if (full) clampRows(c, ldc, actMinBits, actMaxBits);
+  else copyClamped(c, ldc, rows, cols, actMinBits, actMaxBits);
+}
+
 // 5 rows (one packed group) x 8 columns; stores the first `rows` rows and `cols` columns.
 // The clamp bounds come as bit patterns in integer registers: as f32 arguments they would
 // hold 2 of x64's 15 usable xmm registers through the loop and V8 would spill 2 accumulators.
@@ -211,23 +238,7 @@ export function tile5x8(
       c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
       bp += 32; pa += 20;
     }
-    // Raw stores, then a clamp pass over what was stored: clamping the accumulators in
-    // registers makes V8 spill two of them inside the loop (2.5x slower, seen in its code).
-    // Partial tiles go through TILE_TMP so nothing is written outside the output.
-    const full = cols == 8 && rows == 5;
-    let t = full ? c : TILE_TMP;
-    const ldt = full ? ldc : 32;
-    v128.store(t, c00); v128.store(t, c01, 16);
-    t += ldt;
-    v128.store(t, c10); v128.store(t, c11, 16);
-    t += ldt;
-    v128.store(t, c20); v128.store(t, c21, 16);
-    t += ldt;
-    v128.store(t, c30); v128.store(t, c31, 16);
-    t += ldt;
-    v128.store(t, c40); v128.store(t, c41, 16);
-    if (full) clampRows(c, ldc, actMinBits, actMaxBits);
-    else copyClamped(c, ldc, rows, cols, actMinBits, actMaxBits);
+    storeTile5x8(c, ldc, cols, rows, actMinBits, actMaxBits, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41);
   } else {
     const actMin = reinterpret<f32>(actMinBits), actMax = reinterpret<f32>(actMaxBits);
     for (let r = 0; r < rows; r++) {
