@@ -7,7 +7,7 @@
  * holds the digest taken at download, checked again on every read. Writes are atomic: a
  * temporary file renamed over the target.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -16,6 +16,12 @@ import { io, ioReason } from '../cli/common.js';
 import { MAX_TFLITE_BYTES } from './download.js';
 import { MODELS } from './registry.js';
 import type { CachedModelFile, ModelCacheStore } from './types.js';
+
+/**
+ * node:crypto, required when a cache file is named or written, not imported with the module:
+ * loading it is ~4 ms of every import of the Node entry, which most processes never need.
+ */
+const crypto = (): typeof import('node:crypto') => createRequire(import.meta.url)('node:crypto');
 
 /**
  * The user cache folder: $MOBILENET_WASM_CACHE, else $XDG_CACHE_HOME/mobilenet-wasm, else the
@@ -34,7 +40,7 @@ export function userCacheDir(env: Record<string, string | undefined> = process.e
 export function cacheFileFor(dir: string, key: string): string {
   const official = MODELS.find((m) => m.url === key);
   if (official) return join(dir, `${official.name}.tflite`);
-  const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  const hash = crypto().createHash('sha256').update(key).digest('hex').slice(0, 16);
   const last = (key.split(/[?#]/)[0].split('/').pop() || 'model').replace(/\.tgz$/, '.tflite').replace(/[^\w.-]/g, '_');
   return join(dir, 'by-url', `${hash}-${last}`);
 }
@@ -88,7 +94,7 @@ export async function writeModelFile(path: string, file: CachedModelFile): Promi
 
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
   // not *.tflite, so a leftover (power loss between write and rename) is never taken for a model
-  const tmp = join(path, '..', `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+  const tmp = join(path, '..', `.${basename(path)}.${process.pid}-${crypto().randomBytes(4).toString('hex')}.partial`);
   try {
     const fh = await open(tmp, 'wx');
     try {
