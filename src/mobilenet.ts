@@ -7,7 +7,8 @@ import { MobileNetError, invalidInput, invalidOption, invalidModel, type ErrorCo
 import { opOutputs, sizeOf, type DType, type Graph, type Op, type Quant, type TensorInfo } from './model/ir.js';
 import type { RunPointers } from './ops/types.js';
 import { readTflite } from './formats/tflite.js';
-import { chooseFlavour, instantiateKernels, FLAVOURS, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
+import { checkBuildHas, chooseFlavour, instantiateKernels, FLAVOURS, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
+import { buildFileName, kernelSetsOf, KERNEL_SETS, type KernelSet } from './runtime/kernel-sets.js';
 import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
 import { inputMapping, preprocessInto, type PreprocessOptions } from './image/preprocess.js';
@@ -24,10 +25,13 @@ import type { WasmModule } from './wasm-types.js';
 /**
  * The kernel builds: per flavour a WebAssembly.Module, the bytes, a URL (string or URL object),
  * a fetch Response, or a promise of any of these; or a function of the flavour returning one.
+ * A build is the model's precision's (mobilenet-q8-<flavour>.wasm for uint8 / int8 models,
+ * mobilenet-f32-<flavour>.wasm for float32) or the combined mobilenet-<flavour>.wasm; the
+ * function is also given the file name the model needs.
  */
 export type WasmSources =
   | Partial<Record<Flavour, KernelLocation | Promise<KernelLocation>>>
-  | ((flavour: Flavour) => KernelLocation | Promise<KernelLocation>);
+  | ((flavour: Flavour, file: string) => KernelLocation | Promise<KernelLocation>);
 
 export interface LoadOptions {
   /**
@@ -48,11 +52,14 @@ export interface LoadOptions {
   /**
    * the kernel builds: per flavour a Module, bytes, a URL or a Response (see WasmSources), or a
    * function returning one. URLs are fetched and compiled (compileStreaming when served as
-   * application/wasm); only the build `kernels` chose is fetched. Omitted in a page or a web
-   * worker, the package's own build is fetched from next to its code (the URL bundlers emit as
-   * an asset); elsewhere omitting it is INVALID_OPTION. Where the engine refuses to compile wasm
-   * from bytes (Cloudflare Workers), import the .wasm as a module
-   * (`import simd from 'mobilenet-wasm/wasm/mobilenet-simd.wasm'`) and pass the Module.
+   * application/wasm); only the build `kernels` chose is fetched. Each build holds the kernels
+   * of one precision (mobilenet-q8-<flavour>.wasm: uint8 / int8 models; mobilenet-f32-<flavour>.wasm:
+   * float32) or of both (mobilenet-<flavour>.wasm); a build lacking the model's kernels is
+   * INVALID_OPTION naming the file to pass. Omitted in a page or a web worker, the package's
+   * own build for the model's precision is fetched from next to its code (the URL bundlers emit
+   * as an asset); elsewhere omitting it is INVALID_OPTION. Where the engine refuses to compile
+   * wasm from bytes (Cloudflare Workers), import the .wasm as a module
+   * (`import simd from 'mobilenet-wasm/wasm/mobilenet-q8-simd.wasm'`) and pass the Module.
    */
   wasm?: WasmSources;
   /** refuse models whose arena would exceed this (default 1 GiB) */
@@ -201,8 +208,10 @@ export class MobileNet {
       const graph = plan.graph;
       const builds = suppliedBuilds(opts.wasm);
       const flavour = chooseFlavour(opts.kernels ?? 'auto', builds && (Object.keys(builds) as Flavour[]));
-      const source = await wasmFor(opts.wasm, builds, flavour);
-      const kernels = await instantiateKernels(source, flavour);
+      // only the kernels of the model's precision are fetched and instantiated
+      const sets = kernelSetsOf(graph.ops);
+      const source = await wasmFor(opts.wasm, builds, flavour, sets);
+      const kernels = await instantiateKernels(source, flavour, sets);
       const arena = layoutArena(
         plan.steps.map((s) => s.prepared?.constants ?? []),
         plan.activationBytes,
@@ -657,52 +666,70 @@ function builtinLabels(classes: number): readonly string[] | undefined {
   return undefined;
 }
 
-async function wasmFor(wasm: WasmSources | undefined, builds: Partial<Record<Flavour, unknown>> | undefined, flavour: Flavour): Promise<KernelSource> {
+async function wasmFor(wasm: WasmSources | undefined, builds: Partial<Record<Flavour, unknown>> | undefined, flavour: Flavour, sets: readonly KernelSet[]): Promise<KernelSource> {
+  const file = buildFileName(flavour, sets);
   let src: KernelLocation | undefined;
   try {
-    if (!wasm) src = defaultKernelLocation(flavour);
-    else src = typeof wasm === 'function' ? await wasm(flavour) : ((await builds?.[flavour]) as KernelLocation | undefined);
+    if (!wasm) src = defaultKernelLocation(flavour, file);
+    else src = typeof wasm === 'function' ? await wasm(flavour, file) : ((await builds?.[flavour]) as KernelLocation | undefined);
   } catch (e) {
     if (e instanceof MobileNetError) throw e;
     throw asMobileNetError(e, 'INVALID_OPTION', `options.wasm could not give the '${flavour}' build`);
   }
-  if (!src) throw invalidOption(`options.wasm has no '${flavour}' build (mobilenet-${flavour}.wasm)`);
-  return resolveKernelLocation(src, flavour);
+  if (!src) throw invalidOption(`options.wasm has no '${flavour}' build (${file})`);
+  return resolveKernelLocation(src, flavour, file);
 }
 
 const compiledKernels = new WeakMap<object, Promise<WasmModule>>();
-/** the package's own builds (options.wasm omitted), fetched and compiled once per flavour */
-const compiledDefaults = new Map<Flavour, Promise<WasmModule>>();
+/** the package's own builds (options.wasm omitted), fetched and compiled once per file */
+const compiledDefaults = new Map<string, Promise<WasmModule>>();
 
 /**
- * @internal The kernel build a load with these options would run, as a compiled Module, for the
- * worker API: the calling thread resolves and compiles it once (the same source object compiles
- * once per thread) and posts the Module, which structured clone shares with the worker.
+ * @internal The kernel sets a model calls (src/runtime/kernel-sets.ts), read from its ops
+ * without packing anything: what the worker API needs to pick the build before posting it.
  */
-export async function resolveKernelModule(options: LoadOptions | undefined): Promise<{ flavour: Flavour; module: WasmModule }> {
+export function modelKernelSets(model: ModelSource): KernelSet[] {
+  return guard('INVALID_MODEL', 'MobileNet.load', () => kernelSetsOf(toGraph(model).graph.ops));
+}
+
+/**
+ * @internal The kernel build a load of a model with these kernel sets (modelKernelSets; default
+ * both, the combined build) and options would run, as a compiled Module, for the worker API: the calling thread resolves and
+ * compiles it once (the same source object compiles once per thread) and posts the Module,
+ * which structured clone shares with the worker.
+ */
+export async function resolveKernelModule(options: LoadOptions | undefined, sets: readonly KernelSet[] = KERNEL_SETS): Promise<{ flavour: Flavour; module: WasmModule }> {
   return guardAsync('INVALID_OPTION', 'kernels', async () => {
     const opts = checkOptions(options);
     const builds = suppliedBuilds(opts.wasm);
     const flavour = chooseFlavour(opts.kernels ?? 'auto', builds && (Object.keys(builds) as Flavour[]));
+    let module: WasmModule;
     if (opts.wasm === undefined) {
-      let compiled = compiledDefaults.get(flavour);
+      const file = buildFileName(flavour, sets);
+      let compiled = compiledDefaults.get(file);
       if (!compiled) {
-        compiled = wasmFor(undefined, undefined, flavour).then((src) => (src instanceof WebAssembly.Module ? src : compileKernelBytes(src, flavour)));
+        compiled = wasmFor(undefined, undefined, flavour, sets).then((src) => (src instanceof WebAssembly.Module ? src : compileKernelBytes(src, flavour)));
         // a failed fetch (offline) must not stick
-        compiled.catch(() => compiledDefaults.delete(flavour));
-        compiledDefaults.set(flavour, compiled);
+        compiled.catch(() => compiledDefaults.delete(file));
+        compiledDefaults.set(file, compiled);
       }
-      return { flavour, module: await compiled };
+      module = await compiled;
+    } else {
+      const source = await wasmFor(opts.wasm, builds, flavour, sets);
+      if (source instanceof WebAssembly.Module) module = source;
+      else {
+        let compiled = compiledKernels.get(source as object);
+        if (!compiled) {
+          compiled = compileKernelBytes(source, flavour);
+          compiled.catch(() => compiledKernels.delete(source as object));
+          compiledKernels.set(source as object, compiled);
+        }
+        module = await compiled;
+      }
     }
-    const source = await wasmFor(opts.wasm, builds, flavour);
-    if (source instanceof WebAssembly.Module) return { flavour, module: source };
-    let compiled = compiledKernels.get(source as object);
-    if (!compiled) {
-      compiled = compileKernelBytes(source, flavour);
-      compiled.catch(() => compiledKernels.delete(source as object));
-      compiledKernels.set(source as object, compiled);
-    }
-    return { flavour, module: await compiled };
+    // a wrong build fails here, on the calling thread, with the file the model needs
+    checkBuildHas(WebAssembly.Module.exports(module).map((e) => e.name), flavour, sets);
+    return { flavour, module };
   });
 }
 

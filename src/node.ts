@@ -27,18 +27,24 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** build/ beside dist/ (installed package) or beside src/ (tests run from source) */
 export const WASM_DIR = join(here, '..', 'build');
 
-const compiled = new Map<Flavour, Promise<WebAssembly.Module>>();
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
-/** The compiled kernel build of a flavour, read from build/ once per process. */
-export function nodeKernelModule(flavour: Flavour): Promise<WasmModule> {
-  let m = compiled.get(flavour);
+/**
+ * The compiled kernel build of a flavour, read from build/ once per process: `file` is the
+ * build a model needs (mobilenet-q8-simd.wasm for a uint8 model on SIMD; the loader passes
+ * it), the combined mobilenet-<flavour>.wasm when omitted.
+ */
+export function nodeKernelModule(flavour: Flavour, file = `mobilenet-${flavour}.wasm`): Promise<WasmModule> {
+  let m = compiled.get(file);
   if (!m) {
-    const file = join(WASM_DIR, `mobilenet-${flavour}.wasm`);
-    if (!existsSync(file)) throw new MobileNetError('IO', `${file} is missing: run \`npm run build\``);
-    m = WebAssembly.compile(readFileSync(file));
-    compiled.set(flavour, m);
+    // only this package's builds: a file name, never a path
+    if (!/^mobilenet-[a-z0-9-]+\.wasm$/.test(file)) throw new MobileNetError('INVALID_OPTION', `not a kernel build of this package: ${JSON.stringify(file)}`);
+    const path = join(WASM_DIR, file);
+    if (!existsSync(path)) throw new MobileNetError('IO', `${path} is missing: run \`npm run build\``);
+    m = WebAssembly.compile(readFileSync(path));
+    compiled.set(file, m);
     // a failed compile (relaxed asked for before its flag was set) must not stick for the process
-    m.catch(() => compiled.delete(flavour));
+    m.catch(() => compiled.delete(file));
   }
   return m;
 }

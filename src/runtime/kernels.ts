@@ -7,6 +7,7 @@ import { MobileNetError, invalidOption } from '../errors.js';
 import { anyBytes, describeValue } from './typed.js';
 import type { WasmMemory, WasmModule } from '../wasm-types.js';
 import { guard } from './guard.js';
+import { buildFileName, missingKernels, type KernelSet } from './kernel-sets.js';
 
 export type Flavour = 'scalar' | 'simd' | 'relaxed';
 export type KernelChoice = 'auto' | Flavour;
@@ -134,7 +135,35 @@ function chooseChecked(choice: KernelChoice, supplied: readonly Flavour[] | unde
   return choice;
 }
 
-export async function instantiateKernels(source: KernelSource, flavour: Flavour): Promise<Kernels> {
+/**
+ * Instantiates a build. With `sets`, the build must export every kernel of those sets (the model's
+ * own, src/runtime/kernel-sets.ts): a float build given for a uint8 model is INVALID_OPTION naming
+ * the file it needs, before any weight is packed into it.
+ */
+export async function instantiateKernels(source: KernelSource, flavour: Flavour, sets?: readonly KernelSet[]): Promise<Kernels> {
+  const kernels = await instantiateBuild(source, flavour);
+  if (sets) checkBuildHas(Object.keys(kernels.exports), flavour, sets, isJsKernelModule(source) ? 'js' : 'wasm');
+  return kernels;
+}
+
+/**
+ * INVALID_OPTION when a build's exports lack a kernel of `sets`, naming the file to pass instead.
+ * `kind` 'js' names the wasm2js build (mobilenet-<set>-scalar.js).
+ */
+export function checkBuildHas(exported: readonly string[], flavour: Flavour, sets: readonly KernelSet[], kind: 'wasm' | 'js' = 'wasm'): void {
+  const missing = missingKernels(exported, sets);
+  if (missing.length === 0) return;
+  const file = buildFileName(flavour, sets);
+  const name = kind === 'js' ? file.replace(/\.wasm$/, '.js') : file;
+  const combined = kind === 'js' ? `mobilenet-${flavour}.js` : `mobilenet-${flavour}.wasm`;
+  const what = sets.length > 1 ? 'float32 and integer' : sets[0] === 'q8' ? 'integer (uint8 / int8)' : 'float32';
+  throw invalidOption(
+    `the '${flavour}' kernel build given in options.wasm lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}: ` +
+      `this model runs the ${what} kernels, so pass ${name}` + (name === combined ? '' : ` (or the combined ${combined})`),
+  );
+}
+
+async function instantiateBuild(source: KernelSource, flavour: Flavour): Promise<Kernels> {
   if (isJsKernelModule(source)) {
     if (flavour !== 'scalar') throw invalidOption(`the JavaScript kernels (mobilenet-scalar.js) are the scalar build, not '${flavour}'`);
     const exports = source.instantiate() as unknown as KernelExports;

@@ -6,7 +6,8 @@
  *
  * And the default when a page passes no `wasm` at all: the builds sit next to this file in the
  * package (`build/` beside `dist/`), and `new URL('<literal>', import.meta.url)` is the pattern
- * Vite and webpack 5 recognise and emit as an asset. Only the build `auto` chose is fetched.
+ * Vite and webpack 5 recognise and emit as an asset. Only the build `auto` chose is fetched, and
+ * only the model's precision of it (src/runtime/kernel-sets.ts).
  *
  * Portable core: no Node built-ins, no DOM types in the exported signatures (see wasm-types.ts).
  */
@@ -47,9 +48,9 @@ const isResponse = (v: unknown): v is WasmResponseLike =>
  * A build given as a URL or a Response becomes a compiled Module (or its bytes, where the engine
  * should compile them itself); a Module or bytes pass through unchanged.
  */
-export async function resolveKernelLocation(src: KernelLocation, flavour: Flavour): Promise<KernelSource> {
-  if (typeof src === 'string' || isUrlObject(src)) return compileResponse(await fetchBuild(src, flavour), flavour);
-  if (isResponse(src)) return compileResponse(src, flavour);
+export async function resolveKernelLocation(src: KernelLocation, flavour: Flavour, file = `mobilenet-${flavour}.wasm`): Promise<KernelSource> {
+  if (typeof src === 'string' || isUrlObject(src)) return compileResponse(await fetchBuild(src, flavour), flavour, file);
+  if (isResponse(src)) return compileResponse(src, flavour, file);
   return src;
 }
 
@@ -64,10 +65,10 @@ async function fetchBuild(url: string | WasmUrlLike, flavour: Flavour): Promise<
   }
 }
 
-async function compileResponse(res: WasmResponseLike, flavour: Flavour): Promise<KernelSource> {
+async function compileResponse(res: WasmResponseLike, flavour: Flavour, file: string): Promise<KernelSource> {
   const where = res.url || `the Response given as options.wasm.${flavour}`;
   if (!res.ok) {
-    throw new MobileNetError('IO', `fetching the '${flavour}' kernel build from ${where} gave HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: is mobilenet-${flavour}.wasm served at that URL?`);
+    throw new MobileNetError('IO', `fetching the '${flavour}' kernel build from ${where} gave HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: is ${file} served at that URL?`);
   }
   const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   const wasmApi = (globalThis as unknown as { WebAssembly?: { compileStreaming?: (r: WasmResponseLike) => Promise<WasmModule> } }).WebAssembly;
@@ -100,25 +101,39 @@ async function compileResponse(res: WasmResponseLike, flavour: Flavour): Promise
  * The URL of a build inside this package, as bundlers see it: each `new URL` holds a literal
  * path, which is what Vite and webpack 5 detect and emit as an asset (a template would not be).
  */
-function packagedBuildUrl(flavour: Flavour): WasmUrlLike {
+function packagedBuildUrl(file: string): WasmUrlLike | undefined {
   // spelled `new URL(...)` with the global name: a lookup through globalThis hides the pattern
-  switch (flavour) {
-    case 'relaxed':
+  switch (file) {
+    case 'mobilenet-q8-relaxed.wasm':
+      return new URL('../../build/mobilenet-q8-relaxed.wasm', import.meta.url);
+    case 'mobilenet-q8-simd.wasm':
+      return new URL('../../build/mobilenet-q8-simd.wasm', import.meta.url);
+    case 'mobilenet-q8-scalar.wasm':
+      return new URL('../../build/mobilenet-q8-scalar.wasm', import.meta.url);
+    case 'mobilenet-f32-relaxed.wasm':
+      return new URL('../../build/mobilenet-f32-relaxed.wasm', import.meta.url);
+    case 'mobilenet-f32-simd.wasm':
+      return new URL('../../build/mobilenet-f32-simd.wasm', import.meta.url);
+    case 'mobilenet-f32-scalar.wasm':
+      return new URL('../../build/mobilenet-f32-scalar.wasm', import.meta.url);
+    case 'mobilenet-relaxed.wasm':
       return new URL('../../build/mobilenet-relaxed.wasm', import.meta.url);
-    case 'simd':
+    case 'mobilenet-simd.wasm':
       return new URL('../../build/mobilenet-simd.wasm', import.meta.url);
-    case 'scalar':
+    case 'mobilenet-scalar.wasm':
       return new URL('../../build/mobilenet-scalar.wasm', import.meta.url);
   }
+  return undefined;
 }
 
 /**
- * The build to use when `options.wasm` is omitted: the package's own file fetched next to this
- * module, only when this module was itself loaded over http(s) or from a blob (a page or a web
- * worker). Anywhere else (Node without its entry, Workers, a file: URL) there is no sensible
- * default, and the error says what to pass.
+ * The build to use when `options.wasm` is omitted: the package's own file (`file`, the model's
+ * precision and flavour: src/runtime/kernel-sets.ts) fetched next to this module, only when
+ * this module was itself loaded over http(s) or from a blob (a page or a web worker). Anywhere
+ * else (Node without its entry, Workers, a file: URL) there is no sensible default, and the
+ * error says what to pass.
  */
-export function defaultKernelLocation(flavour: Flavour): KernelLocation {
+export function defaultKernelLocation(flavour: Flavour, file = `mobilenet-${flavour}.wasm`): KernelLocation {
   let base = '';
   try {
     base = String(import.meta.url);
@@ -127,16 +142,17 @@ export function defaultKernelLocation(flavour: Flavour): KernelLocation {
   }
   if (/^(https?|blob):/i.test(base) && typeof (globalThis as { fetch?: unknown }).fetch === 'function') {
     try {
-      return packagedBuildUrl(flavour);
+      const url = packagedBuildUrl(file);
+      if (url) return url;
     } catch {
       // a module loaded from a blob: URL cannot resolve a relative path (unless a bundler made it absolute)
     }
   }
   const workers = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
   throw invalidOption(
-    `no kernel .wasm given: pass options.wasm, e.g. { ${flavour}: <a WebAssembly.Module, the bytes or the URL of mobilenet-${flavour}.wasm> }` +
+    `no kernel .wasm given: pass options.wasm, e.g. { ${flavour}: <a WebAssembly.Module, the bytes or the URL of ${file}> }` +
       (workers
-        ? `; on Cloudflare Workers import the .wasm as a module: \`import ${flavour} from 'mobilenet-wasm/wasm/mobilenet-${flavour}.wasm'\` and pass { wasm: { ${flavour} } }`
+        ? `; on Cloudflare Workers import the .wasm as a module: \`import ${flavour} from 'mobilenet-wasm/wasm/${file}'\` and pass { wasm: { ${flavour} } }`
         : ', or use the Node entry (`mobilenet-wasm` in Node), which finds them itself'),
   );
 }

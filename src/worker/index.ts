@@ -3,7 +3,7 @@
  * calls of MobileNet returning Promises. The kernel build is resolved and compiled here once
  * and posted as a WebAssembly.Module, which the worker instantiates without compiling again.
  */
-import { resolveKernelModule, type LoadOptions, type ModelSource } from '../mobilenet.js';
+import { modelKernelSets, resolveKernelModule, type LoadOptions, type ModelSource } from '../mobilenet.js';
 import { invalidOption } from '../errors.js';
 import { guardAsync } from '../runtime/guard.js';
 import { describeValue } from '../runtime/typed.js';
@@ -72,7 +72,8 @@ export class MobileNetWorker extends WorkerModel {
   static load(model: ModelSource, options?: WorkerLoadOptions): Promise<MobileNetWorker> {
     return guardAsync('INVALID_MODEL', 'MobileNetWorker.load', async () => {
       const { worker: workerOption, load } = splitWorkerOption<WorkerLoadOptions['worker']>(options);
-      const { flavour, module } = await resolveKernelModule(load);
+      // only the model's precision's build is fetched and posted
+      const { flavour, module } = await resolveKernelModule(load, modelKernelSets(model));
       const { worker, where } = startWorker(workerOption);
       const net = new MobileNetWorker((events) => connect(worker, where, events));
       return net.start(model, { ...load, kernels: flavour, wasm: { [flavour]: module } });

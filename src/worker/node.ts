@@ -4,7 +4,7 @@
  * the kernel build is compiled here once per process and posted as a WebAssembly.Module.
  */
 import { Worker } from 'node:worker_threads';
-import { resolveKernelModule, type ModelSource } from '../mobilenet.js';
+import { modelKernelSets, resolveKernelModule, type ModelSource } from '../mobilenet.js';
 import { enableRelaxedSimd, nodeKernelModule, type NodeLoadOptions } from '../node.js';
 import { invalidOption } from '../errors.js';
 import { guardAsync } from '../runtime/guard.js';
@@ -42,7 +42,9 @@ export class MobileNetWorker extends WorkerModel {
       }
       const load: NodeLoadOptions = { ...options };
       if (load.kernels === 'relaxed') enableRelaxedSimd();
-      const { flavour, module } = await resolveKernelModule({ ...load, wasm: load.wasm ?? nodeKernelModule });
+      // a model given by path is read by the thread: the combined build then (in Node only compile time, not a download)
+      const sets = typeof model === 'string' ? undefined : modelKernelSets(model);
+      const { flavour, module } = await resolveKernelModule({ ...load, wasm: load.wasm ?? nodeKernelModule }, sets);
       const net = new MobileNetWorker(connect);
       return net.start(model, { ...load, kernels: flavour, wasm: { [flavour]: module } });
     });

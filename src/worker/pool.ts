@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, cpus } from 'node:os';
-import { resolveKernelModule, type Classification, type ClassifyOptions, type LoadOptions, type ModelInfo, type ModelSource } from '../mobilenet.js';
+import { modelKernelSets, resolveKernelModule, type Classification, type ClassifyOptions, type LoadOptions, type ModelInfo, type ModelSource } from '../mobilenet.js';
 import { MobileNetError, invalidOption, type ErrorCode } from '../errors.js';
 import { guardAsync } from '../runtime/guard.js';
 import { describeValue } from '../runtime/typed.js';
@@ -102,7 +102,7 @@ export class MobileNetPool {
       if (decode === null || typeof decode !== 'object') throw invalidOption(`decode options must be an object, got ${describeValue(decode)}`);
       if (load.kernels === 'relaxed') enableRelaxedSimd();
       const source = typeof model === 'string' ? await readModelFile(model, { maxModelBytes }) : model;
-      const { flavour, module } = await resolveKernelModule({ ...load, wasm: load.wasm ?? nodeKernelModule });
+      const { flavour, module } = await resolveKernelModule({ ...load, wasm: load.wasm ?? nodeKernelModule }, modelKernelSets(source));
       const data: PoolWorkerData = {
         model: source, module, flavour,
         load: { labels: load.labels, maxMemoryBytes: load.maxMemoryBytes, allowNonFinite: load.allowNonFinite },

@@ -74,9 +74,9 @@ describe('options.wasm as a URL or a Response', () => {
     expect(e.message).toMatch(/spa\/simd\.wasm is not a WebAssembly module \(Content-Type text\/html, 33 bytes starting "<!doctype html>/);
   });
 
-  it('omitted outside a page, the error says what to pass (no default from a file: module)', async () => {
+  it('omitted outside a page, the error says what to pass (no default from a file: module): the uint8 model\'s own build', async () => {
     const e = await failure(MobileNet.load(model));
     expect(e.code).toBe('INVALID_OPTION');
-    expect(e.message).toMatch(/no kernel \.wasm given: pass options\.wasm, e\.g\. \{ \w+: <a WebAssembly\.Module, the bytes or the URL of mobilenet-\w+\.wasm> \}/);
+    expect(e.message).toMatch(/no kernel \.wasm given: pass options\.wasm, e\.g\. \{ (\w+): <a WebAssembly\.Module, the bytes or the URL of mobilenet-q8-\1\.wasm> \}/);
   });
 });

@@ -1,13 +1,16 @@
 /**
- * Test access to the kernel builds. Loads build/mobilenet-<flavour>.wasm (or the folder in
- * MNW_WASM_DIR, so a kernel can be developed against its own partial build), and gives a
- * bump allocator over the module's memory for staging inputs, weights and outputs.
+ * Test access to the kernel builds. Loads the combined build/mobilenet-<flavour>.wasm, every
+ * kernel of both precisions (or the folder in MNW_WASM_DIR, so a kernel can be developed against
+ * its own partial build), and gives a bump allocator over the module's memory for staging
+ * inputs, weights and outputs. The per-precision builds a model loads are
+ * mobilenet-<set>-<flavour>.wasm (wasmPath(flavour, set)).
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import v8 from 'node:v8';
 import { instantiateKernels, type Flavour, type Kernels } from '../../src/runtime/kernels.js';
 import { mulberry32 } from '../../src/arch/random.js';
+import type { KernelSet } from '../../src/runtime/kernel-sets.js';
 
 // Node 20 hides relaxed SIMD behind a flag; it must be set before anything is compiled.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -15,8 +18,9 @@ v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 export const FLAVOURS: Flavour[] = ['scalar', 'simd', 'relaxed'];
 export const WASM_DIR = process.env.MNW_WASM_DIR ?? join(__dirname, '..', '..', 'build');
 
-export function wasmPath(flavour: Flavour): string {
-  return join(WASM_DIR, `mobilenet-${flavour}.wasm`);
+/** the combined build of a flavour, or with `set` the build of that kernel set only */
+export function wasmPath(flavour: Flavour, set?: KernelSet): string {
+  return join(WASM_DIR, set ? `mobilenet-${set}-${flavour}.wasm` : `mobilenet-${flavour}.wasm`);
 }
 
 export async function loadKernels(flavour: Flavour): Promise<Kernels> {

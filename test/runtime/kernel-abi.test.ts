@@ -3,11 +3,14 @@
  * exported function is declared and every declared function exported, with the same number
  * of arguments of the same wasm types (read from the binary's type section, since JS sees
  * only a function's arity). A kernel that gains, loses or retypes an argument fails here
- * before a host call can pass numbers in the wrong order.
+ * before a host call can pass numbers in the wrong order. The per-precision builds
+ * (mobilenet-q8-<flavour>.wasm, mobilenet-f32-<flavour>.wasm) export exactly their set's kernels
+ * (kernelSetOf: the name's prefix) and those every build shares.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { KERNEL_ABI, type AbiType } from '../../src/runtime/kernel-abi.js';
+import { KERNEL_ABI, type AbiType, type KernelName } from '../../src/runtime/kernel-abi.js';
+import { KERNEL_SETS, kernelsOfSets, kernelSetOf, type KernelSet } from '../../src/runtime/kernel-sets.js';
 import { FLAVOURS, wasmPath } from '../helpers/kernels.js';
 
 const VALTYPE: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
@@ -80,23 +83,42 @@ function exportedSignatures(bytes: Uint8Array): Map<string, { params: string[]; 
 const wasmType = (t: AbiType) => (t === 'f32' ? 'f32' : 'i32');
 
 describe('kernel interface (src/runtime/kernel-abi.ts)', () => {
-  for (const flavour of FLAVOURS) {
-    it(`${flavour}: exports exactly the declared kernels with the declared argument types`, async () => {
-      const bytes = new Uint8Array(readFileSync(wasmPath(flavour)));
-      const module = await WebAssembly.compile(bytes);
-      const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name).sort();
-      expect(exported).toEqual(Object.keys(KERNEL_ABI).sort());
-      const signatures = exportedSignatures(bytes);
-      const instance = await WebAssembly.instantiate(module, { env: { abort() {} } });
-      for (const [kernel, args] of Object.entries(KERNEL_ABI)) {
-        const sig = signatures.get(kernel)!;
-        const declared = (args as readonly (readonly [string, AbiType])[]).map(([, t]) => wasmType(t));
-        expect({ kernel, params: sig.params }).toEqual({ kernel, params: declared });
-        expect({ kernel, results: sig.results }).toEqual({ kernel, results: kernel === 'heap_base' ? ['i32'] : [] });
-        expect((instance.exports[kernel] as (...a: number[]) => unknown).length).toBe(declared.length);
-        const names = (args as readonly (readonly [string, AbiType])[]).map(([n]) => n);
-        expect(new Set(names).size, `${kernel} has a repeated argument name`).toBe(names.length);
-      }
-    });
+  const builds: [string, KernelSet | undefined][] = [['combined', undefined], ...KERNEL_SETS.map((s): [string, KernelSet] => [s, s])];
+  for (const [label, set] of builds) {
+    for (const flavour of FLAVOURS) {
+      it(`${flavour} ${label}: exports exactly the ${set ? `${set} set's` : 'declared'} kernels with the declared argument types`, async () => {
+        const bytes = new Uint8Array(readFileSync(wasmPath(flavour, set)));
+        const module = await WebAssembly.compile(bytes);
+        const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name).sort();
+        const declared = set ? kernelsOfSets([set]) : (Object.keys(KERNEL_ABI) as KernelName[]);
+        expect(exported).toEqual([...declared].sort());
+        const signatures = exportedSignatures(bytes);
+        const instance = await WebAssembly.instantiate(module, { env: { abort() {} } });
+        for (const kernel of declared) {
+          const args = KERNEL_ABI[kernel] as readonly (readonly [string, AbiType])[];
+          const sig = signatures.get(kernel)!;
+          const types = args.map(([, t]) => wasmType(t));
+          expect({ kernel, params: sig.params }).toEqual({ kernel, params: types });
+          expect({ kernel, results: sig.results }).toEqual({ kernel, results: kernel === 'heap_base' ? ['i32'] : [] });
+          expect((instance.exports[kernel] as (...a: number[]) => unknown).length).toBe(types.length);
+          const names = args.map(([n]) => n);
+          expect(new Set(names).size, `${kernel} has a repeated argument name`).toBe(names.length);
+        }
+      });
+    }
   }
+
+  it('every kernel belongs to the set its prefix names; heap_base and pad4d are in every build', () => {
+    const sets = Object.fromEntries((Object.keys(KERNEL_ABI) as KernelName[]).map((k) => [k, kernelSetOf(k)]));
+    expect(sets.heap_base).toBe('shared');
+    expect(sets.pad4d).toBe('shared');
+    expect(sets.q8_gemm).toBe('q8');
+    expect(sets.f32_gemm).toBe('f32');
+    for (const [k, s] of Object.entries(sets)) if (s !== 'shared') expect(k.startsWith(`${s}_`)).toBe(true);
+    // the two sets partition the kernels: nothing in both, nothing in neither
+    const both = kernelsOfSets(KERNEL_SETS);
+    expect(both.sort()).toEqual(Object.keys(KERNEL_ABI).sort());
+    const q8 = new Set(kernelsOfSets(['q8']));
+    expect(kernelsOfSets(['f32']).filter((k) => q8.has(k)).sort()).toEqual(['heap_base', 'pad4d']);
+  });
 });
