@@ -1,16 +1,23 @@
 // Browser figures (issue 8, item 10), in headless Chromium (the browser tests' harness):
 //   npm run bench:web [-- --runs 20 --warmup-ms 3000 --loads 5 --rates 1,4,6 --json out.json
-//                        --only latency,first,sizes]
+//                        --only latency,first,cached,sizes]
 // - in-page latency: median of --runs classifications of grace_hopper after >= --warmup-ms of
 //   back-to-back runs, timed with performance.now() inside the page, at each CPU throttling rate
 //   (Emulation.setCPUThrottlingRate), for 0.25/128 and 1.0/224, uint8 and float32, with the
 //   kernels 'auto' picks (relaxed SIMD in Chromium) and with 'simd';
 // - page load to first result: a fresh page (new browser context, so nothing cached) from
 //   navigation start to the first classification, the model fetched from the local server;
+// - cached navigation to first result (issue 11 item 3): the same, but the page, the model and
+//   the .wasm come from Chromium's HTTP cache (served through a front that marks every response
+//   cacheable): one context navigates once to fill its cache, then --loads more navigations are
+//   timed, each a new page in that context (a new renderer's JS heap, the disk cache and V8's
+//   code cache kept); and cached again with the page compiling the kernels while the model
+//   downloads (web-page.ts ?overlap=1), all three interleaved;
 // - bundle sizes: esbuild --minify of a page importing mobilenet-wasm/core, gzip -9; each .wasm.
 // ../shared has no float 1.0/224 model: one is built with random weights (latency does not depend
 // on the weight values). Prints Markdown tables (bench/WEB.md holds a run).
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -25,7 +32,7 @@ const { values } = parseArgs({
     loads: { type: 'string', default: '5' },
     rates: { type: 'string', default: '1,4,6' },
     json: { type: 'string' },
-    only: { type: 'string', default: 'latency,first,sizes' },
+    only: { type: 'string', default: 'latency,first,cached,sizes' },
   },
 });
 const runs = Number(values.runs);
@@ -98,6 +105,30 @@ async function main() {
   }
 }
 
+/**
+ * A front for the suite's server (which says no-store: sirv in dev mode) that passes every
+ * request through and marks the responses cacheable for an hour, so a second navigation can
+ * take the page, the model and the .wasm from Chromium's HTTP cache.
+ */
+async function cachingFront(target) {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    const upstream = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      const headers = { ...up.headers, 'cache-control': 'public, max-age=3600' };
+      res.writeHead(up.statusCode ?? 502, headers);
+      up.pipe(res);
+    });
+    upstream.on('error', (e) => {
+      res.statusCode = 502;
+      res.end(String(e));
+    });
+    req.pipe(upstream);
+  });
+  await new Promise((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${server.address().port}`, requests: () => requests, close: () => new Promise((ok) => server.close(() => ok())) };
+}
+
 async function measure(suite) {
   const { browser } = suite;
   // other processes on the machine skew every figure: the load average is recorded to spot it
@@ -146,12 +177,72 @@ async function measure(suite) {
     firstResult.push(row);
   }
 
+  // fresh and cached navigations interleaved (the machine's load drifts), the cached ones in one
+  // context that loaded the page once; requests counts what reached the server per cached navigation
+  const cachedResult = [];
+  if (parts.has('cached')) {
+    const front = await cachingFront(suite.url);
+    try {
+      for (const model of MODELS) {
+        const row = { model: model.title, byRate: {} };
+        for (const rate of rates) {
+          const url = `${front.url}/bench.html?${new URLSearchParams({ model: model.url, kernels: 'auto', runs: 0 })}`;
+          const overlapUrl = `${url}&overlap=1`;
+          const context = await browser.newContext();
+          try {
+            const open = async (ctx, at = url) => {
+              const page = await ctx.newPage();
+              try {
+                await throttleCpu(page, rate);
+                return await pageResult(page, at, 600_000);
+              } finally {
+                await page.close();
+              }
+            };
+            await open(context); // fills the HTTP cache (and V8's code cache) of this context
+            await open(context, overlapUrl);
+            const fresh = [];
+            const cached = [];
+            const overlapped = [];
+            const phases = { script: [], fetch: [], load: [], firstRun: [] };
+            let requests = 0;
+            for (let i = 0; i < loads; i++) {
+              const other = await browser.newContext();
+              try {
+                fresh.push((await open(other)).firstResultMs);
+              } finally {
+                await other.close();
+              }
+              const before = front.requests();
+              const r = await open(context);
+              requests += front.requests() - before;
+              cached.push(r.firstResultMs);
+              for (const k of Object.keys(phases)) phases[k].push(r.phases[k]);
+              row.ran = r.kernels;
+              overlapped.push((await open(context, overlapUrl)).firstResultMs);
+            }
+            const cachedPhases = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarize(v).median_ms]));
+            row.byRate[rate] = { fresh: summarize(fresh), cached: summarize(cached), overlapped: summarize(overlapped), cachedPhases, requestsPerLoad: requests / loads };
+          } finally {
+            await context.close();
+          }
+          const b = row.byRate[rate];
+          const ph = Object.entries(b.cachedPhases).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ');
+          process.stderr.write(`navigation to first result ${model.title} ${rate}x: fresh ${b.fresh.median_ms} ms, cached ${b.cached.median_ms} ms (${ph}), cached + kernels compiled during the download ${b.overlapped.median_ms} ms (${b.requestsPerLoad} requests reached the server per cached load)\n`);
+        }
+        cachedResult.push(row);
+      }
+    } finally {
+      await front.close();
+    }
+  }
+
   const sizes = parts.has('sizes') ? await bundleSizes() : { js: [], wasm: [] };
   const env = { ...environment(), loadAtStart, browser: `Chromium ${browser.version()}`, date: new Date().toISOString() };
-  return { env, runs, warmupMs, loads, rates, latency, firstResult, sizes };
+  return { env, runs, warmupMs, loads, rates, latency, firstResult, cachedResult, sizes };
 }
 
-function markdown({ env, runs, warmupMs, loads, rates, latency, firstResult, sizes }) {
+function markdown({ env, runs, warmupMs, loads, rates, latency, firstResult, cachedResult, sizes }) {
   const rateCols = rates.map((r) => `${r}x`);
   const ratioCols = rates.slice(1).map((r) => `${r}x / ${rates[0]}x`);
   // text columns (the first `textCols`) left-aligned, numbers right-aligned
@@ -175,6 +266,21 @@ function markdown({ env, runs, warmupMs, loads, rates, latency, firstResult, siz
     ),
     ...(firstResult.length ? [`Page load to first result (ms from navigation start, fresh page, median of ${loads}), kernels auto:`, ''] : []),
     ...table(['model', ...rateCols], firstResult.map((row) => `| ${row.model} | ${rates.map((r) => Math.round(row.byRate[r].median_ms)).join(' | ')} |`)),
+    ...(cachedResult.length
+      ? [`Navigation to first result, ms from navigation start, median of ${loads} (the fastest in brackets), kernels auto: fresh = a new context (empty HTTP cache), cached = a new page in a context that loaded the page once (page, model and .wasm from the HTTP cache), overlapped = cached, the page compiling the kernels while the model downloads; the three interleaved:`, '']
+      : []),
+    ...table(
+      ['model', ...rates.flatMap((r) => [`fresh ${r}x`, `cached ${r}x`, `cached ${r}x: script start / fetch / load / first run`, `overlapped ${r}x`])],
+      cachedResult.map((row) => {
+        const cells = rates.flatMap((r) => {
+          const b = row.byRate[r];
+          const ph = ['script', 'fetch', 'load', 'firstRun'].map((k) => Math.round(b.cachedPhases[k])).join(' / ');
+          const cell = (t) => `${Math.round(t.median_ms)} (${Math.round(t.min_ms)})`;
+          return [cell(b.fresh), cell(b.cached), ph, cell(b.overlapped)];
+        });
+        return `| ${row.model} | ${cells.join(' | ')} |`;
+      }),
+    ),
     ...(sizes.js.length ? ['Bundle sizes (esbuild --minify, gzip -9):', ''] : []),
     ...table(['file', 'min', 'min + gzip'], sizes.js.map((s) => `| ${s.name} | ${kib(s.min)} | ${kib(s.gz)} |`)),
     ...table(['kernel build', 'raw', 'gzip -9'], sizes.wasm.map((s) => `| ${s.name} | ${kib(s.raw)} | ${kib(s.gz)} |`)),
