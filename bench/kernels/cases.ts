@@ -47,6 +47,7 @@ function mobilenetV1(alpha: number, res: number) {
 export const MODELS: Record<string, [number, number]> = { '1.0/224': [1, 224], '0.25/128': [0.25, 128] };
 /** blocks measured per model: the first (widest map), a stride-2 one, a 14x14 (or 8x8) and the last */
 const BLOCKS = [0, 1, 6, 12];
+const CLASSES = 1001;
 
 const rand = mulberry32(20261201);
 const randInts = <A extends Int8Array | Uint8Array>(n: number, lo: number, hi: number, Arr: new (n: number) => A): A => {
@@ -133,6 +134,12 @@ export function kernelCases(precisions: Precision[], models = Object.keys(MODELS
       const { h, c } = net.last;
       const pool: Op = { op: 'average_pool2d', input: qTensor('x', [1, h, h, c], p), output: qTensor('y', [1, 1, 1, c], p), filterSize: [h, h], strides: [h, h], padding: 'valid', activation: 'none' };
       cases.push(make(`${pre} avgpool${tag}`, model, `${h}x${h}x${c}`, p, 'none', prepareOp(pool), [1, h, h, c], [1, 1, 1, c], h * h * c));
+      // the classifier's softmax over 1001 classes (the same for every model: measured once); one op per element
+      if (model !== models[0]) continue;
+      const probs = qTensor('p', [1, CLASSES], p);
+      if (probs.quant) probs.quant = { scale: [1 / 256], zeroPoint: [p === 'uint8' ? 0 : -128], axis: 0 };
+      const softmax: Op = { op: 'softmax', input: { ...qTensor('l', [1, CLASSES], p), quant: p === 'float32' ? undefined : { scale: [0.1], zeroPoint: [p === 'uint8' ? 128 : 0], axis: 0 } }, output: probs, beta: 1 };
+      cases.push(make(`${pre} softmax${tag}`, model, `${CLASSES} classes`, p, 'none', prepareOp(softmax), [1, CLASSES], [1, CLASSES], CLASSES));
     }
   }
   return cases;

@@ -4,7 +4,7 @@
 // the family's ceiling: the register-only rate of its core instruction (bench/kernels/probe.ts:
 // f32x4 mul+add for the SIMD build, f32x4.relaxed_madd for the relaxed one, i32x4.dot_i16x8_s
 // for the integer kernels; i32x4.relaxed_dot_i8x16_i7x16_add_s for reference).
-//   npm run bench:kernels [-- --flavours simd,relaxed] [--precisions float32,uint8]
+//   npm run bench:kernels [-- --flavours simd,relaxed] [--precisions float32,uint8,int8]
 //     [--models 1.0/224,0.25/128] [--filter gemm] [--max-time 0.5] [--warmup-ms 3000]
 //     [--dir build] [--out bench/kernels/RESULTS.md] [--no-write]
 // The integer vs 8-bit-dot formulation comparison is bench/kernels/dot.mjs.
@@ -24,7 +24,7 @@ const { instantiateKernels } = await import('../../src/runtime/kernels.ts');
 
 const { values } = parseArgs({ options: {
   flavours: { type: 'string', default: 'simd,relaxed' },
-  precisions: { type: 'string', default: 'float32,uint8' },
+  precisions: { type: 'string', default: 'float32,uint8,int8' },
   models: { type: 'string', default: '1.0/224,0.25/128' },
   filter: { type: 'string', default: '' },
   'max-time': { type: 'string', default: '0.5' },
@@ -35,6 +35,8 @@ const { values } = parseArgs({ options: {
 } });
 const maxTime = Number(values['max-time']);
 const warmupMs = Number(values['warmup-ms']);
+
+const fmt = (x) => (x >= 10 ? x.toFixed(1) : x.toPrecision(2));
 
 /** bump allocator over a kernel instance's memory, 16-byte aligned, 64 bytes of slack per block */
 function heap(k) {
@@ -105,7 +107,7 @@ for (const flavour of values.flavours.split(',')) {
     const gops = (hz * c.ops) / 1e9;
     const ceiling = probeName && probeGops(probeName, res.get(probeName).hz);
     rows.push({ flavour, family: c.family, model: c.model, layer: c.layer, kernel: c.prepared.kernel, us: 1e6 / hz, gops, rme, ceiling, probeName });
-    console.log(`${flavour.padEnd(8)} ${c.family.padEnd(26)} ${c.model.padEnd(9)} ${c.layer.padEnd(28)} ${(1e6 / hz).toFixed(1).padStart(9)} us ${gops.toFixed(1).padStart(6)} GOP/s ±${rme.toFixed(1)}%` + (ceiling ? ` ${((100 * gops) / ceiling).toFixed(0)}% of ${ceiling.toFixed(0)}` : ''));
+    console.log(`${flavour.padEnd(8)} ${c.family.padEnd(26)} ${c.model.padEnd(9)} ${c.layer.padEnd(28)} ${(1e6 / hz).toFixed(1).padStart(9)} us ${fmt(gops).padStart(6)} GOP/s ±${rme.toFixed(1)}%` + (ceiling ? ` ${((100 * gops) / ceiling).toFixed(0)}% of ${ceiling.toFixed(0)}` : ''));
   });
 }
 
@@ -114,14 +116,14 @@ if (!values['no-write']) {
     '# Kernel microbenchmarks',
     '',
     `\`npm run bench:kernels\` (bench/kernels/run.mjs, benchmark.js), ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} vCPU, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}.`,
-    `Synthetic ops on MobileNet v1 layer shapes prepared through src/ops (the runtime's packing), ReLU6; uint8 = per-tensor weights with a zero point. GOP/s counts a multiply-add as 2 ops (average pooling: an add as 1).`,
+    `Synthetic ops on MobileNet v1 layer shapes prepared through src/ops (the runtime's packing), ReLU6; uint8 = per-tensor weights with a zero point. int8 = per-channel symmetric weights. GOP/s counts a multiply-add as 2 ops (average pooling: an add as 1; softmax: an element as 1).`,
     `Ceiling = the family's core instruction with 8 independent accumulators in registers (bench/kernels/probe.ts), timed right after each case (same load); at the start of the run, GOP/s: ` +
       Object.entries(ceilings).map(([name, v]) => `${name} ${v.toFixed(1)}`).join(', ') + '. Float families: f32x4 mul+add on the simd build, f32x4.relaxed_madd on the relaxed one; integer families: i32x4.dot_i16x8_s (+ add).',
     'Timing on a shared 2-vCPU VM drifts by a third between runs: compare rows of one run.',
     '',
     '| flavour | family | model | layer | kernel | µs | GOP/s | ±rme | ceiling GOP/s | % of ceiling |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.flavour} | ${r.family} | ${r.model} | ${r.layer} | ${r.kernel} | ${r.us.toFixed(1)} | ${r.gops.toFixed(1)} | ${r.rme.toFixed(1)}% | ${r.ceiling ? `${r.ceiling.toFixed(0)} (${r.probeName})` : '-'} | ${r.ceiling ? `${((100 * r.gops) / r.ceiling).toFixed(0)}%` : '-'} |`),
+    ...rows.map((r) => `| ${r.flavour} | ${r.family} | ${r.model} | ${r.layer} | ${r.kernel} | ${r.us.toFixed(1)} | ${fmt(r.gops)} | ${r.rme.toFixed(1)}% | ${r.ceiling ? `${r.ceiling.toFixed(0)} (${r.probeName})` : '-'} | ${r.ceiling ? `${((100 * r.gops) / r.ceiling).toFixed(0)}%` : '-'} |`),
     '',
   ];
   const dotPart = (() => { try { return readFileSync(values.out, 'utf8').split('<!-- dot -->')[1]; } catch { return undefined; } })();
