@@ -6,6 +6,7 @@
  *                                function run under dynamic tiering)
  *   --no-liftoff                 TurboFan only
  *   (none)                       the default: the first call runs in Liftoff
+ * Chromium gets the same flags through --js-flags (Chromium 150: exact in both tiers).
  * Node 20 (V8 11.3) Liftoff returns 2 * dot(a, b) and drops the accumulator, so the runtime's
  * guard is: call the instruction once right after instantiation (a first call runs in the
  * baseline tier) and use relaxed-dot kernels only if it is exact; Node 20 then never uses them,
@@ -13,6 +14,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { browserSkipReason, launchBrowser } from '../browser/harness.js';
 
 // (module (memory (export "memory") 1)
 //   (func (export "dot") (param $a i32) (param $b i32) (param $c i32) (param $out i32)
@@ -92,4 +94,30 @@ describe('i32x4.relaxed_dot_i8x16_i7x16_add_s per V8 tier (second operand in 0..
     const guardPasses = JSON.stringify(lanes) === JSON.stringify(exact);
     expect(guardPasses).toBe(!isV8_11_3);
   });
+});
+
+const chromiumSkip = browserSkipReason();
+describe.skipIf(!!chromiumSkip)('the same in headless Chromium, per tier', () => {
+  for (const flags of ['--liftoff --no-wasm-tier-up', '--no-liftoff']) {
+    it(`${flags}: exact`, async () => {
+      const browser = await launchBrowser([`--js-flags=${flags}`]);
+      try {
+        const page = await browser.newPage();
+        const lanes = await page.evaluate(async ({ bytes, cases, acc }) => {
+          const { instance } = await WebAssembly.instantiate(new Uint8Array(bytes));
+          const { memory, dot } = instance.exports as unknown as { memory: WebAssembly.Memory; dot: (a: number, b: number, c: number, out: number) => void };
+          return cases.map((c) => {
+            const m = new Int8Array(memory.buffer);
+            for (let i = 0; i < 16; i++) { m[i] = c.a[i & 3]; m[16 + i] = c.b[i & 3]; }
+            new Int32Array(memory.buffer, 32, 4).fill(acc);
+            dot(0, 16, 32, 48);
+            return Array.from(new Int32Array(memory.buffer, 48, 4));
+          });
+        }, { bytes: MODULE, cases: CASES, acc: ACC });
+        expect(lanes).toEqual(exact);
+      } finally {
+        await browser.close();
+      }
+    }, 60_000);
+  }
 });
