@@ -114,14 +114,16 @@ function dwPixel(
 // 4 channels of one output pixel, all 9 taps inside: q is the top-left tap of this channel group.
 // A loop over the 3 kernel rows, not 9 straight-line taps: V8 schedules all 18 loads of a
 // straight-line version first and spills (seen with --print-wasm-code); the loop keeps ~7 live.
+// Each row's taps go into a partial sum added once (as in dwQuad3x3): the loop-carried chain
+// is one add per row, so the rows' multiply-adds overlap.
 // @ts-ignore: decorator
 @inline function group3x3(q: usize, wg: usize, rowsB: usize, b: v128, pixB: usize, rowB: usize): v128 {
   const pix2 = pixB << 1;
   let acc = b;
   const wEnd = wg + rowsB;
   do {
-    acc = madd(v128.load(q + pix2), v128.load(wg, 32),
-      madd(v128.load(q + pixB), v128.load(wg, 16), madd(v128.load(q), v128.load(wg), acc)));
+    acc = f32x4.add(acc, madd(v128.load(q + pix2), v128.load(wg, 32),
+      madd(v128.load(q + pixB), v128.load(wg, 16), f32x4.mul(v128.load(q), v128.load(wg)))));
     q += rowB;
     wg += 48;
   } while (wg < wEnd);
@@ -143,8 +145,8 @@ function dwPixel(
     do {
       const w0 = v128.load(wg), w1 = v128.load(wg, 16), w2 = v128.load(wg, 32);
       const x0 = v128.load(q), x1 = v128.load(q + pixB), x2 = v128.load(q + pix2), x3 = v128.load(q + pix2 + pixB);
-      a = madd(x2, w2, madd(x1, w1, madd(x0, w0, a)));
-      c = madd(x3, w2, madd(x2, w1, madd(x1, w0, c)));
+      a = f32x4.add(a, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
+      c = f32x4.add(c, madd(x3, w2, madd(x2, w1, f32x4.mul(x1, w0))));
       q += rowB;
       wg += 48;
     } while (wg < wEnd);
@@ -153,9 +155,9 @@ function dwPixel(
     do {
       const w0 = v128.load(wg), w1 = v128.load(wg, 16), w2 = v128.load(wg, 32);
       const x0 = v128.load(q), x1 = v128.load(q + pixB), x2 = v128.load(q + pix2);
-      a = madd(x2, w2, madd(x1, w1, madd(x0, w0, a)));
+      a = f32x4.add(a, madd(x2, w2, madd(x1, w1, f32x4.mul(x0, w0))));
       const x3 = v128.load(q + pix2 + pixB), x4 = v128.load(q + (pix2 << 1));
-      c = madd(x4, w2, madd(x3, w1, madd(x2, w0, c)));
+      c = f32x4.add(c, madd(x4, w2, madd(x3, w1, f32x4.mul(x2, w0))));
       q += rowB;
       wg += 48;
     } while (wg < wEnd);

@@ -96,8 +96,9 @@ function dwPixelPacked(
       const wEnd = wp + rowsB;
       if (fullCols) {
         do {
-          acc = madd(v128.load(q + 2 * pixB), v128.load(wp, 32),
-            madd(v128.load(q + pixB), v128.load(wp, 16), madd(v128.load(q), v128.load(wp), acc)));
+          // a partial sum per kernel row (see dwQuad3x3)
+          acc = f32x4.add(acc, madd(v128.load(q + 2 * pixB), v128.load(wp, 32),
+            madd(v128.load(q + pixB), v128.load(wp, 16), f32x4.mul(v128.load(q), v128.load(wp)))));
           q += rowB;
           wp += 48;
         } while (wp < wEnd);
@@ -266,4 +267,36 @@ export function tile5x8(
       if (cols > 7) store<f32>(o, clamp1(s7, actMin, actMax), 28);
     }
   }
+}
+
+// tile5x8 reading its 5 rows through their own pointers (rows of A in f32_gemm, input pixels
+// in f32_convgemm): row r's K values are `runs` runs of segB bytes from p_r, each run skipB
+// bytes after the end of the previous one.
+export function tileRows5x8(
+  p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, segB: usize, skipB: usize, runs: i32,
+  bp: usize, bias: usize, c: usize, ldc: usize, cols: i32, rows: i32, actMinBits: i32, actMaxBits: i32,
+): void {
+  let c00 = v128.load(bias), c01 = v128.load(bias, 16);
+  let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01, c40 = c00, c41 = c01;
+  const segW = segB << 3; // weight bytes per run: 8 floats per tap
+  let run = runs;
+  do {
+    const segEnd = bp + segW;
+    do {
+      const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+      let x = v128.load32_splat(p0);
+      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+      x = v128.load32_splat(p1);
+      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+      x = v128.load32_splat(p2);
+      c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+      x = v128.load32_splat(p3);
+      c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+      x = v128.load32_splat(p4);
+      c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
+      bp += 32; p0 += 4; p1 += 4; p2 += 4; p3 += 4; p4 += 4;
+    } while (bp < segEnd);
+    p0 += skipB; p1 += skipB; p2 += skipB; p3 += skipB; p4 += skipB;
+  } while (--run);
+  storeTile5x8(c, ldc, cols, rows, actMinBits, actMaxBits, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41);
 }

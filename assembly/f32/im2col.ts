@@ -9,8 +9,7 @@
 // - Larger filters: per block of pixels, the taps of 5 pixels at a time are gathered into
 //   scratch in the packed layout of the fused kernel ([ceil(block/5)][K][5], zeros for
 //   padding), then the 5x8 tile runs over every weight panel, each staying in L1.
-import { madd } from "./common";
-import { tile5x8, storeTile5x8 } from "./fused";
+import { tile5x8, tileRows5x8 } from "./fused";
 
 /** weight panels up to this size are streamed per pixel group (direct path) */
 const DIRECT_MAX_WEIGHT_BYTES: usize = 16 * 1024;
@@ -62,7 +61,7 @@ export function f32_convgemm(
         const cols = min(8, outC - (j << 3));
         const bp = w + <usize>j * panelB;
         const bb = bias + (<usize>j << 5);
-        if (inside) tileDirect5x8(p0, p1, p2, p3, p4, segB, skipB, KH, bp, bb, cp, ldc, cols, rows, loBits, hiBits);
+        if (inside) tileRows5x8(p0, p1, p2, p3, p4, segB, skipB, KH, bp, bb, cp, ldc, cols, rows, loBits, hiBits);
         else tile5x8(scratch, bp, bb, cp, ldc, K, cols, rows, loBits, hiBits);
         cp += 32;
       }
@@ -136,35 +135,4 @@ function gatherPixel(
       }
     }
   }
-}
-
-// tile5x8 reading its 5 rows straight from the input: pixel r's taps are KH runs of segB
-// bytes at p_r, the next run skipB bytes after the end of the previous one.
-function tileDirect5x8(
-  p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, segB: usize, skipB: usize, KH: i32,
-  bp: usize, bias: usize, c: usize, ldc: usize, cols: i32, rows: i32, actMinBits: i32, actMaxBits: i32,
-): void {
-  let c00 = v128.load(bias), c01 = v128.load(bias, 16);
-  let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01, c40 = c00, c41 = c01;
-  const segW = segB << 3; // weight bytes per run: 8 floats per tap
-  let ky = KH;
-  do {
-    const segEnd = bp + segW;
-    do {
-      const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-      let x = v128.load32_splat(p0);
-      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-      x = v128.load32_splat(p1);
-      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-      x = v128.load32_splat(p2);
-      c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-      x = v128.load32_splat(p3);
-      c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-      x = v128.load32_splat(p4);
-      c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
-      bp += 32; p0 += 4; p1 += 4; p2 += 4; p3 += 4; p4 += 4;
-    } while (bp < segEnd);
-    p0 += skipB; p1 += skipB; p2 += skipB; p3 += skipB; p4 += skipB;
-  } while (--ky);
-  storeTile5x8(c, ldc, cols, rows, actMinBits, actMaxBits, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41);
 }
