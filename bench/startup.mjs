@@ -85,6 +85,8 @@ if (runs > 0) {
     if (argv[i] === '--runs') i++;
     else if (argv[i] !== '--phases' && !argv[i].startsWith('--node-flags=')) childArgs.push(argv[i]);
   }
+  // a profiled run stops after the first result, so its profile holds one run
+  if (phases) childArgs.push('--first-run-only');
   const rows = [];
   const profiles = [];
   for (let r = 0; r < runs; r++) {
@@ -100,8 +102,8 @@ if (runs > 0) {
       rmSync(profDir, { recursive: true, force: true });
     }
   }
-  const keys = ['cold_start_ms', 'import_ms', 'read_ms', ...(rows[0].warm_tiny_ms === undefined ? [] : ['warm_tiny_ms']), 'load_ms', 'first_run_ms'];
-  const med = Object.fromEntries(keys.map((k) => [k, Number(median(rows.map((r) => r[k])).toFixed(1))]));
+  const keys = ['cold_start_ms', 'import_ms', 'read_ms', ...(rows[0].warm_tiny_ms === undefined ? [] : ['warm_tiny_ms']), 'load_ms', 'first_run_ms', 'second_run_ms', 'cpu_cold_start_ms', 'cpu_import_ms', 'cpu_read_ms', 'cpu_load_ms', 'cpu_first_run_ms'];
+  const med = Object.fromEntries(keys.filter((k) => rows[0][k] !== undefined).map((k) => [k, Number(median(rows.map((r) => r[k])).toFixed(1))]));
   if (phases) {
     console.log(`profiled phases, median ms of ${runs} runs (under the profiler):`);
     for (const [name] of PHASES) console.log(`  ${name.padEnd(34)} ${median(profiles.map((p) => p[name])).toFixed(1).padStart(7)}`);
@@ -116,11 +118,19 @@ const bytesOutside = argv.includes('--bytes-outside');
 const entry = opt('entry') ? pathToFileURL(opt('entry')).href : '../dist/node.js';
 const early = bytesOutside ? new Uint8Array(readFileSync(modelPath)) : undefined;
 
+/** process CPU ms (user + system, every thread): on a busy machine the wall clock counts the waits for a core too */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const c0 = cpuMs();
 const t0 = performance.now();
 const { loadModel, buildMobileNetV1 } = await import(entry);
 const t1 = performance.now();
+const c1 = cpuMs();
 const bytes = early ?? new Uint8Array(await readFile(modelPath));
 const tRead = performance.now();
+const cRead = cpuMs();
 let warmMs;
 if (argv.includes('--warm-tiny')) {
   // the same kernels on a model of a few thousand MACs per layer: V8 starts compiling the hot
@@ -132,13 +142,23 @@ if (argv.includes('--warm-tiny')) {
   warmMs = performance.now() - tRead;
 }
 const tWarm = performance.now();
+const cWarm = cpuMs();
 const net = await loadModel(bytes, { kernels });
 const t2 = performance.now();
+const c2 = cpuMs();
 const n = net.info.input.shape.reduce((a, b) => a * b, 1);
 const input = net.info.input.dtype === 'float32' ? new Float32Array(n) : net.info.input.dtype === 'uint8' ? new Uint8Array(n).fill(128) : new Int8Array(n);
 const out = net.run(input);
 const t3 = performance.now();
+const c3 = cpuMs();
 if (!out || out.length !== net.info.classes) throw new Error('no output');
+// outside the cold start: what the same run costs once the code is warm(er), the first run's excess
+let secondRunMs;
+if (!argv.includes('--first-run-only')) {
+  const t4 = performance.now();
+  net.run(input);
+  secondRunMs = performance.now() - t4;
+}
 
 // the memory budget of the issue: packed weights + 2 x the largest activation + 1 MiB
 const budget = net.info.weightBytes + 2 * net.info.maxActivationBytes + 2 ** 20;
@@ -153,6 +173,12 @@ console.log(
     read_ms: Number((tRead - t1).toFixed(1)),
     load_ms: Number((t2 - tWarm).toFixed(1)),
     first_run_ms: Number((t3 - t2).toFixed(1)),
+    ...(secondRunMs === undefined ? {} : { second_run_ms: Number(secondRunMs.toFixed(1)) }),
+    cpu_cold_start_ms: Number((c3 - c0).toFixed(1)),
+    cpu_import_ms: Number((c1 - c0).toFixed(1)),
+    cpu_read_ms: Number((cRead - c1).toFixed(1)),
+    cpu_load_ms: Number((c2 - cWarm).toFixed(1)),
+    cpu_first_run_ms: Number((c3 - c2).toFixed(1)),
     ...(warmMs === undefined ? {} : { warm_tiny_ms: Number(warmMs.toFixed(1)) }),
     weight_bytes: net.info.weightBytes,
     max_activation_bytes: net.info.maxActivationBytes,
