@@ -115,7 +115,7 @@ if (!values['no-write']) {
   const lines = [
     '# Kernel microbenchmarks',
     '',
-    `\`npm run bench:kernels\` (bench/kernels/run.mjs, benchmark.js), ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} vCPU, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}.`,
+    `\`npm run bench:kernels\` (bench/kernels/run.mjs, benchmark.js), ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} vCPU, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; kernels from ${values.dir.startsWith(repoRoot) ? values.dir.slice(repoRoot.length + 1) : values.dir}.`,
     `Synthetic ops on MobileNet v1 layer shapes prepared through src/ops (the runtime's packing), ReLU6; uint8 = per-tensor weights with a zero point. int8 = per-channel symmetric weights. GOP/s counts a multiply-add as 2 ops (average pooling: an add as 1; softmax: an element as 1).`,
     `Ceiling = the family's core instruction with 8 independent accumulators in registers (bench/kernels/probe.ts), timed right after each case (same load); at the start of the run, GOP/s: ` +
       Object.entries(ceilings).map(([name, v]) => `${name} ${v.toFixed(1)}`).join(', ') + '. Float families: f32x4 mul+add on the simd build, f32x4.relaxed_madd on the relaxed one; integer families: i32x4.dot_i16x8_s (+ add).',
