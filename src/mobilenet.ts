@@ -12,7 +12,7 @@ import { buildFileName, kernelSetsOf, KERNEL_SETS, type KernelSet } from './runt
 import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
 import { inputMapping, preprocessInto, type PreprocessOptions } from './image/preprocess.js';
-import { inputNormalization, readTfliteMetadata, type Normalization } from './formats/tflite-metadata.js';
+import type { Normalization } from './formats/tflite-metadata.js';
 import { readImageSync, type ImageSource } from './image/sources.js';
 import { alignLabels, stringList, topK } from './labels.js';
 import { IMAGENET_1001_SHORT } from './labels/imagenet.js';
@@ -204,6 +204,7 @@ export class MobileNet {
     return guardAsync('INVALID_MODEL', 'MobileNet.load', async () => {
       const opts = checkOptions(options);
       const parsed = toGraph(model);
+      const normalization = await fileNormalization(parsed.graph, parsed.bytes);
       const plan = planGraph(parsed.graph);
       const graph = plan.graph;
       const builds = suppliedBuilds(opts.wasm);
@@ -223,7 +224,7 @@ export class MobileNet {
       plan.steps.forEach((s, i) => s.prepared?.constants.forEach((c, j) => mem.set(c, arena.constantOffsets[i][j])));
       // the packed copies now live in the arena; holding them in JS too would double the model's memory
       for (const s of plan.steps) if (s.prepared) s.prepared.constants.length = 0;
-      const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true, parsed.normalization);
+      const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true, normalization);
       if (opts.labels !== undefined) net.setLabels(opts.labels);
       else net.labels = builtinLabels(net.info.classes);
       return net;
@@ -590,17 +591,23 @@ function softmax(x: Float32Array): Float32Array {
 }
 
 /** .tflite bytes (any real typed array, DataView or ArrayBuffer) or a graph object, which planGraph validates. */
-function toGraph(model: ModelSource): { graph: Graph; normalization?: Normalization } {
+function toGraph(model: ModelSource): { graph: Graph; bytes?: Uint8Array } {
   const bytes = anyBytes(model);
-  if (bytes) {
-    const graph = readTflite(bytes);
-    // a float input's normalization, when the file's TFLite metadata gives it (integer inputs say it in their quantization)
-    const input = graph.inputs?.[0] ?? graph.input;
-    const normalization = input.dtype === 'float32' ? inputNormalization(readTfliteMetadata(bytes), input.shape[input.shape.length - 1]) : undefined;
-    return { graph, normalization };
-  }
+  if (bytes) return { graph: readTflite(bytes), bytes };
   if (model !== null && typeof model === 'object' && !ArrayBuffer.isView(model) && 'ops' in model) return { graph: model as Graph };
   throw invalidModel(`model must be .tflite bytes (Uint8Array or ArrayBuffer) or a graph from buildMobileNetV1 / loadTfjsLayers, got ${describeValue(model)}`);
+}
+
+/**
+ * A float input's normalization, when the .tflite file's metadata gives it (integer inputs say
+ * it in their quantization). Its reader is imported only for a float input: a page running a
+ * uint8 model never downloads it (bench/size.mjs).
+ */
+async function fileNormalization(graph: Graph, bytes: Uint8Array | undefined): Promise<Normalization | undefined> {
+  const input = graph.inputs?.[0] ?? graph.input;
+  if (!bytes || input.dtype !== 'float32') return undefined;
+  const { inputNormalization, readTfliteMetadata } = await import('./formats/tflite-metadata.js');
+  return inputNormalization(readTfliteMetadata(bytes), input.shape[input.shape.length - 1]);
 }
 
 const MAX_PROFILE_RUNS = 100_000;

@@ -78,8 +78,12 @@ export function buildFileName(flavour: Flavour, sets: readonly KernelSet[]): str
   return `mobilenet-${sets[0] ?? 'f32'}-${flavour}.wasm`;
 }
 
-/** the kernels of `sets` that `exported` (a build's export names) lacks */
-export function missingKernels(exported: Iterable<string>, sets: readonly KernelSet[]): KernelName[] {
-  const have = new Set(exported);
-  return kernelsOfSets(sets).filter((k) => !have.has(k));
+/**
+ * The sets of `sets` a build (its export names) has no kernel of: what a build of the other
+ * precision lacks. By prefix, so the page's code needs no table of every kernel (./kernel-abi.ts
+ * stays types only there); test/runtime/kernel-abi.test.ts checks each build exports its whole set.
+ */
+export function missingSets(exported: Iterable<string>, sets: readonly KernelSet[]): KernelSet[] {
+  const names = [...exported];
+  return sets.filter((set) => !names.some((n) => n.startsWith(`${set}_`)));
 }

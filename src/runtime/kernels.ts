@@ -7,7 +7,7 @@ import { MobileNetError, invalidOption } from '../errors.js';
 import { anyBytes, describeValue } from './typed.js';
 import type { WasmMemory, WasmModule } from '../wasm-types.js';
 import { guard } from './guard.js';
-import { buildFileName, missingKernels, type KernelSet } from './kernel-sets.js';
+import { buildFileName, missingSets, type KernelSet } from './kernel-sets.js';
 
 export type Flavour = 'scalar' | 'simd' | 'relaxed';
 export type KernelChoice = 'auto' | Flavour;
@@ -151,14 +151,14 @@ export async function instantiateKernels(source: KernelSource, flavour: Flavour,
  * `kind` 'js' names the wasm2js build (mobilenet-<set>-scalar.js).
  */
 export function checkBuildHas(exported: readonly string[], flavour: Flavour, sets: readonly KernelSet[], kind: 'wasm' | 'js' = 'wasm'): void {
-  const missing = missingKernels(exported, sets);
+  const missing = missingSets(exported, sets);
   if (missing.length === 0) return;
   const file = buildFileName(flavour, sets);
   const name = kind === 'js' ? file.replace(/\.wasm$/, '.js') : file;
   const combined = kind === 'js' ? `mobilenet-${flavour}.js` : `mobilenet-${flavour}.wasm`;
   const what = sets.length > 1 ? 'float32 and integer' : sets[0] === 'q8' ? 'integer (uint8 / int8)' : 'float32';
   throw invalidOption(
-    `the '${flavour}' kernel build given in options.wasm lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}: ` +
+    `the '${flavour}' kernel build given in options.wasm has none of the ${missing.map((s) => `${s}_`).join(' or ')} kernels: ` +
       `this model runs the ${what} kernels, so pass ${name}` + (name === combined ? '' : ` (or the combined ${combined})`),
   );
 }
