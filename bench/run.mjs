@@ -157,9 +157,12 @@ if (start) {
   if (peerCold.length) lines.push('', `Peers' cold start at 1.0/224: ${peerCold.map((x) => `${x.who} ${x.precision} ${Math.round(x.r.cold_start_ms)} ms`).join(', ')}.`);
 }
 lines.push('', `Raw results: bench/out/results.jsonl (git-ignored). Per-layer profile: \`node bin/mobilenet-wasm.js bench --model M --profile\`.`);
-// keep the Chromium section (npm run bench:browser writes it between these markers)
+// keep the sections other scripts write between their markers: Chromium (npm run bench:browser)
+// and download size (bench/size.mjs)
 const previous = existsSync(outMd) ? readFileSync(outMd, 'utf8') : '';
-const chromium = previous.match(/<!-- chromium:start -->[\s\S]*?<!-- chromium:end -->/);
-if (chromium) lines.push('', chromium[0]);
+for (const section of ['chromium', 'size']) {
+  const kept = previous.match(new RegExp(`<!-- ${section}:start -->[\\s\\S]*?<!-- ${section}:end -->`));
+  if (kept) lines.push('', kept[0]);
+}
 writeFileSync(outMd, lines.join('\n') + '\n');
 console.log(lines.join('\n'));
