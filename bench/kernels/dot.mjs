@@ -2,7 +2,7 @@
 // bench/kernels/probe.ts against the shipped scheme's i32x4.dot_i16x8_s tile, in Node 20 (this
 // process, TurboFan after warm-up) and in headless Chromium (same function via page.evaluate).
 // Usage: node bench/kernels/dot.mjs [--engines node,chromium] [--rounds 9] [--round-ms 150]
-//        [--warmup-ms 3000] [--json out.json]
+//        [--warmup-ms 3000] [--js-flags '--no-liftoff' (Chromium's V8)] [--json out.json] [--write]
 // Prints one table per engine: GOP/s (2 ops per multiply-add), median of interleaved rounds,
 // and the mismatch count of each formulation against a plain-loop reference (must be 0).
 import v8 from 'node:v8';
@@ -34,7 +34,7 @@ const MARK = '<!-- dot -->';
 
 export async function runChromium(opts) {
   const { launchBrowser } = await import('../../test/browser/harness.ts');
-  const browser = await launchBrowser(['--js-flags=--experimental-wasm-relaxed-simd']);
+  const browser = await launchBrowser([`--js-flags=--experimental-wasm-relaxed-simd${opts.jsFlags ? ` ${opts.jsFlags}` : ''}`]);
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(0);
@@ -63,11 +63,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: {
     engines: { type: 'string', default: 'node,chromium' }, rounds: { type: 'string', default: '9' },
     'round-ms': { type: 'string', default: '150' }, 'warmup-ms': { type: 'string', default: '3000' },
-    json: { type: 'string' }, filter: { type: 'string', default: '' }, write: { type: 'boolean', default: false },
+    'js-flags': { type: 'string', default: '' }, json: { type: 'string' }, filter: { type: 'string', default: '' }, write: { type: 'boolean', default: false },
   } });
   const opts = {
     wasm: Array.from(probeWasm()), shapes: DOT_SHAPES.filter((s) => s.name.includes(values.filter)),
-    rounds: Number(values.rounds), roundMs: Number(values['round-ms']), warmupMs: Number(values['warmup-ms']), probeIters: 20_000_000,
+    jsFlags: values['js-flags'], rounds: Number(values.rounds), roundMs: Number(values['round-ms']), warmupMs: Number(values['warmup-ms']), probeIters: 20_000_000,
   };
   const results = [];
   for (const engine of values.engines.split(',')) {
