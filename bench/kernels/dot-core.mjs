@@ -36,8 +36,12 @@ export async function dotBench(opts) {
     }
   };
 
-  // Packs one shape's operands for every formulation; returns the calls and the reference.
-  function setup({ m, k, n, wLo }) {
+  // Packs one shape's operands for every formulation; returns the calls and the reference:
+  // bias + sum (x - xzp)(w - wzp), TFLite's sum, with the zero points as stored (uint8 - 128).
+  // i16 centres both operands as the shipped packers do; the relaxed forms fold the zero points:
+  // sum (x - xzp)(w - wzp) = sum x w - xzp sum w + K xzp wzp (per column: the bias) - wzp sum x
+  // (per row: an epilogue term, applied here after the call as a kernel's epilogue would).
+  function setup({ m, k, n, wLo, xzp = 0, wzp = 0 }) {
     reset();
     const A = new Int8Array(m * k);
     const W = new Int8Array(n * k); // [c][k]
@@ -52,12 +56,19 @@ export async function dotBench(opts) {
     };
     // i16: A tiles of 4 rows, per k pair [r k k+1] int16; W panels of 8, per k pair [c k k+1]
     const a16 = new Int16Array(m * k);
-    for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) a16[(r >> 2) * 4 * k + (j >> 1) * 8 + (r & 3) * 2 + (j & 1)] = A[r * k + j];
+    for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) a16[(r >> 2) * 4 * k + (j >> 1) * 8 + (r & 3) * 2 + (j & 1)] = A[r * k + j] - xzp;
     const w16 = new Int16Array(n * k);
-    for (let c = 0; c < n; c++) for (let j = 0; j < k; j++) w16[(c >> 3) * 8 * k + (j >> 1) * 16 + (c & 7) * 2 + (j & 1)] = W[c * k + j];
+    for (let c = 0; c < n; c++) for (let j = 0; j < k; j++) w16[(c >> 3) * 8 * k + (j >> 1) * 16 + (c & 7) * 2 + (j & 1)] = W[c * k + j] - wzp;
+    // the relaxed forms' zero-point folds: per column into the bias, per row after the call
+    const colSum = new Int32Array(n);
+    for (let c = 0; c < n; c++) for (let j = 0; j < k; j++) colSum[c] += W[c * k + j];
+    const rowSum = new Int32Array(m);
+    for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) rowSum[r] += A[r * k + j];
+    const folded = bias.map((b, c) => b - xzp * colSum[c] + k * xzp * wzp);
+    const rowTerm = (got) => { for (let r = 0; r < m; r++) for (let c = 0; c < n; c++) got[r * n + c] -= wzp * rowSum[r]; };
     // wsplit: W panels of 8, per k quad 32 bytes of w+ then 32 of w-; bias + sum w-
     const ws = new Int8Array(n * k * 2);
-    const biasW = Int32Array.from(bias);
+    const biasW = Int32Array.from(folded);
     for (let c = 0; c < n; c++) for (let j = 0; j < k; j++) {
       const v = W[c * k + j];
       const base = (c >> 3) * 16 * k + (j >> 2) * 64 + (c & 7) * 4 + (j & 3);
@@ -69,7 +80,7 @@ export async function dotBench(opts) {
     for (let r = 0; r < m; r++) for (let j = 0; j < k; j++) a8[(r >> 2) * 4 * k + (j >> 2) * 16 + (r & 3) * 4 + (j & 3)] = A[r * k + j];
     // asplit: W panels of 8, per k quad [c k..k+3]; bias - 128 sum w; A split by the kernel
     const wa = new Int8Array(n * k);
-    const biasA = Int32Array.from(bias);
+    const biasA = Int32Array.from(folded);
     for (let c = 0; c < n; c++) for (let j = 0; j < k; j++) {
       wa[(c >> 3) * 8 * k + (j >> 2) * 32 + (c & 7) * 4 + (j & 3)] = W[c * k + j];
       biasA[c] -= 128 * W[c * k + j];
@@ -77,7 +88,7 @@ export async function dotBench(opts) {
     const ref = new Int32Array(m * n);
     for (let r = 0; r < m; r++) for (let c = 0; c < n; c++) {
       let s = bias[c];
-      for (let j = 0; j < k; j++) s += A[r * k + j] * W[c * k + j];
+      for (let j = 0; j < k; j++) s += (A[r * k + j] - xzp) * (W[c * k + j] - wzp);
       ref[r * n + c] = s;
     }
     const out = alloc(m * n * 4);
@@ -85,7 +96,7 @@ export async function dotBench(opts) {
     const pA8 = put(a8), pWs = put(ws), pBW = put(biasW);
     const pArow = put(A), pSplit = alloc(m * k * 2), pWa = put(wa), pBA = put(biasA);
     return {
-      ref, out,
+      ref, out, epilogue: { wsplit: rowTerm, asplit: rowTerm },
       kernels: {
         i16: () => ex.tile_i16(pA16, pW16, pB, out, m, k, n),
         wsplit: () => ex.tile_wsplit(pA8, pWs, pBW, out, m, k, n),
@@ -113,14 +124,15 @@ export async function dotBench(opts) {
   }
 
   for (let shape of opts.shapes) {
-    if (opts.wLo !== undefined) shape = { ...shape, wLo: opts.wLo };
+    shape = { wLo: opts.wLo, xzp: opts.xzp, wzp: opts.wzp, ...shape };
     const s = setup(shape);
     const ops = 2 * shape.m * shape.k * shape.n;
     const names = Object.keys(s.kernels);
     const mismatches = () => Object.fromEntries(names.map((nm) => {
       new Int32Array(ex.memory.buffer, s.out, shape.m * shape.n).fill(0x55555555);
       s.kernels[nm]();
-      const got = new Int32Array(ex.memory.buffer, s.out, shape.m * shape.n);
+      const got = new Int32Array(ex.memory.buffer, s.out, shape.m * shape.n).slice();
+      s.epilogue[nm]?.(got);
       let bad = 0;
       for (let i = 0; i < got.length; i++) if (got[i] !== s.ref[i]) bad++;
       return [nm, bad];

@@ -6,8 +6,9 @@
  * or -128 where the formulation allows it) at one value in eight, on shapes from one tile to
  * MobileNet's K = 1024 (the largest sums). The kernels run in a child process with --no-liftoff:
  * Node 20's Liftoff computes the instruction wrongly (test/runtime/relaxed-tiers.test.ts), and
- * TurboFan is the tier a hot kernel runs in. Zero points are not the tiles' business: they fold
- * into the bias (sum (x - xzp) w = sum x w - xzp sum w), which the reference includes.
+ * TurboFan is the tier a hot kernel runs in. The reference is TFLite's bias + sum (x - xzp)(w - wzp)
+ * with zero points as stored (uint8 - 128); the relaxed tiles get them folded (per column into
+ * the bias, the weight zero point's per-row term as an epilogue), the i16 tile centred operands.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -32,12 +33,12 @@ type Mismatches = Record<string, Record<string, number>>;
 let dir: string;
 let wasmFile: string;
 
-function runExactness(wLo: number): { exact: Mismatches } {
+function runExactness(wLo: number, xzp = 0, wzp = 0): { exact: Mismatches } {
   const script = `
     import { readFileSync } from 'node:fs';
     import { dotBench } from ${JSON.stringify(CORE)};
     const r = await dotBench({ wasm: Array.from(readFileSync(${JSON.stringify(wasmFile)})), shapes: ${JSON.stringify(SHAPES)},
-      rounds: 0, roundMs: 0, warmupMs: 0, probeIters: 0, wLo: ${wLo} });
+      rounds: 0, roundMs: 0, warmupMs: 0, probeIters: 0, wLo: ${wLo}, xzp: ${xzp}, wzp: ${wzp} });
     console.log(JSON.stringify({ exact: r.exact }));`;
   const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--no-liftoff', '--input-type=module', '-e', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -57,14 +58,21 @@ describe('int8 GEMM tiles with the relaxed 8-bit dot, exact against a plain loop
     for (const s of SHAPES) expect(exact[s.name], s.name).toEqual({ i16: 0, wsplit: 0, asplit: 0 });
   }, 60_000);
 
-  it('weights in [-128, 127] (uint8 weights shifted by -128): i16 and asplit exact', () => {
-    const { exact } = runExactness(-128);
-    for (const s of SHAPES) {
-      expect(exact[s.name].i16, s.name).toBe(0);
-      expect(exact[s.name].asplit, s.name).toBe(0);
-    }
-    // wsplit is not asserted: its w- = 128 lies outside the 7-bit operand, where the result is
-    // the hardware's (x86 without VNNI reads it unsigned, exact by luck; ARM sdot reads -128), so
-    // a packer for that formulation must refuse weights of -128
+  it('int8 model zero points (activations -128, weights 0): all exact', () => {
+    const { exact } = runExactness(-127, -128, 0);
+    for (const s of SHAPES) expect(exact[s.name], s.name).toEqual({ i16: 0, wsplit: 0, asplit: 0 });
   }, 60_000);
+
+  for (const [xzp, wzp] of [[0, 0], [5, -7], [-128, 127], [127, -128]]) {
+    it(`weights in [-128, 127] (uint8 weights shifted by -128), zero points x ${xzp} w ${wzp}: i16 and asplit exact`, () => {
+      const { exact } = runExactness(-128, xzp, wzp);
+      for (const s of SHAPES) {
+        expect(exact[s.name].i16, s.name).toBe(0);
+        expect(exact[s.name].asplit, s.name).toBe(0);
+      }
+      // wsplit is not asserted: its w- = 128 lies outside the 7-bit operand, where the result is
+      // the hardware's (x86 without VNNI reads it unsigned, exact by luck; ARM sdot reads -128),
+      // so a packer for that formulation must refuse weights of -128
+    }, 60_000);
+  }
 });
