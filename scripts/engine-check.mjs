@@ -80,9 +80,8 @@ const fromB64 = (s, Type) => {
   return new Type(copy.buffer);
 };
 
-async function wasmBytes(flavour) {
-  return readFile(join(wasmDir, `mobilenet-${flavour}.wasm`));
-}
+/** the build the load asks for: the model's precision's (mobilenet-q8-<flavour>.wasm / mobilenet-f32-<flavour>.wasm) */
+const wasmBytes = (flavour, file) => readFile(join(wasmDir, file));
 
 const flavours = (flavoursArg ? flavoursArg.split(',') : ['scalar', 'simd', 'relaxed']).filter((f) => f === 'scalar' || engineSupports(f));
 
@@ -93,7 +92,7 @@ async function compute(pixels) {
     if (!existsSync(path)) continue;
     const bytes = new Uint8Array(await readFile(path));
     for (const flavour of flavours) {
-      const net = await MobileNet.load(bytes, { wasm: { [flavour]: await wasmBytes(flavour) }, kernels: flavour });
+      const net = await MobileNet.load(bytes, { wasm: wasmBytes, kernels: flavour });
       const entry = { kernels: net.info.kernels, dtype: net.info.output.dtype, random: [], golden: {} };
       // every output of every seed (SSD has four)
       for (let s = 1; s <= 4; s++) for (const o of net.runAll([randomInput(net.info, s)])) entry.random.push(b64(o));

@@ -100,25 +100,35 @@ describe.skipIf(!!skip)('README bundler snippets, built from the packed package'
     const dir = project('esbuild-app', 'esbuild-app', './app.js');
     const built = await buildWith(dir, 'esbuild-build');
     cpSync(join(dir, 'index.html'), join(built.dist, 'index.html'));
-    expect(built.files.filter((f) => f.endsWith('.wasm'))).toEqual([expect.stringMatching(/^mobilenet-simd-\w+\.wasm$/)]);
+    // the build the snippet imports (the uint8 model's own, or the combined one): esbuild copies it with a hash
+    const imported = /mobilenet-wasm\/wasm\/(mobilenet-[\w-]+)\.wasm/.exec(readmeSnippet('esbuild-app'))![1];
+    expect(built.files.filter((f) => f.endsWith('.wasm'))).toEqual([expect.stringMatching(new RegExp(`^${imported}-\\w+\\.wasm$`))]);
     const out = await classifyIn(built.dist);
     expect(out.kernels).toBe('simd');
     expect(out.top[0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.top[0].score).toBeCloseTo(0.793, 3);
-    expect(out.wasmFetched).toEqual([expect.stringMatching(/^\/mobilenet-simd-\w+\.wasm$/)]);
+    expect(out.wasmFetched).toEqual([expect.stringMatching(new RegExp(`^/${imported}-\\w+\\.wasm$`))]);
   });
 
   it('Vite: the snippet without any wasm option fetches the emitted build auto picked, and names military uniform', async (ctx) => {
     if (installSkip) ctx.skip(installSkip);
     const dir = project('vite-app', 'vite-app', './app.js');
     const built = await buildWith(dir, 'vite-build');
-    // all three builds emitted as hashed assets (only one of them is fetched, below)
-    const emitted = built.files.filter((f) => f.endsWith('.wasm')).map((f) => /^assets\/mobilenet-(\w+)-[\w-]+\.wasm$/.exec(f)?.[1] ?? f).sort();
-    expect(emitted).toEqual(['relaxed', 'scalar', 'simd']);
+    // every build emitted as a hashed asset (Vite keeps one copy of builds with equal bytes, e.g. the
+    // q8 simd and relaxed builds while no q8 kernel uses relaxed SIMD); only one is fetched, below
+    const packaged = join(consumer, 'node_modules', 'mobilenet-wasm', 'build');
+    const builds = readdirSync(packaged).filter((f) => f.endsWith('.wasm'));
+    expect(builds).toHaveLength(9);
+    const distinct = new Set(builds.map((f) => readFileSync(join(packaged, f)).toString('base64')));
+    const emitted = built.files.filter((f) => f.endsWith('.wasm'));
+    expect(emitted.map((f) => /^assets\/(mobilenet-[\w-]+?)-[\w-]{8}\.wasm$/.exec(f)?.[1] + '.wasm').every((f) => builds.includes(f)), emitted.join(' ')).toBe(true);
+    expect(emitted).toHaveLength(distinct.size);
     const out = await classifyIn(built.dist);
-    // Chromium validates relaxed SIMD, so auto picks it: one .wasm fetched, none of the others
+    // Chromium validates relaxed SIMD, so auto picks it, and the uint8 model needs the integer kernels only:
+    // one .wasm fetched, none of the others, and it is mobilenet-q8-relaxed.wasm
     expect(out.kernels).toBe('relaxed');
-    expect(out.wasmFetched).toEqual([expect.stringMatching(/^\/assets\/mobilenet-relaxed-[\w-]+\.wasm$/)]);
+    expect(out.wasmFetched).toHaveLength(1);
+    expect(readFileSync(join(built.dist, out.wasmFetched[0])).equals(readFileSync(join(packaged, 'mobilenet-q8-relaxed.wasm')))).toBe(true);
     expect(out.top[0]).toMatchObject({ index: 653, label: 'military uniform' });
     expect(out.top[0].score).toBeCloseTo(0.793, 3);
   });
@@ -129,7 +139,7 @@ describe.skipIf(!!skip)('README bundler snippets, built from the packed package'
     const built = await buildWith(dir, 'esbuild-build');
     cpSync(join(dir, 'index.html'), join(built.dist, 'index.html'));
     expect(built.files.filter((f) => f.endsWith('.wasm'))).toEqual([]);
-    await expect(classifyIn(built.dist)).rejects.toThrow(/"code":"IO".*'relaxed' kernel build from http:\/\/127\.0\.0\.1:\d+\/build\/mobilenet-relaxed\.wasm gave HTTP 404/);
+    await expect(classifyIn(built.dist)).rejects.toThrow(/"code":"IO".*'relaxed' kernel build from http:\/\/127\.0\.0\.1:\d+\/build\/mobilenet-q8-relaxed\.wasm gave HTTP 404/);
   });
 
   it('esbuild without the loader fails the way the README says', async (ctx) => {
