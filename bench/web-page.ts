@@ -3,17 +3,34 @@
 //   kernels  'auto' | 'simd' | ...
 //   runs     timed classifications after the warm-up (0: only the first result)
 //   warmup   milliseconds of back-to-back classifications before timing (V8 tiers wasm up)
-//   overlap  1: compile the kernel build 'kernels' picks while the model downloads (the page
-//            passes a Promise of the compiled module), instead of after, inside MobileNet.load
+//   overlap  q8 | f32: compile the kernel build of that set that 'kernels' picks while the model
+//            downloads (the page hands load a Promise of the compiled module), not after it,
+//            inside MobileNet.load
+// The page gives load the per-precision builds (mobilenet-{q8,f32}-<flavour>.wasm): load asks for
+// the one file the model needs.
 // It classifies the <img> on the page (grace_hopper) as a user's page would, and reports
 // performance.now() at the first result: milliseconds since navigation start, since the fetch
 // of the model, the compile of the kernels and everything else happen after it. The timed runs
 // classify the pixels read once, so they time preprocessing and inference, not canvas reads.
 import { MobileNet, chooseFlavour, readImageSync } from 'mobilenet-wasm/core';
-import relaxed from 'mobilenet-wasm/wasm/mobilenet-relaxed.wasm';
-import simd from 'mobilenet-wasm/wasm/mobilenet-simd.wasm';
-import scalar from 'mobilenet-wasm/wasm/mobilenet-scalar.wasm';
-import type { KernelChoice } from 'mobilenet-wasm/core';
+import q8Relaxed from 'mobilenet-wasm/wasm/mobilenet-q8-relaxed.wasm';
+import q8Simd from 'mobilenet-wasm/wasm/mobilenet-q8-simd.wasm';
+import q8Scalar from 'mobilenet-wasm/wasm/mobilenet-q8-scalar.wasm';
+import f32Relaxed from 'mobilenet-wasm/wasm/mobilenet-f32-relaxed.wasm';
+import f32Simd from 'mobilenet-wasm/wasm/mobilenet-f32-simd.wasm';
+import f32Scalar from 'mobilenet-wasm/wasm/mobilenet-f32-scalar.wasm';
+import type { Flavour, KernelChoice, WasmSources } from 'mobilenet-wasm/core';
+
+/** the URL of each per-precision build, by the file name load asks for */
+const BUILDS: Record<string, string> = {
+  'mobilenet-q8-relaxed.wasm': q8Relaxed,
+  'mobilenet-q8-simd.wasm': q8Simd,
+  'mobilenet-q8-scalar.wasm': q8Scalar,
+  'mobilenet-f32-relaxed.wasm': f32Relaxed,
+  'mobilenet-f32-simd.wasm': f32Simd,
+  'mobilenet-f32-scalar.wasm': f32Scalar,
+};
+const FLAVOURS: Flavour[] = ['relaxed', 'simd', 'scalar'];
 
 // the page's phases, ms since navigation start: this script running, the model's bytes in
 // hand, the model loaded (kernels compiled, weights packed), the first result
@@ -25,11 +42,11 @@ async function main() {
   const warmupMs = Number(q.get('warmup') ?? 3000);
   const img = document.querySelector('img')!;
   const kernels = (q.get('kernels') ?? 'auto') as KernelChoice;
-  const urls = { relaxed, simd, scalar };
-  let wasm: Record<string, string | Promise<WebAssembly.Module>> = urls;
-  if (q.get('overlap') === '1') {
-    const flavour = chooseFlavour(kernels, Object.keys(urls) as (keyof typeof urls)[]);
-    wasm = { [flavour]: WebAssembly.compileStreaming(fetch(urls[flavour])) };
+  let wasm: WasmSources = (_flavour, file) => BUILDS[file];
+  const overlap = q.get('overlap');
+  if (overlap) {
+    const flavour = chooseFlavour(kernels, FLAVOURS);
+    wasm = { [flavour]: WebAssembly.compileStreaming(fetch(BUILDS[`mobilenet-${overlap}-${flavour}.wasm`])) };
   }
   const response = await fetch(q.get('model')!);
   if (!response.ok) throw new Error(`model: HTTP ${response.status}`);

@@ -12,7 +12,7 @@
 //   cacheable): one context navigates once to fill its cache, then --loads more navigations are
 //   timed, each a new page in that context (a new renderer's JS heap, the disk cache and V8's
 //   code cache kept); and cached again with the page compiling the kernels while the model
-//   downloads (web-page.ts ?overlap=1), all three interleaved;
+//   downloads (web-page.ts ?overlap=q8|f32), all three interleaved;
 // - bundle sizes: esbuild --minify of a page importing mobilenet-wasm/core, gzip -9; each .wasm.
 // ../shared has no float 1.0/224 model: one is built with random weights (latency does not depend
 // on the weight values). Prints Markdown tables (bench/WEB.md holds a run).
@@ -46,10 +46,10 @@ if (![runs, loads].every((n) => Number.isInteger(n) && n > 0) || !(warmupMs >= 0
 
 const RANDOM_FLOAT = 'mobilenet_v1_1.0_224_random_float.tflite';
 const MODELS = [
-  { title: '0.25/128 uint8', url: '/shared/models/mobilenet_v1_0.25_128_quant.tflite' },
-  { title: '0.25/128 float32', url: '/shared/models/mobilenet_v1_0.25_128.tflite' },
-  { title: '1.0/224 uint8', url: '/shared/models/mobilenet_v1_1.0_224_quant.tflite' },
-  { title: '1.0/224 float32 (random weights)', url: `/gen/${RANDOM_FLOAT}` },
+  { title: '0.25/128 uint8', url: '/shared/models/mobilenet_v1_0.25_128_quant.tflite', set: 'q8' },
+  { title: '0.25/128 float32', url: '/shared/models/mobilenet_v1_0.25_128.tflite', set: 'f32' },
+  { title: '1.0/224 uint8', url: '/shared/models/mobilenet_v1_1.0_224_quant.tflite', set: 'q8' },
+  { title: '1.0/224 float32 (random weights)', url: `/gen/${RANDOM_FLOAT}`, set: 'f32' },
 ];
 const KERNELS = ['auto', 'simd'];
 
@@ -187,7 +187,7 @@ async function measure(suite) {
         const row = { model: model.title, byRate: {} };
         for (const rate of rates) {
           const url = `${front.url}/bench.html?${new URLSearchParams({ model: model.url, kernels: 'auto', runs: 0 })}`;
-          const overlapUrl = `${url}&overlap=1`;
+          const overlapUrl = `${url}&overlap=${model.set}`;
           const context = await browser.newContext();
           try {
             const open = async (ctx, at = url) => {
