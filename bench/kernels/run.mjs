@@ -9,9 +9,9 @@
 //     [--dir build] [--out bench/kernels/RESULTS.md] [--no-write]
 // The integer vs 8-bit-dot formulation comparison is bench/kernels/dot.mjs.
 import v8 from 'node:v8';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Benchmark from 'benchmark';
 import { register } from 'tsx/esm/api';
@@ -91,10 +91,25 @@ console.log('ceilings GOP/s', Object.fromEntries(Object.entries(ceilings).map(([
 
 const rows = [];
 const cases = kernelCases(values.precisions.split(','), values.models.split(',')).filter((c) => `${c.family} ${c.model} ${c.layer}`.includes(values.filter));
+const usedFiles = new Set();
 for (const flavour of values.flavours.split(',')) {
-  const k = await instantiateKernels(readFileSync(join(values.dir, `mobilenet-${flavour}.wasm`)), flavour);
-  const h = heap(k);
-  const calls = cases.map((c) => place(k, h, c));
+  // each precision's kernels from its own build (mobilenet-<f32|q8>-<flavour>.wasm, what a model
+  // loads) where the folder has it, else the combined mobilenet-<flavour>.wasm
+  const kernelsFor = new Map();
+  for (const set of new Set(cases.map((c) => (c.precision === 'float32' ? 'f32' : 'q8')))) {
+    const own = join(values.dir, `mobilenet-${set}-${flavour}.wasm`);
+    const file = existsSync(own) ? own : join(values.dir, `mobilenet-${flavour}.wasm`);
+    usedFiles.add(basename(file));
+    const k = await instantiateKernels(readFileSync(file), flavour);
+    kernelsFor.set(set, { k, h: heap(k), file });
+  }
+  const calls = cases.map((c) => {
+    const { k, h, file } = kernelsFor.get(c.precision === 'float32' ? 'f32' : 'q8');
+    const call = place(k, h, c);
+    // a kernel trapping here is most often a build older than src/ (packers and kernels change together)
+    try { call(); } catch (e) { throw new Error(`${c.family} ${c.model} ${c.layer} on ${file}: ${e.message} (is the build older than src/? npm run build:wasm)`); }
+    return call;
+  });
   // warm-up: every kernel, round robin, until V8 has tiered them up (>= warmupMs)
   const tw = performance.now();
   while (performance.now() - tw < warmupMs) for (const f of calls) f();
@@ -115,7 +130,7 @@ if (!values['no-write']) {
   const lines = [
     '# Kernel microbenchmarks',
     '',
-    `\`npm run bench:kernels\` (bench/kernels/run.mjs, benchmark.js), ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} vCPU, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; kernels from ${values.dir.startsWith(repoRoot) ? values.dir.slice(repoRoot.length + 1) : values.dir}.`,
+    `\`npm run bench:kernels\` (bench/kernels/run.mjs, benchmark.js), ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} vCPU, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}; kernels from ${values.dir.startsWith(repoRoot) ? values.dir.slice(repoRoot.length + 1) : values.dir} (${[...usedFiles].join(', ')}).`,
     `Synthetic ops on MobileNet v1 layer shapes prepared through src/ops (the runtime's packing), ReLU6; uint8 = per-tensor weights with a zero point. int8 = per-channel symmetric weights. GOP/s counts a multiply-add as 2 ops (average pooling: an add as 1; softmax: an element as 1).`,
     `Ceiling = the family's core instruction with 8 independent accumulators in registers (bench/kernels/probe.ts), timed right after each case (same load); at the start of the run, GOP/s: ` +
       Object.entries(ceilings).map(([name, v]) => `${name} ${v.toFixed(1)}`).join(', ') + '. Float families: f32x4 mul+add on the simd build, f32x4.relaxed_madd on the relaxed one; integer families: i32x4.dot_i16x8_s (+ add).',
