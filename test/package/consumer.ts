@@ -41,7 +41,7 @@ export async function packPackage(work: string): Promise<{ tarball: string } | {
   cpSync(join(ROOT, 'weights', 'labels'), join(stage, 'weights', 'labels'), { recursive: true });
   cpSync(join(ROOT, 'weights', 'models.json'), join(stage, 'weights', 'models.json'));
   const wasm = existsSync(join(ROOT, 'build')) ? readdirSync(join(ROOT, 'build')).filter((f) => f.endsWith('.wasm')) : [];
-  if (!wasm.includes('mobilenet-simd.wasm')) throw new Error('build/mobilenet-*.wasm are missing: run `npm run build:wasm` first');
+  if (!wasm.includes('mobilenet-simd.wasm') || !wasm.includes('mobilenet-q8-simd.wasm')) throw new Error('build/mobilenet-*.wasm are missing: run `npm run build:wasm` first');
   for (const f of wasm) cpSync(join(ROOT, 'build', f), join(stage, 'build', f));
   const built = await run(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(stage, 'dist')], ROOT);
   if (built.code !== 0) throw new Error(`tsc -p tsconfig.json failed:\n${built.out}`);

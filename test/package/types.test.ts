@@ -235,7 +235,9 @@ describe('package.json', () => {
     if (r.code !== 0) ctx.skip(`npm pack does not work here: ${r.out.split('\n').slice(-3).join(' ')}`);
     const files: string[] = JSON.parse(r.out.slice(r.out.indexOf('['))).at(0).files.map((f: { path: string }) => f.path);
     for (const f of ['package.json', 'bin/mobilenet-wasm.js', 'weights/labels/imagenet_1001_short.txt', 'weights/models.json']) expect(files).toContain(f);
-    for (const f of ['scalar', 'simd', 'relaxed']) expect(files).toContain(`build/mobilenet-${f}.wasm`);
+    // per flavour: the combined build, each precision's own build, and the wasm2js scalar JS of each
+    for (const f of ['scalar', 'simd', 'relaxed']) for (const set of ['', 'q8-', 'f32-']) expect(files).toContain(`build/mobilenet-${set}${f}.wasm`);
+    for (const set of ['', 'q8-', 'f32-']) expect(files).toContain(`build/mobilenet-${set}scalar.js`);
     if (existsSync(join(ROOT, 'dist', 'index.js'))) {
       for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts']) expect(files).toContain(f);
     }
