@@ -1,7 +1,9 @@
 /**
- * Instantiates one of the three kernel builds (scalar / simd / relaxed) from a precompiled
+ * Instantiates one of the three kernel flavours (scalar / simd / relaxed) from a precompiled
  * WebAssembly.Module (Cloudflare Workers and other hosts that forbid compiling at run time)
- * or from bytes. No Node built-ins here: this file is part of the portable core.
+ * or from bytes. Each flavour comes per precision (mobilenet-q8-<flavour>.wasm,
+ * mobilenet-f32-<flavour>.wasm) and combined (mobilenet-<flavour>.wasm); ./kernel-sets.ts says
+ * which a model needs. No Node built-ins here: this file is part of the portable core.
  */
 import { MobileNetError, invalidOption } from '../errors.js';
 import { anyBytes, describeValue } from './typed.js';
