@@ -1,22 +1,30 @@
 // Depthwise KxK convolution (depth multiplier 1), any stride, TFLite padding (padTop/padLeft given).
 //
-// Weights packed by the host (src/quant/pack.ts packDepthwiseWeights): int16 (w - w_zp) as
-// [kh*kw][Cp], Cp = C rounded up to 8, zero in the padded channels; then the same taps paired
-// for dot_i16x8: [ceil(kh*kw/2)][Cp][2] = (w[2p][c], w[2p+1][c]), an odd last tap paired with a
-// zero weight (used by the 3x3 interior).
-// bias: int32 [2][Cp]: the model's bias, then the interior bias bias - x_zp * sum_taps(w - w_zp).
+// Weights packed by the host (src/quant/pack.ts packDepthwiseRows): 8-bit in int8 storage
+// (uint8 - 128, as activations), consecutive taps paired per channel for dot_i16x8:
+// [ceil(kh*kw/2)][Cp][2] = (w[2p][c], w[2p+1][c]), Cp = C rounded up to 8; padded channels and
+// an odd last tap's partner hold `wZp` (the stored weight zero point), which the kernel
+// subtracts from every widened weight (exact w - w_zp in int16).
+// bias: int32 [Cp], bias - x_zp * sum_taps(w - w_zp) (the interior bias).
+// SIMD: each call first widens the weights into `wScratch` (src/quant/pack.ts
+// depthwiseScratchBytes: a few KB, in L1 for the whole call) as int16 (w - w_zp), both
+// [kh*kw][Cp] and the tap pairs [ceil(kh*kw/2)][Cp][2], and rebuilds the model's bias (interior bias + x_zp * sum_taps(w - w_zp)), so the
+// loops read 16-byte operands that V8 folds into pmaddwd / pmullw.
 // Interior pixels (every tap inside the image) multiply raw activations with the interior bias;
 // border pixels subtract x_zp from each in-bounds tap and skip the others, which is exactly
 // TFLite's sum over valid taps of (x - x_zp) * (w - w_zp).
+// Scalar: straight from the 8-bit weights; a tap outside the image reads x_zp, which adds back
+// its share of the folded sum (the same total).
 // Channel loads read 8 (or 16) channels even at the end of a pixel; the extra lanes meet zero
 // weights and are not stored.
 
-import { RQ_GROUP_BYTES, pack8, requant4, requant4Fast, requantScalar, storePartial } from "./requant";
+import { rqGroupBytes, pack8, requant4, requant4Fast, requantScalar, storePartial } from "./requant";
 
 @inline
 function store8(acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, lo8: v128, hi8: v128, dst: usize, valid: i32): void {
-  const rqg = rq + <usize>(ch >> 2) * RQ_GROUP_BYTES;
-  const b = pack8(requant4(acc0, rqg, mode), requant4(acc1, rqg + RQ_GROUP_BYTES, mode), zp16, lo8, hi8);
+  const rqStep = rqGroupBytes(mode);
+  const rqg = rq + <usize>(ch >> 2) * rqStep;
+  const b = pack8(requant4(acc0, rqg, mode), requant4(acc1, rqg + rqStep, mode), zp16, lo8, hi8);
   if (valid >= 8) v128.store64_lane(dst, b, 0);
   else storePartial(dst, b, valid);
 }
@@ -39,10 +47,11 @@ function emit(
     store8(acc0, acc1, rq, ch, mode, zp16, lo8, hi8, dst, valid);
     return;
   }
-  const rqg = rq + <usize>(ch >> 2) * RQ_GROUP_BYTES;
+  const rqStep = rqGroupBytes(mode);
+  const rqg = rq + <usize>(ch >> 2) * rqStep;
   // saturating narrow + zero point + clamp: exact for the same reason as pack8
   const r0 = requant4Fast(acc0, rqg, kind, shift, nudge, mode);
-  const r1 = requant4Fast(acc1, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode);
+  const r1 = requant4Fast(acc1, rqg + rqStep, kind, shift, nudge, mode);
   const h = i16x8.add_sat_s(i16x8.narrow_i32x4_s(r0, r1), zp16);
   const v = i16x8.sub(i16x8.min_s(i16x8.max_s(h, lo16), hi16), nz16);
   if (pairs >= 4) {
@@ -58,11 +67,11 @@ function emit(
 }
 
 export function q8_dwconv(
-  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
-  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, wScratch: usize,
 ): void {
-  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, false, 0, outH, 0, 2, 0);
+  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, false, 0, outH, 0, 2, 0, wScratch);
 }
 
 // The same for output rows [oy0, oy1), written for the pointwise GEMM that follows in a fused
@@ -71,38 +80,72 @@ export function q8_dwconv(
 // tiles of 4 pixels [pair of channels][pixel][2]. Pixel 0 is the first pixel of row oy0.
 // Any requantization mode:
 export function q8_dwconv16(
-  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
-  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32, wScratch: usize,
 ): void {
-  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 2, 0);
+  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 2, 0, wScratch);
 }
 
 // Specialised copies (separate functions: see q8_gemm16_rs): every right shift equal to
 // `mode` in [1, 22] ...
 export function q8_dwconv16_rs(
-  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
-  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32, wScratch: usize,
 ): void {
-  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 0, mode);
+  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 0, mode, wScratch);
 }
 
 // ... and mode -3, per-channel right shifts all in [1, 22].
 export function q8_dwconv16_rl(
-  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
-  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32, wScratch: usize,
 ): void {
-  dwconv(inp, inH, inW, c, w, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 1, 0);
+  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 1, 0, wScratch);
+}
+
+// Widen the 8-bit tap pairs [pairs][cp][2] into int16 (w - w_zp) at `dst`: [taps][cp], then the
+// pairs [pairs][cp][2] (the layouts the SIMD loops read), then the model's bias [cp]
+// (interior bias + x_zp * sum_taps(w - w_zp), for border pixels); returns the bias's address.
+@inline
+function widenDepthwise(w: usize, wZp: i32, bias: usize, inZp: i32, taps: i32, cp: i32, dst: usize): usize {
+  const wzp16 = i16x8.splat(<i16>wZp);
+  const ones = i16x8.splat(1);
+  const xzp = i32x4.splat(inZp);
+  const pairs = (taps + 1) >> 1;
+  const plain = dst;
+  const paired = dst + (<usize>(taps * cp) << 1);
+  const biasModel = paired + (<usize>(pairs * cp) << 2);
+  for (let cb = 0; cb < cp; cb += 8) {
+    let s0 = i32x4.splat(0), s1 = i32x4.splat(0);
+    for (let p = 0; p < pairs; p++) {
+      const v = v128.load(w + (<usize>(p * cp + cb) << 1));
+      const lo = i16x8.sub(i16x8.extend_low_i8x16_s(v), wzp16); // channels cb..cb+3, taps (2p, 2p+1)
+      const hi = i16x8.sub(i16x8.extend_high_i8x16_s(v), wzp16); // channels cb+4..cb+7
+      const at = paired + (<usize>(p * cp + cb) << 2);
+      v128.store(at, lo);
+      v128.store(at, hi, 16);
+      // an odd last tap's partner is w_zp: zero here, so it adds nothing to the sums
+      s0 = i32x4.add(s0, i32x4.dot_i16x8_s(lo, ones));
+      s1 = i32x4.add(s1, i32x4.dot_i16x8_s(hi, ones));
+      v128.store(plain + (<usize>(2 * p * cp + cb) << 1), i16x8.shuffle(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14));
+      if (2 * p + 1 < taps) v128.store(plain + (<usize>((2 * p + 1) * cp + cb) << 1), i16x8.shuffle(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15));
+    }
+    const b = bias + (<usize>cb << 2);
+    v128.store(biasModel + (<usize>cb << 2), i32x4.add(v128.load(b), i32x4.mul(s0, xzp)));
+    v128.store(biasModel + (<usize>cb << 2), i32x4.add(v128.load(b, 16), i32x4.mul(s1, xzp)), 16);
+  }
+  return biasModel;
 }
 
 @inline
 function dwconv(
-  inp: usize, inH: i32, inW: i32, c: i32, w: usize, bias: usize, rq: usize, mode: i32,
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, wide: bool, oy0: i32, oy1: i32, nextZp: i32,
-  kind: i32, shift: i32,
+  kind: i32, shift: i32, wScratch: usize,
 ): void {
   const kPairs = (c + 1) >> 1;
   const tileBytes = <usize>kPairs << 4;
@@ -110,7 +153,9 @@ function dwconv(
   const chScale: usize = wide ? 8 : 1;
   const cp = (c + 7) & ~7;
   const pixelStride = <usize>c;
-  const tapStride = <usize>cp << 1; // bytes between taps in the packed weights
+  const pairStride8 = <usize>cp << 1; // bytes between tap pairs in the 8-bit weights
+  const tapStride = <usize>cp << 1; // bytes between taps in the widened weights
+  const taps = kh * kw;
   if (ASC_FEATURE_SIMD) {
     const zp16 = i16x8.splat(<i16>outZp);
     const lo8 = i8x16.splat(<i8>actMin);
@@ -120,7 +165,10 @@ function dwconv(
     const hi16 = i16x8.splat(<i16>actMax);
     const nz16 = i16x8.splat(<i16>nextZp);
     const nudge = i32x4.splat(kind == 0 ? 1 << (shift - 1) : 0);
-    const biasInterior = bias + (<usize>cp << 2);
+        const wide16 = wScratch;
+    const biasModel = widenDepthwise(w, wZp, bias, inZp, taps, cp, wide16);
+    const biasInterior = bias;
+    w = wide16;
     for (let oy = oy0; oy < oy1; oy++) {
       const iy0 = oy * sh - padTop;
       const rowInterior = iy0 >= 0 && iy0 + kh <= inH;
@@ -243,8 +291,8 @@ function dwconv(
           const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
           const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
           for (let cb = 0; cb < c; cb += 8) {
-            let a0 = v128.load(bias + (<usize>cb << 2));
-            let a1 = v128.load(bias + (<usize>cb << 2), 16);
+            let a0 = v128.load(biasModel + (<usize>cb << 2));
+            let a1 = v128.load(biasModel + (<usize>cb << 2), 16);
             for (let ky = ky0; ky < ky1; ky++) {
               for (let kx = kx0; kx < kx1; kx++) {
                 const xp = inp + (<usize>(iy0 + ky) * <usize>inW + <usize>(ix0 + kx)) * pixelStride + <usize>cb;
@@ -263,21 +311,18 @@ function dwconv(
   } else {
     for (let oy = oy0; oy < oy1; oy++) {
       const iy0 = oy * sh - padTop;
-      const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
       for (let ox = 0; ox < outW; ox++) {
         const ix0 = ox * sw - padLeft;
-        const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
         const outp = outPixel(out, wide, oy - oy0, ox, outW, pixelStride, tileBytes);
         for (let ch = 0; ch < c; ch++) {
           let acc = load<i32>(bias + (<usize>ch << 2));
-          for (let ky = ky0; ky < ky1; ky++) {
-            for (let kx = kx0; kx < kx1; kx++) {
-              const xv = <i32>load<i8>(inp + (<usize>(iy0 + ky) * <usize>inW + <usize>(ix0 + kx)) * pixelStride + <usize>ch);
-              const wv = <i32>load<i16>(w + <usize>(ky * kw + kx) * tapStride + (<usize>ch << 1));
-              acc += (xv - inZp) * wv;
-            }
+          for (let t = 0; t < taps; t++) {
+            const iy = iy0 + t / kw, ix = ix0 + t % kw;
+            const xv = iy >= 0 && iy < inH && ix >= 0 && ix < inW ? <i32>load<i8>(inp + (<usize>iy * <usize>inW + <usize>ix) * pixelStride + <usize>ch) : inZp;
+            const wv = <i32>load<i8>(w + <usize>(t >> 1) * pairStride8 + (<usize>ch << 1) + <usize>(t & 1)) - wZp;
+            acc += xv * wv;
           }
-          const y = requantScalar(acc, rq, ch, outZp, actMin, actMax);
+          const y = requantScalar(acc, rq, ch, mode, outZp, actMin, actMax);
           if (wide) store<i16>(outp + (<usize>(ch >> 1) << 4) + (<usize>(ch & 1) << 1), <i16>(y - nextZp));
           else store<i8>(outp + <usize>ch, <i8>y);
         }

@@ -1,10 +1,13 @@
 // Pointwise (1x1) convolution and fully connected layer: out[M, N] = requant(A[M, K] * W^T + bias).
 //
 // A: int8 activations, row stride K. Rows may be over-read by up to 7 bytes past K (the packed
-// weights are zero there, and the arena keeps slack after every buffer).
-// W: packed by the host (src/quant/pack.ts packGemmWeights): int16 (w - w_zp), in panels of 4
-// output columns; inside a panel, blocks of 8 k-values: [col0 k0..7][col1 k0..7][col2][col3]
-// (64 bytes), K padded to a multiple of 8 and N to a multiple of 4 with zeros.
+// weights are w_zp there, i.e. zero after centring, and the arena keeps slack after every buffer).
+// W: packed by the host (src/quant/pack.ts packGemmRows): 8-bit weights in int8 storage
+// (uint8 - 128, as activations), in panels of 4 output columns; inside a panel, blocks of 8
+// k-values: [col0 k0..7][col1 k0..7][col2][col3] (32 bytes), K padded to a multiple of 8 and N
+// to a multiple of 4 with `wZp` (the stored weight zero point). SIMD widens each panel once per
+// block of rows into `wScratch` (K rounded up to 8, x 8 bytes) as int16 (w - w_zp), so the loop
+// reads 16-byte operands V8 folds into pmaddwd.
 // bias: int32 [N padded to 4], with -x_zp * sum_k(w - w_zp) already folded in, so the kernel
 // multiplies raw activations (no padding in a 1x1 convolution, so the fold is exact).
 //
@@ -13,7 +16,8 @@
 // Tile 2 rows x 4 columns: 8 accumulators leave V8 (16 xmm registers on x64) room for the
 // operands; 3x4 and 4x4 measured no faster (3x4 is at the register limit).
 
-import { RQ_GROUP_BYTES, pack8, requant4With, requantScalar, storePartial } from "./requant";
+import { widenWeights } from "./gemm16";
+import { rqGroupBytes, rqLeftMul, rqRightFactor, rqRightMask, pack8, requant4With, requantScalar, storePartial } from "./requant";
 
 // [sum(a0), sum(a1), sum(a2), sum(a3)] of four i32x4
 @inline
@@ -31,32 +35,36 @@ function store4(dst: usize, b: v128, valid: i32): void {
 }
 
 export function q8_gemm(
-  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
-  outZp: i32, actMin: i32, actMax: i32, out: usize,
+  a: usize, m: i32, k: i32, w: usize, wZp: i32, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize, wScratch: usize,
 ): void {
   const kBlocks = (k + 7) >> 3;
-  const panelBytes = <usize>kBlocks << 6;
+  const panelBytes = <usize>kBlocks << 5;
   const groups = (n + 3) >> 2;
+  const rqStep = rqGroupBytes(mode);
   if (ASC_FEATURE_SIMD) {
+    const wzp16 = i16x8.splat(<i16>wZp);
     const zp16 = i16x8.splat(<i16>outZp);
     const lo8 = i8x16.splat(<i8>actMin);
     const hi8 = i8x16.splat(<i8>actMax);
     const rowStride = <usize>k;
     // Row blocks keep a slice of A in L1 while all column panels stream past it.
+    // (at least 32 rows, over which one panel's widening is spread)
     let rowBlock = 16384 / max(k, 1);
-    rowBlock = max(2, rowBlock & ~1);
+    rowBlock = max(32, rowBlock & ~1);
     for (let m0 = 0; m0 < m; m0 += rowBlock) {
       const m1 = min(m, m0 + rowBlock);
       for (let g = 0; g < groups; g++) {
-        const wp0 = w + <usize>g * panelBytes;
+        const wp0 = wScratch;
+        widenWeights(w + <usize>g * panelBytes, wp0, panelBytes, wzp16);
         const biasv = v128.load(bias + (<usize>g << 4));
-        const rqg = rq + <usize>g * RQ_GROUP_BYTES;
+        const rqg = rq + <usize>g * rqStep;
         const valid = n - (g << 2);
         const col = <usize>(g << 2);
         const mult = v128.load(rqg);
-        const leftMul = v128.load(rqg, 16);
-        const rightFactor = v128.load(rqg, 32);
-        const rightMask = v128.load(rqg, 48);
+        const leftMul = rqLeftMul(rqg, mode);
+        const rightFactor = rqRightFactor(rqg, mode);
+        const rightMask = rqRightMask(rqg, mode);
         let r = m0;
         for (; r + 2 <= m1; r += 2) {
           let ap = a + <usize>r * rowStride;
@@ -111,27 +119,27 @@ export function q8_gemm(
     for (let r = 0; r < m; r++) {
       const arow = a + <usize>r * <usize>k;
       for (let c = 0; c < n; c++) {
-        let wp = w + <usize>(c >> 2) * panelBytes + (<usize>(c & 3) << 4);
+        let wp = w + <usize>(c >> 2) * panelBytes + (<usize>(c & 3) << 3);
         let ap = arow;
         let acc = load<i32>(bias + (<usize>c << 2));
         for (let kb = 0; kb < fullBlocks; kb++) {
-          acc += <i32>load<i8>(ap) * <i32>load<i16>(wp)
-            + <i32>load<i8>(ap, 1) * <i32>load<i16>(wp, 2)
-            + <i32>load<i8>(ap, 2) * <i32>load<i16>(wp, 4)
-            + <i32>load<i8>(ap, 3) * <i32>load<i16>(wp, 6)
-            + <i32>load<i8>(ap, 4) * <i32>load<i16>(wp, 8)
-            + <i32>load<i8>(ap, 5) * <i32>load<i16>(wp, 10)
-            + <i32>load<i8>(ap, 6) * <i32>load<i16>(wp, 12)
-            + <i32>load<i8>(ap, 7) * <i32>load<i16>(wp, 14);
+          acc += <i32>load<i8>(ap) * (<i32>load<i8>(wp) - wZp)
+            + <i32>load<i8>(ap, 1) * (<i32>load<i8>(wp, 1) - wZp)
+            + <i32>load<i8>(ap, 2) * (<i32>load<i8>(wp, 2) - wZp)
+            + <i32>load<i8>(ap, 3) * (<i32>load<i8>(wp, 3) - wZp)
+            + <i32>load<i8>(ap, 4) * (<i32>load<i8>(wp, 4) - wZp)
+            + <i32>load<i8>(ap, 5) * (<i32>load<i8>(wp, 5) - wZp)
+            + <i32>load<i8>(ap, 6) * (<i32>load<i8>(wp, 6) - wZp)
+            + <i32>load<i8>(ap, 7) * (<i32>load<i8>(wp, 7) - wZp);
           ap += 8;
-          wp += 64;
+          wp += 32;
         }
         for (let kk = fullBlocks << 3; kk < k; kk++) {
-          acc += <i32>load<i8>(ap) * <i32>load<i16>(wp);
+          acc += <i32>load<i8>(ap) * (<i32>load<i8>(wp) - wZp);
           ap++;
-          wp += 2;
+          wp++;
         }
-        store<i8>(out + <usize>r * <usize>n + <usize>c, <i8>requantScalar(acc, rq, c, outZp, actMin, actMax));
+        store<i8>(out + <usize>r * <usize>n + <usize>c, <i8>requantScalar(acc, rq, c, mode, outZp, actMin, actMax));
       }
     }
   }

@@ -4,20 +4,32 @@
 // pointwise step: tile t holds rows 4t..4t+3 as 16-byte blocks per pair of k:
 // [row0 k k+1][row1 k k+1][row2][row3], K rounded up to 2. Rows past M (in the last tile) and
 // the k-padding lane are computed on but never stored / meet zero weights, so any value works.
-// W: packed by the host (src/quant/pack.ts packGemm16Weights): int16 (w - w_zp), in panels of
-// 8 output columns; inside a panel one 32-byte block per pair of k (k, k+1):
-// [c0 k k+1][c1 k k+1][c2][c3] [c4][c5][c6][c7], N padded to 8 with zero columns.
+// W: packed by the host (src/quant/pack.ts packGemm16Weights): 8-bit weights in int8 storage
+// (uint8 - 128, as activations), in panels of 8 output columns; inside a panel one 16-byte
+// block per pair of k (k, k+1): [c0 k k+1][c1 k k+1][c2][c3] [c4][c5][c6][c7], N padded to 8
+// with columns of `wZp` (the stored weight zero point: each weight is widened with
+// load8x8_s and wZp subtracted, one instruction each, giving the exact w - w_zp in int16).
 // bias: int32 [N padded to 8], the model's bias (A is already centred, nothing to fold).
 //
 // SIMD ("c2" layout): v128.load32_splat puts a row's (k, k+1) pair in every lane, so one
 // i32x4.dot_i16x8_s against a block half gives 4 columns' partial sums directly: a 4x8 tile is
 // 8 accumulators, per k-pair 4 splat loads (constant offsets in the tile) + 2 weight loads +
-// 8 dots, and no horizontal reduction at the end.
+// 8 dots, and no horizontal reduction at the end. The weight loads read a panel widened to
+// int16 (w - w_zp) in `wScratch` (K rounded up to 2, x 16 bytes) once per block of tiles: 16-byte
+// operands V8 folds into pmaddwd (widening in the loop, load8x8_s + sub, measured 1.5x slower).
 
-import { RQ_GROUP_BYTES, pack8, requant4Fast, requantScalar, storePartial } from "./requant";
+import { rqGroupBytes, pack8, requant4Fast, requantScalar, storePartial } from "./requant";
 
-// Rows of A kept hot while every column panel streams past them (about half of L1).
+// Rows of A kept hot while every column panel streams past them (about half of L1), and at
+// least MIN_BLOCK_TILES tiles, over which one panel's widening is spread.
 const A_BLOCK_BYTES: i32 = 24576;
+const MIN_BLOCK_TILES: i32 = 8;
+
+// Widen `bytes` 8-bit weights at `src` into int16 (w - w_zp) at `dst` (bytes a multiple of 8).
+@inline
+export function widenWeights(src: usize, dst: usize, bytes: usize, wzp16: v128): void {
+  for (let i: usize = 0; i < bytes; i += 8) v128.store(dst + (i << 1), i16x8.sub(v128.load8x8_s(src + i), wzp16));
+}
 
 @inline
 function storeRow8(dst: usize, b: v128, valid: i32): void {
@@ -27,11 +39,14 @@ function storeRow8(dst: usize, b: v128, valid: i32): void {
 
 @inline
 function gemm16Simd(
-  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
-  outZp: i32, actMin: i32, actMax: i32, out: usize, kind: i32, shift: i32,
+  a: usize, m: i32, k: i32, w: usize, wZp: i32, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize, kind: i32, shift: i32, wScratch: usize,
 ): void {
   const kPairs = (k + 1) >> 1;
+  const panelBytes8 = <usize>kPairs << 4;
   const panelBytes = <usize>kPairs << 5;
+  const rqStep = rqGroupBytes(mode);
+  const wzp16 = i16x8.splat(<i16>wZp);
   const tileBytes = <usize>kPairs << 4;
   const panels = (n + 7) >> 3;
   const tiles = (m + 3) >> 2;
@@ -40,14 +55,15 @@ function gemm16Simd(
   const lo8 = i8x16.splat(<i8>actMin);
   const hi8 = i8x16.splat(<i8>actMax);
   const nudge = i32x4.splat(kind == 0 ? 1 << (shift - 1) : 0);
-  const tileBlock = max(1, A_BLOCK_BYTES / <i32>tileBytes);
+  const tileBlock = max(MIN_BLOCK_TILES, A_BLOCK_BYTES / <i32>tileBytes);
   for (let t0 = 0; t0 < tiles; t0 += tileBlock) {
     const t1 = min(tiles, t0 + tileBlock);
     for (let g = 0; g < panels; g++) {
-      const wp0 = w + <usize>g * panelBytes;
+      const wp0 = wScratch;
+      widenWeights(w + <usize>g * panelBytes8, wp0, panelBytes8, wzp16);
       const b0 = v128.load(bias + (<usize>g << 5));
       const b1 = v128.load(bias + (<usize>g << 5), 16);
-      const rqg = rq + <usize>(g << 1) * RQ_GROUP_BYTES;
+      const rqg = rq + <usize>(g << 1) * rqStep;
       const valid = n - (g << 3);
       const col = <usize>(g << 3);
       for (let t = t0; t < t1; t++) {
@@ -76,10 +92,10 @@ function gemm16Simd(
         const r = t << 2;
         const rows = m - r;
         const dst = out + <usize>r * outStride + col;
-        storeRow8(dst, pack8(requant4Fast(c00, rqg, kind, shift, nudge, mode), requant4Fast(c01, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
-        if (rows > 1) storeRow8(dst + outStride, pack8(requant4Fast(c10, rqg, kind, shift, nudge, mode), requant4Fast(c11, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
-        if (rows > 2) storeRow8(dst + outStride * 2, pack8(requant4Fast(c20, rqg, kind, shift, nudge, mode), requant4Fast(c21, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
-        if (rows > 3) storeRow8(dst + outStride * 3, pack8(requant4Fast(c30, rqg, kind, shift, nudge, mode), requant4Fast(c31, rqg + RQ_GROUP_BYTES, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
+        storeRow8(dst, pack8(requant4Fast(c00, rqg, kind, shift, nudge, mode), requant4Fast(c01, rqg + rqStep, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
+        if (rows > 1) storeRow8(dst + outStride, pack8(requant4Fast(c10, rqg, kind, shift, nudge, mode), requant4Fast(c11, rqg + rqStep, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
+        if (rows > 2) storeRow8(dst + outStride * 2, pack8(requant4Fast(c20, rqg, kind, shift, nudge, mode), requant4Fast(c21, rqg + rqStep, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
+        if (rows > 3) storeRow8(dst + outStride * 3, pack8(requant4Fast(c30, rqg, kind, shift, nudge, mode), requant4Fast(c31, rqg + rqStep, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
       }
     }
   }
@@ -90,51 +106,51 @@ function gemm16Simd(
 // branches on the kind at every requantization.
 // Every right shift equal to `mode` in [1, 22]:
 export function q8_gemm16_rs(
-  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
-  outZp: i32, actMin: i32, actMax: i32, out: usize,
+  a: usize, m: i32, k: i32, w: usize, wZp: i32, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize, wScratch: usize,
 ): void {
-  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, n, bias, rq, mode, outZp, actMin, actMax, out, 0, mode);
-  else gemm16Scalar(a, m, k, w, n, bias, rq, outZp, actMin, actMax, out);
+  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, wZp, n, bias, rq, mode, outZp, actMin, actMax, out, 0, mode, wScratch);
+  else gemm16Scalar(a, m, k, w, wZp, n, bias, rq, mode, outZp, actMin, actMax, out);
 }
 
 // Mode -3: per-channel right shifts, all in [1, 22]:
 export function q8_gemm16_rl(
-  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
-  outZp: i32, actMin: i32, actMax: i32, out: usize,
+  a: usize, m: i32, k: i32, w: usize, wZp: i32, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize, wScratch: usize,
 ): void {
-  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, n, bias, rq, mode, outZp, actMin, actMax, out, 1, 0);
-  else gemm16Scalar(a, m, k, w, n, bias, rq, outZp, actMin, actMax, out);
+  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, wZp, n, bias, rq, mode, outZp, actMin, actMax, out, 1, 0, wScratch);
+  else gemm16Scalar(a, m, k, w, wZp, n, bias, rq, mode, outZp, actMin, actMax, out);
 }
 
 // Any mode:
 export function q8_gemm16(
-  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize, mode: i32,
-  outZp: i32, actMin: i32, actMax: i32, out: usize,
+  a: usize, m: i32, k: i32, w: usize, wZp: i32, n: i32, bias: usize, rq: usize, mode: i32,
+  outZp: i32, actMin: i32, actMax: i32, out: usize, wScratch: usize,
 ): void {
-  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, n, bias, rq, mode, outZp, actMin, actMax, out, 2, 0);
-  else gemm16Scalar(a, m, k, w, n, bias, rq, outZp, actMin, actMax, out);
+  if (ASC_FEATURE_SIMD) gemm16Simd(a, m, k, w, wZp, n, bias, rq, mode, outZp, actMin, actMax, out, 2, 0, wScratch);
+  else gemm16Scalar(a, m, k, w, wZp, n, bias, rq, mode, outZp, actMin, actMax, out);
 }
 
 function gemm16Scalar(
-  a: usize, m: i32, k: i32, w: usize, n: i32, bias: usize, rq: usize,
+  a: usize, m: i32, k: i32, w: usize, wZp: i32, n: i32, bias: usize, rq: usize, mode: i32,
   outZp: i32, actMin: i32, actMax: i32, out: usize,
 ): void {
   const kPairs = (k + 1) >> 1;
-  const panelBytes = <usize>kPairs << 5;
+  const panelBytes = <usize>kPairs << 4;
   const tileBytes = <usize>kPairs << 4;
   const outStride = <usize>n;
   for (let r = 0; r < m; r++) {
     const arow = a + <usize>(r >> 2) * tileBytes + (<usize>(r & 3) << 2);
     for (let c = 0; c < n; c++) {
-      let wp = w + <usize>(c >> 3) * panelBytes + (<usize>(c & 7) << 2);
+      let wp = w + <usize>(c >> 3) * panelBytes + (<usize>(c & 7) << 1);
       let ap = arow;
       let acc = load<i32>(bias + (<usize>c << 2));
       for (let j = 0; j < kPairs; j++) {
-        acc += <i32>load<i16>(ap) * <i32>load<i16>(wp) + <i32>load<i16>(ap, 2) * <i32>load<i16>(wp, 2);
+        acc += <i32>load<i16>(ap) * (<i32>load<i8>(wp) - wZp) + <i32>load<i16>(ap, 2) * (<i32>load<i8>(wp, 1) - wZp);
         ap += 16;
-        wp += 32;
+        wp += 16;
       }
-      store<i8>(out + <usize>r * outStride + <usize>c, <i8>requantScalar(acc, rq, c, outZp, actMin, actMax));
+      store<i8>(out + <usize>r * outStride + <usize>c, <i8>requantScalar(acc, rq, c, mode, outZp, actMin, actMax));
     }
   }
 }

@@ -1,9 +1,12 @@
 // Requantization shared by the q8 kernels: TFLite's MultiplyByQuantizedMultiplier
 // (SaturatingRoundingDoublingHighMul then RoundingDivideByPOT), + output zero point, clamp.
 //
-// Per-channel parameters come packed by the host (src/quant/pack.ts) in groups of 4 channels,
-// RQ_GROUP_BYTES each: [mult x4][leftMul x4][rightFactor x4][rightMask x4][rightShift x4]
-// [rightNudge x4] (i32)
+// Per-channel parameters come packed by the host (src/quant/pack.ts packRequantFor) in groups
+// of 4 channels, each field 4 x i32, holding only what the layer's `mode` reads (at 1x the
+// file's weights a block per channel of every field would be a tenth of a small model):
+//   mode >= 0     [mult]                                                16 bytes per group
+//   mode -1, -3   [mult][rightFactor]                                   32 bytes per group
+//   mode -2       [mult][leftMul][rightFactor][rightMask][rightShift][rightNudge]  96 bytes
 //   mult        Q31 significand (> 0, or 0)
 //   leftMul     1 << max(shift, 0)           (the left shift as a multiply, so lanes may differ)
 //   rightFactor 2^(31 - right) as u32        (per-lane floor shift done with a 64-bit multiply)
@@ -17,16 +20,28 @@
 //   -2    general: per-lane left and right shifts
 //   -3    as -1, with every right shift in [1, 22] (requant4Fast's per-lane path)
 
-export const RQ_GROUP_BYTES: usize = 96;
+// bytes of one group of 4 channels in the block of a layer with this mode (see above)
+@inline
+export function rqGroupBytes(mode: i32): usize {
+  return mode >= 0 ? 16 : mode == -2 ? 96 : 32;
+}
 
 // SaturatingRoundingDoublingHighMul with a positive multiplier never saturates and equals
 // floor((a*b + 2^30) / 2^31); RoundingDivideByPOT rounds half away from zero.
 @inline
-export function requantScalar(acc: i32, rq: usize, ch: i32, outZp: i32, actMin: i32, actMax: i32): i32 {
-  const base = rq + <usize>(ch >> 2) * RQ_GROUP_BYTES + (<usize>(ch & 3) << 2);
+export function requantScalar(acc: i32, rq: usize, ch: i32, mode: i32, outZp: i32, actMin: i32, actMax: i32): i32 {
+  const base = rq + <usize>(ch >> 2) * rqGroupBytes(mode) + (<usize>(ch & 3) << 2);
   const mult = load<i32>(base);
-  const leftMul = load<i32>(base, 16);
-  const right = load<i32>(base, 64);
+  // (branches, not selects: a short block lacks the general fields)
+  let leftMul = 1;
+  let right = mode;
+  if (mode == -2) {
+    leftMul = load<i32>(base, 16);
+    right = load<i32>(base, 64);
+  } else if (mode < 0) {
+    // modes -1 and -3 keep only rightFactor = 2^(31 - right)
+    right = 31 - <i32>ctz<u32>(load<u32>(base, 16));
+  }
   const x = acc * leftMul;
   const h = <i32>((<i64>x * <i64>mult + (<i64>1 << 30)) >> 31);
   const mask = <i32>((<u32>1 << <u32>right) - 1);
@@ -43,12 +58,37 @@ export function requantScalar(acc: i32, rq: usize, ch: i32, outZp: i32, actMin: 
 // no clamp (see pack8).
 @inline
 export function requant4(acc: v128, rqg: usize, mode: i32): v128 {
-  return requant4With(acc, v128.load(rqg), v128.load(rqg, 16), v128.load(rqg, 32), v128.load(rqg, 48), mode);
+  // branches, not selects: a select would load the fields a short block does not have
+  if (mode >= 0) return requant4With(acc, v128.load(rqg), acc, acc, acc, mode);
+  if (mode == -2) return requant4With(acc, v128.load(rqg), v128.load(rqg, 16), v128.load(rqg, 32), v128.load(rqg, 48), mode);
+  return requant4With(acc, v128.load(rqg), acc, v128.load(rqg, 16), acc, mode);
 }
 
-// The same with the group's parameter vectors already loaded (hoisted out of row loops).
+// The parameter vectors requant4With reads for one group, for loading once outside a row loop
+// (unused ones are any vector; the fields a short block lacks are not loaded).
+@inline
+export function rqLeftMul(rqg: usize, mode: i32): v128 {
+  if (mode == -2) return v128.load(rqg, 16);
+  return i32x4.splat(1);
+}
+@inline
+export function rqRightFactor(rqg: usize, mode: i32): v128 {
+  if (mode == -2) return v128.load(rqg, 32);
+  if (mode < 0) return v128.load(rqg, 16);
+  return i32x4.splat(0);
+}
+@inline
+export function rqRightMask(rqg: usize, mode: i32): v128 {
+  if (mode == -2) return v128.load(rqg, 48);
+  return i32x4.splat(0);
+}
+
+// The same with the group's parameter vectors already loaded (hoisted out of row loops; see
+// rqLeftMul etc.). With mode >= 0 only `mult` is read.
 @inline
 export function requant4With(acc: v128, mult: v128, leftMul: v128, rightFactor: v128, rightMask: v128, mode: i32): v128 {
+  if (mode == -3) return shortShiftsDivide(doublingHighMul(acc, mult), rightFactor, false);
+  if (mode == -1) return shortShiftsDivide(doublingHighMul(acc, mult), rightFactor, true);
   const x = mode == -2 ? i32x4.mul(acc, leftMul) : acc;
   const nudge = i64x2.splat(<i64>1 << 30);
   // Only bits 31..62 of each 64-bit sum are kept, which a logical shift gives as well as an
@@ -66,9 +106,10 @@ export function requant4With(acc: v128, mult: v128, leftMul: v128, rightFactor: 
     const qh = i64x2.shr_u(i64x2.extmul_high_i32x4_u(hb, rightFactor), 31);
     floorDiv = i32x4.sub(i32x4.shuffle(ql, qh, 0, 2, 4, 6), rightFactor);
   }
-  const rem = v128.and(h, rightMask);
+  const mask = mode >= 0 ? i32x4.splat((1 << mode) - 1) : rightMask;
+  const rem = v128.and(h, mask);
   // threshold = mask/2 + (h < 0): subtracting the all-ones comparison mask adds 1
-  const threshold = i32x4.sub(i32x4.shr_u(rightMask, 1), i32x4.shr_s(h, 31));
+  const threshold = i32x4.sub(i32x4.shr_u(mask, 1), i32x4.shr_s(h, 31));
   return i32x4.sub(floorDiv, i32x4.gt_s(rem, threshold));
 }
 
@@ -86,14 +127,31 @@ function doublingHighMul(x: v128, mult: v128): v128 {
   return i32x4.shuffle(pl, ph, 0, 2, 4, 6);
 }
 
+// RoundingDivideByPOT(h, right) per lane, given rightFactor = 2^(31 - right): y = h - (h < 0)
+// cannot wrap (h > -2^31); floor((y + 2^(r-1)) / 2^r) is ((y + 2^31) * 2^(31-r) + 2^30) >> 31,
+// minus 2^(31-r), for every right in [1, 31]: the rounding nudge is the constant 2^30 of the
+// 64-bit product, so the block needs only rightFactor (and no clamp). With `rightZero` a lane of
+// right = 0 (rightFactor 2^31) keeps h (it must not take the - (h < 0)); the product then is
+// exactly h + 2^31 + 1/2 in units of 2^31, floored back to h + 2^31.
+@inline
+function shortShiftsDivide(h: v128, rightFactor: v128, rightZero: bool): v128 {
+  const c31 = v128.load(RQ_CONSTS, 32);
+  const neg = rightZero ? v128.and(i32x4.shr_s(h, 31), v128.not(i32x4.eq(rightFactor, c31))) : i32x4.shr_s(h, 31);
+  const yb = v128.xor(i32x4.add(h, neg), c31);
+  const nudge64 = v128.load(RQ_CONSTS);
+  const ql = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_u(yb, rightFactor), nudge64), 31);
+  const qh = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_u(yb, rightFactor), nudge64), 31);
+  return i32x4.sub(i32x4.shuffle(ql, qh, 0, 2, 4, 6), rightFactor);
+}
+
 // requant4 for the common cases, specialised at compile time by `kind` (a constant at every
 // call site, so the other branches fold away):
 //   kind 0: every channel shifts right by `shift` in [1, 22] (mode in [1, 22]); `nudge` is
 //           i32x4.splat(1 << (shift - 1)), hoisted by the caller
-//   kind 1: per-channel right shifts, all in [1, 22] (mode -3)
+//   kind 1: per-channel right shifts, all in [1, 22] (mode -3; its block is [mult][rightFactor])
 //   else:   requant4(acc, rqg, mode)
-// RoundingDivideByPOT(h, r) = (h + 2^(r-1) - (h < 0)) >> r (floor): rounding half away from
-// zero as a single add. The sum can overflow only for h > 2^31 - 2^(r-1); clamping h to 2^30
+// Kind 0: RoundingDivideByPOT(h, r) = (h + 2^(r-1) - (h < 0)) >> r (floor): rounding half away
+// from zero as a single add. The sum can overflow only for h > 2^31 - 2^(r-1); clamping h to 2^30
 // first keeps it in range and is exact because any h >= 2^30 gives a result >= 2^(30-r) >= 256,
 // which the final int8 clamp maps to the same value as the true (larger) result. h > -2^31
 // (the multiplier is below 2^31), so h - 1 + 2^(r-1) cannot underflow either.
@@ -104,16 +162,7 @@ export function requant4Fast(acc: v128, rqg: usize, kind: i32, shift: i32, nudge
     const y = i32x4.add(i32x4.add(i32x4.min_s(h, v128.load(RQ_CONSTS, 16)), i32x4.shr_s(h, 31)), nudge);
     return i32x4.shr_s(y, shift);
   }
-  if (kind == 1) {
-    const h = doublingHighMul(acc, v128.load(rqg));
-    const y = i32x4.add(i32x4.add(i32x4.min_s(h, v128.load(RQ_CONSTS, 16)), i32x4.shr_s(h, 31)), v128.load(rqg, 80));
-    // floor(y / 2^right) per lane: bias y to unsigned, multiply by 2^(31-right), keep bits 31..62
-    const rightFactor = v128.load(rqg, 32);
-    const yb = v128.xor(y, v128.load(RQ_CONSTS, 32));
-    const ql = i64x2.shr_u(i64x2.extmul_low_i32x4_u(yb, rightFactor), 31);
-    const qh = i64x2.shr_u(i64x2.extmul_high_i32x4_u(yb, rightFactor), 31);
-    return i32x4.sub(i32x4.shuffle(ql, qh, 0, 2, 4, 6), rightFactor);
-  }
+  if (kind == 1) return shortShiftsDivide(doublingHighMul(acc, v128.load(rqg)), v128.load(rqg, 16), false);
   return requant4(acc, rqg, mode);
 }
 

@@ -9,7 +9,7 @@ import { invalidModel, unsupportedModel } from '../errors.js';
 import { convGeometry, sizeOf, type AveragePool2DOp, type Conv2DOp, type DepthwiseConv2DOp, type Op, type TensorInfo, type Weights } from '../model/ir.js';
 import { checkQuantScale, MIN_NORMAL_F32 } from '../model/validate.js';
 import { activationRange, dtypeRange, perChannelRealMultiplier, perTensorRealMultiplier, quantizeMultiplier, type ActivationName, type QuantizedMultiplier } from '../quant/fixedpoint.js';
-import { MAX_SHORT_RIGHT_SHIFT, RequantMode, requantMode } from '../quant/pack.js';
+import { MAX_SHORT_RIGHT_SHIFT, RequantMode, requantMode, storedFilter, type StoredFilter } from '../quant/pack.js';
 
 export type QDType = 'uint8' | 'int8';
 
@@ -68,30 +68,12 @@ export function checkedMultiplier(real: number, what: string): QuantizedMultipli
 }
 
 export interface FilterInfo {
-  /** w - w_zp for element i of the raw data */
-  centered: (i: number) => number;
-  /** the raw data and its zero point, for packers that centre while they copy */
+  /** the raw data and its zero point (for the bias folds) */
   raw: Float32Array | Uint8Array | Int8Array;
   wzp: number;
+  /** the bytes as the packers store them (src/quant/pack.ts) */
+  stored: StoredFilter;
   multipliers: QuantizedMultiplier[];
-}
-
-/**
- * w - w_zp for every weight, computed once into one Int16Array so the packers' per-weight
- * accessor is monomorphic (raw data is Uint8Array or Int8Array): 4.2M weights pack in tens of
- * milliseconds instead of hundreds, which is most of a model's load time.
- */
-export function centeredWeights(data: Float32Array | Uint8Array | Int8Array, wzp: number): { centered: (i: number) => number; raw: typeof data; wzp: number } {
-  let values: Int16Array | undefined;
-  const centered = (i: number) => {
-    if (!values) {
-      values = new Int16Array(data.length);
-      values.set(data); // native widening copy
-      if (wzp !== 0) for (let j = 0; j < values.length; j++) values[j] -= wzp;
-    }
-    return values[i];
-  };
-  return { centered, raw: data, wzp };
 }
 
 /**
@@ -124,17 +106,17 @@ export function filterInfo(filter: Weights, input: TensorQuant, output: TensorQu
     if (!Number.isInteger(wzp) || wzp < 0 || wzp > 255) throw invalidModel(`filter zero point ${wzp} is outside the uint8 range`);
     checkScaleProduct(input.scale, q.scale[0], 'filter');
     const m = checkedMultiplier(perTensorRealMultiplier(input.scale, q.scale[0], output.scale), 'filter');
-    return { ...centeredWeights(data, wzp), multipliers: new Array(channels).fill(m) };
+    return { raw: data, wzp, stored: storedFilter(data, wzp), multipliers: new Array(channels).fill(m) };
   }
   if (q.scale.length !== 1 && q.scale.length !== channels) throw invalidModel(`filter has ${q.scale.length} scales for ${channels} output channels`);
   if (q.scale.length > 1 && q.axis !== channelAxis) throw unsupportedModel(`filter is quantized along axis ${q.axis}, expected ${channelAxis}`);
   if (q.scale.length > 1 && perTensorRule) throw unsupportedModel('int8 fully connected layer with per-channel weight scales');
   if (q.zeroPoint.some((z) => z !== 0)) {
-    if (perTensorRule && q.zeroPoint.length === 1 && Number.isInteger(q.zeroPoint[0]) && Math.abs(q.zeroPoint[0]) <= 128) {
+    if (perTensorRule && q.zeroPoint.length === 1 && Number.isInteger(q.zeroPoint[0]) && q.zeroPoint[0] >= -128 && q.zeroPoint[0] <= 127) {
       const wzp = q.zeroPoint[0];
       checkScaleProduct(input.scale, q.scale[0], 'filter');
       const m = checkedMultiplier(perTensorRealMultiplier(input.scale, q.scale[0], output.scale), 'filter');
-      return { ...centeredWeights(data, wzp), multipliers: new Array(channels).fill(m) };
+      return { raw: data, wzp, stored: storedFilter(data, wzp), multipliers: new Array(channels).fill(m) };
     }
     throw unsupportedModel('int8 filter with a non-zero zero point (TFLite requires symmetric int8 weights)');
   }
@@ -144,7 +126,7 @@ export function filterInfo(filter: Weights, input: TensorQuant, output: TensorQu
     if (perTensorRule) checkScaleProduct(input.scale, fs, `filter channel ${c}`);
     multipliers.push(checkedMultiplier(perTensorRule ? perTensorRealMultiplier(input.scale, fs, output.scale) : perChannelRealMultiplier(input.scale, fs, output.scale), `filter channel ${c}`));
   }
-  return { ...centeredWeights(data, 0), multipliers };
+  return { raw: data, wzp: 0, stored: storedFilter(data, 0), multipliers };
 }
 
 export function checkBias(bias: Float32Array | Int32Array, n: number): Int32Array {

@@ -7,7 +7,9 @@
  *
  * Conventions: `Ptr` is a byte offset into the module's memory (an i32); `I32` an integer;
  * `F32` a float32. Quantized kernels read and write int8 storage (uint8 tensors shifted by
- * -128, src/ops/types.ts). `mode` arguments are a RequantMode (src/quant/pack.ts).
+ * -128, src/ops/types.ts). `mode` arguments are a RequantMode (src/quant/pack.ts); `wZp` is the
+ * stored (int8-storage) zero point of 8-bit packed weights, which the kernel subtracts;
+ * `wScratch` the scratch the SIMD kernels widen those weights into (src/quant/pack.ts *ScratchBytes).
  */
 import type { WasmMemory } from '../wasm-types.js';
 
@@ -33,15 +35,15 @@ export const KERNEL_ABI = {
   f32_dwpw: [['input', p], ['dwW', p], ['dwBias', p], ['pwB', p], ['pwBias', p], ['output', p], ['scratch', p], ['inH', i], ['inW', i], ['C', i], ['outH', i], ['outW', i], ['strideH', i], ['strideW', i], ['padTop', i], ['padLeft', i], ['dwMin', f], ['dwMax', f], ['N', i], ['pwMin', f], ['pwMax', f], ['blockPixels', i]],
   f32_convgemm: [['input', p], ['w', p], ['bias', p], ['output', p], ['scratch', p], ['inH', i], ['inW', i], ['inC', i], ['outH', i], ['outW', i], ['outC', i], ['KH', i], ['KW', i], ['strideH', i], ['strideW', i], ['padTop', i], ['padLeft', i], ['actMin', f], ['actMax', f], ['blockPixels', i]],
   // quantized, int8 storage (assembly/q8)
-  q8_gemm: [['a', p], ['m', i], ['k', i], ['w', p], ['n', i], ['bias', p], ['rq', p], ['mode', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p]],
-  q8_gemm16: [['a', p], ['m', i], ['k', i], ['w', p], ['n', i], ['bias', p], ['rq', p], ['mode', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p]],
-  q8_gemm16_rs: [['a', p], ['m', i], ['k', i], ['w', p], ['n', i], ['bias', p], ['rq', p], ['mode', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p]],
-  q8_gemm16_rl: [['a', p], ['m', i], ['k', i], ['w', p], ['n', i], ['bias', p], ['rq', p], ['mode', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p]],
-  q8_dwconv: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['w', p], ['bias', p], ['rq', p], ['mode', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p]],
-  q8_dwconv16: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['w', p], ['bias', p], ['rq', p], ['mode', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['oy0', i], ['oy1', i], ['nextZp', i]],
-  q8_dwconv16_rs: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['w', p], ['bias', p], ['rq', p], ['mode', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['oy0', i], ['oy1', i], ['nextZp', i]],
-  q8_dwconv16_rl: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['w', p], ['bias', p], ['rq', p], ['mode', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['oy0', i], ['oy1', i], ['nextZp', i]],
-  q8_conv: [['inp', p], ['inH', i], ['inW', i], ['inC', i], ['w', p], ['bias', p], ['rq', p], ['mode', i], ['outC', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p]],
+  q8_gemm: [['a', p], ['m', i], ['k', i], ['w', p], ['wZp', i], ['n', i], ['bias', p], ['rq', p], ['mode', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['wScratch', p]],
+  q8_gemm16: [['a', p], ['m', i], ['k', i], ['w', p], ['wZp', i], ['n', i], ['bias', p], ['rq', p], ['mode', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['wScratch', p]],
+  q8_gemm16_rs: [['a', p], ['m', i], ['k', i], ['w', p], ['wZp', i], ['n', i], ['bias', p], ['rq', p], ['mode', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['wScratch', p]],
+  q8_gemm16_rl: [['a', p], ['m', i], ['k', i], ['w', p], ['wZp', i], ['n', i], ['bias', p], ['rq', p], ['mode', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['wScratch', p]],
+  q8_dwconv: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['w', p], ['wZp', i], ['bias', p], ['rq', p], ['mode', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['wScratch', p]],
+  q8_dwconv16: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['w', p], ['wZp', i], ['bias', p], ['rq', p], ['mode', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['oy0', i], ['oy1', i], ['nextZp', i], ['wScratch', p]],
+  q8_dwconv16_rs: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['w', p], ['wZp', i], ['bias', p], ['rq', p], ['mode', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['oy0', i], ['oy1', i], ['nextZp', i], ['wScratch', p]],
+  q8_dwconv16_rl: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['w', p], ['wZp', i], ['bias', p], ['rq', p], ['mode', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p], ['oy0', i], ['oy1', i], ['nextZp', i], ['wScratch', p]],
+  q8_conv: [['inp', p], ['inH', i], ['inW', i], ['inC', i], ['w', p], ['wZp', i], ['bias', p], ['rq', p], ['mode', i], ['outC', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['inZp', i], ['outZp', i], ['actMin', i], ['actMax', i], ['out', p]],
   q8_avgpool: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outH', i], ['outW', i], ['actMin', i], ['actMax', i], ['roundMode', i], ['out', p]],
   q8_softmax: [['inp', p], ['n', i], ['inputMultiplier', i], ['inputLeftShift', i], ['diffMin', i], ['out', p]],
   q8_im2col16: [['inp', p], ['inH', i], ['inW', i], ['c', i], ['kh', i], ['kw', i], ['sh', i], ['sw', i], ['padTop', i], ['padLeft', i], ['outW', i], ['oy0', i], ['oy1', i], ['inZp', i], ['out', p]],

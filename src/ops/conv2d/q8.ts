@@ -3,7 +3,7 @@ import { invalidModel } from '../../errors.js';
 import { type Conv2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
-import { packConvWeights, packGemm16Weights, packGemmRows, packInt32, packRequant, roundUp, requantMode } from '../../quant/pack.js';
+import { gemm16ScratchBytes, gemmScratchBytes, packConvWeights, packGemmRows, packIm2colWeights, packInt32, packRequantFor, roundUp } from '../../quant/pack.js';
 import { FUSED_BAND_BYTES, checkBias, filterInfo, foldInputZeroPointRows, geometry, gemm16For, requantEpilogue, quantizedInOut } from '../q8-common.js';
 
 export function convParts(op: Conv2DOp) {
@@ -29,31 +29,31 @@ export function prepareConv(op: Conv2DOp): PreparedOp {
     const n = oc;
     const k = ic;
     const m = g.h * g.w;
-    const weights = packGemmRows(f.raw, f.wzp, n, k);
+    const weights = packGemmRows(f.stored, n, k);
     const folded = foldInputZeroPointRows(bias, f.raw, f.wzp, n, k, xzp);
     const np = roundUp(n, 4);
-    const constants = [weights, packInt32(folded, np), packRequant(f.multipliers, np)];
+    const constants = [weights, packInt32(folded, np), packRequantFor(f.multipliers, np, mode)];
     return {
       kernel: 'q8_gemm',
       constants,
-      scratchBytes: 0,
+      scratchBytes: gemmScratchBytes(k),
       macs,
       run(kx: KernelExports, p: RunPointers) {
-        kx.q8_gemm(p.input, m, k, p.constants[0], n, p.constants[1], p.constants[2], mode, yzp, act.min, act.max, p.output);
+        kx.q8_gemm(p.input, m, k, p.constants[0], f.stored.zp, n, p.constants[1], p.constants[2], mode, yzp, act.min, act.max, p.output, p.scratch);
       },
     };
   }
   if (kw * ic <= 16) return prepareConvIm2col(op, convParts(op));
   const ocp = roundUp(oc, 8);
-  const weights = packConvWeights((o, y, x, i) => f.centered(((o * kh + y) * kw + x) * ic + i), oc, kh, kw, ic);
-  const constants = [weights, packInt32(bias, ocp), packRequant(f.multipliers, ocp)];
+  const weights = packConvWeights(f.stored, oc, kh, kw, ic);
+  const constants = [weights, packInt32(bias, ocp), packRequantFor(f.multipliers, ocp, mode)];
   return {
     kernel: 'q8_conv',
     constants,
     scratchBytes: 0,
     macs,
     run(kx: KernelExports, p: RunPointers) {
-      kx.q8_conv(p.input, g.h, g.w, ic, p.constants[0], p.constants[1], p.constants[2], mode, oc, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
+      kx.q8_conv(p.input, g.h, g.w, ic, p.constants[0], f.stored.zp, p.constants[1], p.constants[2], mode, oc, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
     },
   };
 }
@@ -68,27 +68,25 @@ export function prepareConvIm2col(op: Conv2DOp, parts: ReturnType<typeof convPar
   const rowLen = kw * ic;
   const rowPad = roundUp(rowLen, 2);
   const k = kh * rowPad;
-  const weights = packGemm16Weights((o, kk) => {
-    const ky = Math.floor(kk / rowPad);
-    const j = kk % rowPad;
-    return j < rowLen ? f.centered(((o * kh + ky) * kw + Math.floor(j / ic)) * ic + (j % ic)) : 0;
-  }, oc, k);
+  const weights = packIm2colWeights(f.stored, oc, kh, kw, ic);
   const np = roundUp(oc, 8);
   const tileBytes = (k / 2) * 16;
   const bandRows = Math.max(1, Math.min(g.oh, Math.floor(bandBytes / ((g.ow * tileBytes) / 4))));
   const bandTiles = Math.ceil((bandRows * g.ow) / 4);
   const gemm = gemm16For(mode);
+  // scratch: the band's tiles, then the GEMM's widened weight panel
+  const panelAt = roundUp(bandTiles * tileBytes, 16);
   return {
     kernel: 'q8_im2col+gemm16',
-    constants: [weights, packInt32(bias, np), packRequant(f.multipliers, np)],
-    scratchBytes: bandTiles * tileBytes,
+    constants: [weights, packInt32(bias, np), packRequantFor(f.multipliers, np, mode)],
+    scratchBytes: panelAt + gemm16ScratchBytes(k),
     macs,
     run(kx: KernelExports, p: RunPointers) {
       const [w, b, rq] = p.constants;
       for (let oy0 = 0; oy0 < g.oh; oy0 += bandRows) {
         const oy1 = Math.min(g.oh, oy0 + bandRows);
         kx.q8_im2col16(p.input, g.h, g.w, ic, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.ow, oy0, oy1, xzp, p.scratch);
-        kx[gemm](p.scratch, (oy1 - oy0) * g.ow, k, w, oc, b, rq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * oc);
+        kx[gemm](p.scratch, (oy1 - oy0) * g.ow, k, w, f.stored.zp, oc, b, rq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * oc, p.scratch + panelAt);
       }
     },
   };

@@ -3,7 +3,7 @@ import { invalidModel, unsupportedModel } from '../../errors.js';
 import { type DepthwiseConv2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
-import { packDepthwiseRows, packRequant, roundUp, requantMode } from '../../quant/pack.js';
+import { depthwiseScratchBytes, packDepthwiseRows, packRequantFor, roundUp } from '../../quant/pack.js';
 import { checkBias, filterInfo, geometry, requantEpilogue, quantizedInOut } from '../q8-common.js';
 
 export function depthwiseParts(op: DepthwiseConv2DOp) {
@@ -20,27 +20,26 @@ export function depthwiseParts(op: DepthwiseConv2DOp) {
   const taps = kh * kw;
   const cp = roundUp(c, 8);
   // straight from the raw filter (no per-weight closure): packing is most of the load time
-  const weights = packDepthwiseRows(f.raw, f.wzp, taps, c);
+  const weights = packDepthwiseRows(f.stored, taps, c);
+  // one bias, with the input zero point folded in (the kernel reads x_zp for taps outside the image)
   const sums = new Int32Array(c);
   for (let t = 0; t < taps; t++) for (let ch = 0, row = t * c; ch < c; ch++) sums[ch] += f.raw[row + ch] - f.wzp;
-  const biases = new Int32Array(2 * cp);
-  for (let ch = 0; ch < c; ch++) {
-    biases[ch] = bias[ch];
-    biases[cp + ch] = (bias[ch] - Math.imul(xzp, sums[ch])) | 0;
-  }
-  const constants = [weights, new Uint8Array(biases.buffer), packRequant(f.multipliers, cp)];
-  return { c, kh, kw, g, act, xzp, yzp, mode, constants, macs: g.oh * g.ow * c * taps };
+  const folded = new Int32Array(cp);
+  for (let ch = 0; ch < c; ch++) folded[ch] = (bias[ch] - Math.imul(xzp, sums[ch])) | 0;
+  const constants = [weights, new Uint8Array(folded.buffer), packRequantFor(f.multipliers, cp, mode)];
+  const wZp = f.stored.zp;
+  return { c, kh, kw, g, act, xzp, yzp, mode, wZp, constants, macs: g.oh * g.ow * c * taps };
 }
 
 export function prepareDepthwise(op: DepthwiseConv2DOp): PreparedOp {
-  const { c, kh, kw, g, act, xzp, yzp, mode, constants, macs } = depthwiseParts(op);
+  const { c, kh, kw, g, act, xzp, yzp, mode, wZp, constants, macs } = depthwiseParts(op);
   return {
     kernel: 'q8_dwconv',
     constants,
-    scratchBytes: 0,
+    scratchBytes: depthwiseScratchBytes(kh * kw, c),
     macs,
     run(kx: KernelExports, p: RunPointers) {
-      kx.q8_dwconv(p.input, g.h, g.w, c, p.constants[0], p.constants[1], p.constants[2], mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output);
+      kx.q8_dwconv(p.input, g.h, g.w, c, p.constants[0], wZp, p.constants[1], p.constants[2], mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, xzp, yzp, act.min, act.max, p.output, p.scratch);
     },
   };
 }

@@ -3,7 +3,7 @@ import { invalidModel } from '../../errors.js';
 import { sizeOf, type FullyConnectedOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
-import { packGemmRows, packInt32, packRequant, roundUp, requantMode } from '../../quant/pack.js';
+import { gemmScratchBytes, packGemmRows, packInt32, packRequantFor, roundUp } from '../../quant/pack.js';
 import { checkBias, filterInfo, foldInputZeroPointRows, requantEpilogue, quantizedInOut } from '../q8-common.js';
 
 export function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
@@ -18,14 +18,14 @@ export function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
   const bias = checkBias(op.bias, n);
   const { act, xzp, yzp, mode } = requantEpilogue(op, inQ, outQ, f.multipliers);
   const np = roundUp(n, 4);
-  const constants = [packGemmRows(f.raw, f.wzp, n, k), packInt32(foldInputZeroPointRows(bias, f.raw, f.wzp, n, k, xzp), np), packRequant(f.multipliers, np)];
+  const constants = [packGemmRows(f.stored, n, k), packInt32(foldInputZeroPointRows(bias, f.raw, f.wzp, n, k, xzp), np), packRequantFor(f.multipliers, np, mode)];
   return {
     kernel: 'q8_gemm',
     constants,
-    scratchBytes: 0,
+    scratchBytes: gemmScratchBytes(k),
     macs: m * n * k,
     run(kx: KernelExports, p: RunPointers) {
-      kx.q8_gemm(p.input, m, k, p.constants[0], n, p.constants[1], p.constants[2], mode, yzp, act.min, act.max, p.output);
+      kx.q8_gemm(p.input, m, k, p.constants[0], f.stored.zp, n, p.constants[1], p.constants[2], mode, yzp, act.min, act.max, p.output, p.scratch);
     },
   };
 }

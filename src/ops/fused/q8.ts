@@ -2,7 +2,7 @@
 import { type Op } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
-import { packGemm16Rows, packInt32, packRequant, roundUp } from '../../quant/pack.js';
+import { depthwiseScratchBytes, gemm16ScratchBytes, packGemm16Rows, packInt32, packRequantFor, roundUp } from '../../quant/pack.js';
 import { FUSED_BAND_BYTES, isQ, gemm16For, dwconv16For } from '../q8-common.js';
 import { depthwiseParts } from '../depthwise_conv2d/q8.js';
 import { convParts } from '../conv2d/q8.js';
@@ -26,10 +26,13 @@ export function prepareFusedQ8(first: Op, second: Op, bandBytes = FUSED_BAND_BYT
   const n = pw.oc;
   const k = pw.ic;
   const np = roundUp(n, 8);
-  const constants = [...dw.constants, packGemm16Rows(pw.f.raw, pw.f.wzp, n, k), packInt32(pw.bias, np), packRequant(pw.f.multipliers, np)];
+  const constants = [...dw.constants, packGemm16Rows(pw.f.stored, n, k), packInt32(pw.bias, np), packRequantFor(pw.f.multipliers, np, pw.mode)];
   const tileBytes = Math.ceil(k / 2) * 16;
   const bandRows = Math.max(1, Math.min(g.oh, Math.floor(bandBytes / ((g.ow * tileBytes) / 4))));
   const bandTiles = Math.ceil((bandRows * g.ow) / 4);
+  // scratch: the band's tiles, the depthwise's widened weights, the GEMM's widened weight panel
+  const dwAt = roundUp(bandTiles * tileBytes, 16);
+  const panelAt = dwAt + depthwiseScratchBytes(kh * kw, c);
   const yzp = pw.yzp, act = pw.act, mode = pw.mode;
   // the entry points specialised for each requantization mode (assembly/q8/gemm16.ts)
   const gemm = gemm16For(mode);
@@ -37,14 +40,14 @@ export function prepareFusedQ8(first: Op, second: Op, bandBytes = FUSED_BAND_BYT
   return {
     kernel: 'q8_dw+gemm16',
     constants,
-    scratchBytes: bandTiles * tileBytes,
+    scratchBytes: panelAt + gemm16ScratchBytes(k),
     macs: dw.macs + pw.macs,
     run(kx: KernelExports, p: RunPointers) {
       const [dwW, dwB, dwRq, pwW, pwB, pwRq] = p.constants;
       for (let oy0 = 0; oy0 < g.oh; oy0 += bandRows) {
         const oy1 = Math.min(g.oh, oy0 + bandRows);
-        kx[dwconv](p.input, g.h, g.w, c, dwW, dwB, dwRq, dw.mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, dw.xzp, dw.yzp, dw.act.min, dw.act.max, p.scratch, oy0, oy1, pw.xzp);
-        kx[gemm](p.scratch, (oy1 - oy0) * g.ow, k, pwW, n, pwB, pwRq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * n);
+        kx[dwconv](p.input, g.h, g.w, c, dwW, dw.wZp, dwB, dwRq, dw.mode, kh, kw, g.sh, g.sw, g.padTop, g.padLeft, g.oh, g.ow, dw.xzp, dw.yzp, dw.act.min, dw.act.max, p.scratch, oy0, oy1, pw.xzp, p.scratch + dwAt);
+        kx[gemm](p.scratch, (oy1 - oy0) * g.ow, k, pwW, pw.f.stored.zp, n, pwB, pwRq, mode, yzp, act.min, act.max, p.output + oy0 * g.ow * n, p.scratch + panelAt);
       }
     },
   };
