@@ -14,6 +14,7 @@
  * one, which finds the kernel builds and reads model paths itself.
  */
 import { MobileNetError, invalidOption } from './errors.js';
+import { kernelSetsOf } from './runtime/kernel-sets.js';
 import { MobileNet, resolveKernelModule, type Tensor, type WasmSources } from './mobilenet.js';
 import type { Graph, TensorInfo } from './model/ir.js';
 import { readTflite } from './formats/tflite.js';
@@ -158,7 +159,8 @@ export async function loadWithHost(config: ModelConfig | undefined, host: Compat
     const { body, head } = splitAtSoftmax(readTflite(bytes));
     host.beforeKernels?.(c.kernels);
     // one compiled Module for both halves: a URL is fetched once, bytes compiled once
-    const { flavour, module } = await resolveKernelModule({ wasm: c.wasm ?? host.defaultWasm, kernels: c.kernels });
+    // only the precision build the two halves run (a uint8 file: mobilenet-q8-<flavour>.wasm)
+    const { flavour, module } = await resolveKernelModule({ wasm: c.wasm ?? host.defaultWasm, kernels: c.kernels }, kernelSetsOf([...body.ops, ...head.ops]));
     const wasm = { [flavour]: module };
     const bodyNet = await MobileNet.load(body, { wasm, kernels: flavour });
     const headNet = await MobileNet.load(head, { wasm, kernels: flavour });

@@ -117,6 +117,18 @@ describe.skipIf(!MODELS_DIR)('tfjs-compat on the shared models', () => {
     });
   });
 
+  it('asks only for the precision build the model runs (a uint8 file: the q8 build)', async () => {
+    for (const [file, want] of [['mobilenet_v1_1.0_224_quant', 'mobilenet-q8-simd.wasm'], ['mobilenet_v1_0.25_128', 'mobilenet-f32-simd.wasm']]) {
+      const asked: string[] = [];
+      const m = await load({ modelUrl: join(MODELS_DIR!, `${file}.tflite`), kernels: 'simd', wasm: (flavour: string, name: string) => {
+        asked.push(name);
+        return readFileSync(join(__dirname, '..', 'build', name));
+      } } as never);
+      expect(asked, file).toEqual([want]);
+      m.dispose();
+    }
+  });
+
   it('bad arguments are typed errors naming the problem', async () => {
     const path = join(MODELS_DIR!, 'mobilenet_v1_0.25_128_quant.tflite');
     const cases: [unknown, string, RegExp][] = [
