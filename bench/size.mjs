@@ -52,8 +52,10 @@ async function pageScript(entry) {
       entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'es2022',
       splitting: true, outdir, metafile: true, logLevel: 'silent',
     });
-    const outputs = result.metafile.outputs;
-    const entryOut = Object.keys(outputs).find((o) => outputs[o].entryPoint && o.endsWith('.js'));
+    // metafile keys are relative to the working directory, import paths may be absolute: key both absolute
+    const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([k, v]) => [resolve(process.cwd(), k), { ...v, imports: v.imports.map((i) => ({ ...i, path: resolve(process.cwd(), i.path) })) }]));
+    // dynamically imported modules are entry points too: the page's own is the one built from `entry`
+    const entryOut = Object.keys(outputs).find((o) => outputs[o].entryPoint && resolve(process.cwd(), outputs[o].entryPoint) === resolve(entry));
     const seen = new Set();
     const visit = (o) => {
       if (seen.has(o)) return;

@@ -11,6 +11,7 @@ import { checkBuildHas, chooseFlavour, instantiateKernels, FLAVOURS, type Flavou
 import { buildFileName, kernelSetsOf, KERNEL_SETS, type KernelSet } from './runtime/kernel-sets.js';
 import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
+import { loadOpPreparers } from './ops/index.js';
 import { inputMapping, preprocessInto, type PreprocessOptions } from './image/preprocess.js';
 import type { Normalization } from './formats/tflite-metadata.js';
 import { readImageSync, type ImageSource } from './image/sources.js';
@@ -205,6 +206,7 @@ export class MobileNet {
       const opts = checkOptions(options);
       const parsed = toGraph(model);
       const normalization = await fileNormalization(parsed.graph, parsed.bytes);
+      await loadOpPreparers(parsed.graph.ops);
       const plan = planGraph(parsed.graph);
       const graph = plan.graph;
       const builds = suppliedBuilds(opts.wasm);

@@ -15,16 +15,11 @@ import { prepareReshape } from './reshape/index.js';
 import { prepareQuantize, prepareDequantize } from './quantize/index.js';
 import { prepareFusedF32 } from './fused/f32.js';
 import { prepareFusedQ8 } from './fused/q8.js';
-import { preparePad } from './pad/index.js';
-import { prepareMean } from './mean/index.js';
-import { prepareConcatenation } from './concatenation/index.js';
-import { prepareBinary } from './add/index.js';
-import { prepareLogistic } from './logistic/index.js';
-import { prepareDetectionPostprocess } from './detection_postprocess/index.js';
 
 type Preparer<K extends OpName> = (op: Extract<Op, { op: K }>) => PreparedOp;
 
-const PREPARERS: { [K in OpName]: Preparer<K> } = {
+/** the ops of MobileNet v1 (every classifier file): imported with the core */
+const CORE_PREPARERS = {
   conv2d: prepareConv2d,
   depthwise_conv2d: prepareDepthwiseConv2d,
   fully_connected: prepareFullyConnected,
@@ -33,19 +28,43 @@ const PREPARERS: { [K in OpName]: Preparer<K> } = {
   reshape: prepareReshape,
   quantize: prepareQuantize,
   dequantize: prepareDequantize,
-  pad: preparePad,
-  mean: prepareMean,
-  concatenation: prepareConcatenation,
-  add: prepareBinary,
-  mul: prepareBinary,
-  logistic: prepareLogistic,
-  detection_postprocess: prepareDetectionPostprocess,
+} satisfies { [K in OpName]?: Preparer<K> };
+
+type LazyOpName = Exclude<OpName, keyof typeof CORE_PREPARERS>;
+
+/**
+ * The other ops (v2's ADD, SSD's concatenation and post-processing, ...) are dynamic imports,
+ * fetched only by a model that has them: a v1 page's bundle leaves them out (~27 KB minified,
+ * bench/size.mjs). `loadOpPreparers` must have run for a model before `prepareOp` / planGraph.
+ */
+const LAZY_PREPARERS: { [K in LazyOpName]: () => Promise<Preparer<K>> } = {
+  pad: async () => (await import('./pad/index.js')).preparePad,
+  mean: async () => (await import('./mean/index.js')).prepareMean,
+  concatenation: async () => (await import('./concatenation/index.js')).prepareConcatenation,
+  add: async () => (await import('./add/index.js')).prepareBinary,
+  mul: async () => (await import('./add/index.js')).prepareBinary,
+  logistic: async () => (await import('./logistic/index.js')).prepareLogistic,
+  detection_postprocess: async () => (await import('./detection_postprocess/index.js')).prepareDetectionPostprocess,
 };
 
+const loaded: Partial<Record<OpName, Preparer<OpName>>> = { ...CORE_PREPARERS } as Partial<Record<OpName, Preparer<OpName>>>;
+
+/** Imports the prepare of every op in `ops` (or of every op there is) not imported yet. */
+export async function loadOpPreparers(ops?: readonly Pick<Op, 'op'>[]): Promise<void> {
+  // ops may come from a caller's hand-built graph: anything odd is left for validation to name
+  const names = new Set<unknown>(ops === undefined ? Object.keys(LAZY_PREPARERS) : Array.isArray(ops) ? ops.map((o) => (o as Partial<Op> | null)?.op) : []);
+  await Promise.all([...names].map(async (name) => {
+    if (typeof name !== 'string' || !Object.hasOwn(LAZY_PREPARERS, name)) return;
+    const lazy = (LAZY_PREPARERS as Record<string, () => Promise<Preparer<OpName>>>)[name];
+    if (!loaded[name as OpName]) loaded[name as OpName] = await lazy();
+  }));
+}
+
 export function prepareOp(op: Op): PreparedOp {
-  const prepare = (PREPARERS as Record<string, Preparer<OpName> | undefined>)[op.op];
-  if (!prepare) throw unsupportedModel(`op '${op.op}' has no kernel`);
-  return prepare(op as never);
+  const prepare = Object.hasOwn(loaded, op.op) ? loaded[op.op] : undefined;
+  if (prepare) return prepare(op as never);
+  if (Object.hasOwn(LAZY_PREPARERS, op.op)) throw new Error(`internal: the prepare of '${op.op}' is not imported (await loadOpPreparers(graph.ops) before planning)`);
+  throw unsupportedModel(`op '${op.op}' has no kernel`);
 }
 
 /** float ops only (the fused float pair validates each half with the single-op prepare) */

@@ -3,7 +3,7 @@
  * share bytes (v2's residuals survive the block they skip, SSD's heads survive the body), and a
  * chain such as MobileNet v1 needs no more than the two ping-pong buffers it had before.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planGraph, tensorBytes, type Plan } from '../../src/runtime/plan.js';
@@ -11,6 +11,7 @@ import { readTflite } from '../../src/formats/tflite.js';
 import { buildMobileNetV1 } from '../../src/arch/mobilenet.js';
 import { opInputs, opOutputs, type TensorInfo } from '../../src/model/ir.js';
 import { ACTIVATION_SLACK } from '../../src/ops/types.js';
+import { loadOpPreparers } from '../../src/ops/index.js';
 import { MODELS_DIR } from '../helpers/kernels.js';
 
 const align16 = (n: number) => (n + 15) & ~15;
@@ -60,6 +61,9 @@ function overlaps(plan: Plan): string[] {
 const file = (f: string) => join(MODELS_DIR ?? '', f);
 
 describe('activation planner', () => {
+  // v2's ADD and SSD's ops are dynamic imports (src/ops/index.ts); MobileNet.load does this itself
+  beforeAll(() => loadOpPreparers());
+
   it('a v1 chain takes at most the two ping-pong buffers of before (random 1.0/224 and 0.25/128, every precision)', () => {
     for (const [alpha, resolution] of [[1, 224], [0.25, 128]] as const) {
       for (const precision of ['float32', 'uint8', 'int8'] as const) {
