@@ -16,7 +16,7 @@
 // from memory (a pair may overrun its row by one byte; it meets a zero weight), border pixels
 // build pairs with zeros for the missing taps.
 
-import { rqGroupBytes, pack8, requant4, requantScalar, storePartial } from "./requant";
+import { rqGroupBytes, pack8, requant4Call, requantScalar, storePartial } from "./requant";
 
 // (x[k] - zp, x[k+1] - zp) for a border pixel: taps outside the image give 0
 @inline
@@ -92,10 +92,10 @@ export function q8_conv(
           a0 = i32x4.sub(a0, az); a1 = i32x4.sub(a1, az); a2 = i32x4.sub(a2, az); a3 = i32x4.sub(a3, az);
           a4 = i32x4.sub(a4, az); a5 = i32x4.sub(a5, az); a6 = i32x4.sub(a6, az); a7 = i32x4.sub(a7, az);
           const rqg = rq + <usize>(ob >> 2) * rqStep;
-          const b0 = pack8(requant4(a0, rqg, mode), requant4(a1, rqg + rqStep, mode), zp16, lo8, hi8);
-          const b1 = pack8(requant4(a2, rqg + rqStep * 2, mode), requant4(a3, rqg + rqStep * 3, mode), zp16, lo8, hi8);
-          const b2 = pack8(requant4(a4, rqg + rqStep * 4, mode), requant4(a5, rqg + rqStep * 5, mode), zp16, lo8, hi8);
-          const b3 = pack8(requant4(a6, rqg + rqStep * 6, mode), requant4(a7, rqg + rqStep * 7, mode), zp16, lo8, hi8);
+          const b0 = pack8(requant4Call(a0, rqg, mode), requant4Call(a1, rqg + rqStep, mode), zp16, lo8, hi8);
+          const b1 = pack8(requant4Call(a2, rqg + rqStep * 2, mode), requant4Call(a3, rqg + rqStep * 3, mode), zp16, lo8, hi8);
+          const b2 = pack8(requant4Call(a4, rqg + rqStep * 4, mode), requant4Call(a5, rqg + rqStep * 5, mode), zp16, lo8, hi8);
+          const b3 = pack8(requant4Call(a6, rqg + rqStep * 6, mode), requant4Call(a7, rqg + rqStep * 7, mode), zp16, lo8, hi8);
           const valid = outC - ob;
           const dst = outp + <usize>ob;
           if (valid >= 32) {
@@ -129,7 +129,7 @@ export function q8_conv(
             }
           }
           const rqg = rq + <usize>(ob >> 2) * rqStep;
-          const b = pack8(requant4(i32x4.sub(a0, az), rqg, mode), requant4(i32x4.sub(a1, az), rqg + rqStep, mode), zp16, lo8, hi8);
+          const b = pack8(requant4Call(i32x4.sub(a0, az), rqg, mode), requant4Call(i32x4.sub(a1, az), rqg + rqStep, mode), zp16, lo8, hi8);
           const valid = outC - ob;
           if (valid >= 8) v128.store64_lane(outp + <usize>ob, b, 0);
           else storePartial(outp + <usize>ob, b, valid);

@@ -58,10 +58,23 @@ export function requantScalar(acc: i32, rq: usize, ch: i32, mode: i32, outZp: i3
 // no clamp (see pack8).
 @inline
 export function requant4(acc: v128, rqg: usize, mode: i32): v128 {
-  // branches, not selects: a select would load the fields a short block does not have
-  if (mode >= 0) return requant4With(acc, v128.load(rqg), acc, acc, acc, mode);
-  if (mode == -2) return requant4With(acc, v128.load(rqg), v128.load(rqg, 16), v128.load(rqg, 32), v128.load(rqg, 48), mode);
-  return requant4With(acc, v128.load(rqg), acc, v128.load(rqg, 16), acc, mode);
+  // branches, not selects: a select would load the fields a short block does not have; one
+  // inlined requant4With (it is large, and kernels inline requant4 at many sites)
+  let leftMul = acc, rightFactor = acc, rightMask = acc;
+  if (mode == -2) {
+    leftMul = v128.load(rqg, 16);
+    rightFactor = v128.load(rqg, 32);
+    rightMask = v128.load(rqg, 48);
+  } else if (mode < 0) {
+    rightFactor = v128.load(rqg, 16);
+  }
+  return requant4With(acc, v128.load(rqg), leftMul, rightFactor, rightMask, mode);
+}
+
+// requant4 as a real call, for the kernels' general-mode paths (many call sites; inlining the
+// general path at each of them measured ~2x the size of the q8 build)
+export function requant4Call(acc: v128, rqg: usize, mode: i32): v128 {
+  return requant4(acc, rqg, mode);
 }
 
 // The parameter vectors requant4With reads for one group, for loading once outside a row loop
@@ -87,8 +100,7 @@ export function rqRightMask(rqg: usize, mode: i32): v128 {
 // rqLeftMul etc.). With mode >= 0 only `mult` is read.
 @inline
 export function requant4With(acc: v128, mult: v128, leftMul: v128, rightFactor: v128, rightMask: v128, mode: i32): v128 {
-  if (mode == -3) return shortShiftsDivide(doublingHighMul(acc, mult), rightFactor, false);
-  if (mode == -1) return shortShiftsDivide(doublingHighMul(acc, mult), rightFactor, true);
+  if (mode == -3 || mode == -1) return shortShiftsDivide(doublingHighMul(acc, mult), rightFactor, mode == -1);
   const x = mode == -2 ? i32x4.mul(acc, leftMul) : acc;
   const nudge = i64x2.splat(<i64>1 << 30);
   // Only bits 31..62 of each 64-bit sum are kept, which a logical shift gives as well as an
@@ -136,7 +148,8 @@ function doublingHighMul(x: v128, mult: v128): v128 {
 @inline
 function shortShiftsDivide(h: v128, rightFactor: v128, rightZero: bool): v128 {
   const c31 = v128.load(RQ_CONSTS, 32);
-  const neg = rightZero ? v128.and(i32x4.shr_s(h, 31), v128.not(i32x4.eq(rightFactor, c31))) : i32x4.shr_s(h, 31);
+  // (rightZero is a constant at the fast paths' call sites, where this folds away)
+  const neg = v128.and(i32x4.shr_s(h, 31), rightZero ? v128.not(i32x4.eq(rightFactor, c31)) : i32x4.splat(-1));
   const yb = v128.xor(i32x4.add(h, neg), c31);
   const nudge64 = v128.load(RQ_CONSTS);
   const ql = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_u(yb, rightFactor), nudge64), 31);
@@ -163,7 +176,7 @@ export function requant4Fast(acc: v128, rqg: usize, kind: i32, shift: i32, nudge
     return i32x4.shr_s(y, shift);
   }
   if (kind == 1) return shortShiftsDivide(doublingHighMul(acc, v128.load(rqg)), v128.load(rqg, 16), false);
-  return requant4(acc, rqg, mode);
+  return requant4Call(acc, rqg, mode);
 }
 
 // Eight requantized lanes -> int8 bytes 0..7: + zero point and clamp after saturating
