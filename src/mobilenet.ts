@@ -205,16 +205,21 @@ export class MobileNet {
     return guardAsync('INVALID_MODEL', 'MobileNet.load', async () => {
       const opts = checkOptions(options);
       const parsed = toGraph(model);
+      const builds = suppliedBuilds(opts.wasm);
+      const flavour = chooseFlavour(opts.kernels ?? 'auto', builds && (Object.keys(builds) as Flavour[]));
+      // only the kernels of the model's precision are fetched and instantiated
+      const kernelsFor = async (sets: KernelSet[]) => instantiateKernels(await wasmFor(opts.wasm, builds, flavour, sets), flavour, sets);
+      // A .tflite file's ops come well-formed from the reader: fetch and compile its kernels
+      // while the weights are packed (V8 compiles on background threads; bench/STARTUP.md).
+      const earlySets = parsed.bytes ? kernelSetsOf(parsed.graph.ops) : undefined;
+      const early = earlySets && kernelsFor(earlySets);
+      early?.catch(() => {}); // awaited below; a failure in planning first must not leave it unhandled
       const normalization = await fileNormalization(parsed.graph, parsed.bytes);
       await loadOpPreparers(parsed.graph.ops);
       const plan = planGraph(parsed.graph);
       const graph = plan.graph;
-      const builds = suppliedBuilds(opts.wasm);
-      const flavour = chooseFlavour(opts.kernels ?? 'auto', builds && (Object.keys(builds) as Flavour[]));
-      // only the kernels of the model's precision are fetched and instantiated
       const sets = kernelSetsOf(graph.ops);
-      const source = await wasmFor(opts.wasm, builds, flavour, sets);
-      const kernels = await instantiateKernels(source, flavour, sets);
+      const kernels = early && sets.join() === earlySets.join() ? await early : await kernelsFor(sets);
       const arena = layoutArena(
         plan.steps.map((s) => s.prepared?.constants ?? []),
         plan.activationBytes,

@@ -42,7 +42,9 @@ export class MobileNetWorker extends WorkerModel {
       }
       const load: NodeLoadOptions = { ...options };
       if (load.kernels === 'relaxed') enableRelaxedSimd();
-      // a model given by path is read by the thread: the combined build then (in Node only compile time, not a download)
+      // a model given by path is read by the thread, which then picks its precision's build itself
+      // (the Node entry's default), as loadModel in this thread would
+      if (typeof model === 'string' && load.wasm === undefined) return new MobileNetWorker(connect).start(model, { ...load });
       const sets = typeof model === 'string' ? undefined : modelKernelSets(model);
       const { flavour, module } = await resolveKernelModule({ ...load, wasm: load.wasm ?? nodeKernelModule }, sets);
       const net = new MobileNetWorker(connect);
