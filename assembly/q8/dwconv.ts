@@ -18,13 +18,13 @@
 // Channel loads read 8 (or 16) channels even at the end of a pixel; the extra lanes meet zero
 // weights and are not stored.
 
-import { rqGroupBytes, pack8, requant4Call, requant4Fast, requantScalar, storePartial } from "./requant";
+import { rqGroupBytes, pack8, requant4Common, requant4Fast, requantScalar, storePartial } from "./requant";
 
 @inline
 function store8(acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, lo8: v128, hi8: v128, dst: usize, valid: i32): void {
   const rqStep = rqGroupBytes(mode);
   const rqg = rq + <usize>(ch >> 2) * rqStep;
-  const b = pack8(requant4Call(acc0, rqg, mode), requant4Call(acc1, rqg + rqStep, mode), zp16, lo8, hi8);
+  const b = pack8(requant4Common(acc0, rqg, mode), requant4Common(acc1, rqg + rqStep, mode), zp16, lo8, hi8);
   if (valid >= 8) v128.store64_lane(dst, b, 0);
   else storePartial(dst, b, valid);
 }

@@ -77,6 +77,15 @@ export function requant4Call(acc: v128, rqg: usize, mode: i32): v128 {
   return requant4(acc, rqg, mode);
 }
 
+// requant4 with the common modes inline (a right shift in [1, 22] shared by every channel: uint8
+// layers; per-channel right shifts in [1, 22]: int8 layers) and the others out of line.
+@inline
+export function requant4Common(acc: v128, rqg: usize, mode: i32): v128 {
+  if (mode >= 1 && mode <= 22) return requant4Fast(acc, rqg, 0, mode, i32x4.splat(1 << (mode - 1)), mode);
+  if (mode == -3) return requant4Fast(acc, rqg, 1, 0, acc, mode);
+  return requant4Call(acc, rqg, mode);
+}
+
 // The parameter vectors requant4With reads for one group, for loading once outside a row loop
 // (unused ones are any vector; the fields a short block lacks are not loaded).
 @inline
