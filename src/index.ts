@@ -29,7 +29,9 @@ export type { KernelLocation, WasmUrlLike, WasmResponseLike } from './runtime/wa
 export type { WasmModule, WasmMemory } from './wasm-types.js';
 export type { Graph, Op, TensorInfo, DType, DetectionOptions } from './model/ir.js';
 export type { ClassifyOptions, Classification, Detection, DetectOptions, TensorDescription } from './mobilenet.js';
-export { readTfliteMetadata, inputNormalization } from './formats/tflite-metadata.js';
+// readTfliteMetadata / inputNormalization: from 'mobilenet-wasm/metadata' (src/metadata.ts) in a
+// page. Re-exported here, esbuild kept the reader in every page's start chunk though load() only
+// imports it dynamically, for float inputs (bench/size.mjs: 2.4 KB gzipped).
 export type { TfliteMetadata, Normalization } from './formats/tflite-metadata.js';
 export { graphStats } from './arch/graph-stats.js';
 export { preprocess, preprocessInto, inputMapping, centralCropBox } from './image/preprocess.js';

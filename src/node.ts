@@ -22,6 +22,7 @@ import type { RawImage } from './image/types.js';
 import { guardAsync } from './runtime/guard.js';
 
 export * from './index.js';
+export * from './metadata.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** build/ beside dist/ (installed package) or beside src/ (tests run from source) */

@@ -82,6 +82,10 @@ export async function compat(path: string, image: string): Promise<[ClassResult[
   model.dispose();
   return [classes, logits];
 }
+
+// the metadata reader, apart from the core (a page that never calls it does not download it)
+import { readTfliteMetadata, type TfliteMetadata } from 'mobilenet-wasm/metadata';
+export const metadataOf: (bytes: Uint8Array) => TfliteMetadata | undefined = readTfliteMetadata;
 `;
 
 /** with the DOM lib: our WebAssembly aliases are exactly the DOM's, and ImageData is an image */
