@@ -13,23 +13,9 @@
 // of the model, the compile of the kernels and everything else happen after it. The timed runs
 // classify the pixels read once, so they time preprocessing and inference, not canvas reads.
 import { MobileNet, chooseFlavour, readImageSync } from 'mobilenet-wasm/core';
-import q8Relaxed from 'mobilenet-wasm/wasm/mobilenet-q8-relaxed.wasm';
-import q8Simd from 'mobilenet-wasm/wasm/mobilenet-q8-simd.wasm';
-import q8Scalar from 'mobilenet-wasm/wasm/mobilenet-q8-scalar.wasm';
-import f32Relaxed from 'mobilenet-wasm/wasm/mobilenet-f32-relaxed.wasm';
-import f32Simd from 'mobilenet-wasm/wasm/mobilenet-f32-simd.wasm';
-import f32Scalar from 'mobilenet-wasm/wasm/mobilenet-f32-scalar.wasm';
+import { BUILDS, wasmByFile } from '../examples/web/builds.js';
 import type { Flavour, KernelChoice, WasmSources } from 'mobilenet-wasm/core';
 
-/** the URL of each per-precision build, by the file name load asks for */
-const BUILDS: Record<string, string> = {
-  'mobilenet-q8-relaxed.wasm': q8Relaxed,
-  'mobilenet-q8-simd.wasm': q8Simd,
-  'mobilenet-q8-scalar.wasm': q8Scalar,
-  'mobilenet-f32-relaxed.wasm': f32Relaxed,
-  'mobilenet-f32-simd.wasm': f32Simd,
-  'mobilenet-f32-scalar.wasm': f32Scalar,
-};
 const FLAVOURS: Flavour[] = ['relaxed', 'simd', 'scalar'];
 
 // the page's phases, ms since navigation start: this script running, the model's bytes in
@@ -42,7 +28,7 @@ async function main() {
   const warmupMs = Number(q.get('warmup') ?? 3000);
   const img = document.querySelector('img')!;
   const kernels = (q.get('kernels') ?? 'auto') as KernelChoice;
-  let wasm: WasmSources = (_flavour, file) => BUILDS[file];
+  let wasm: WasmSources = wasmByFile;
   const overlap = q.get('overlap');
   if (overlap) {
     const flavour = chooseFlavour(kernels, FLAVOURS);

@@ -6,12 +6,7 @@
 // <body data-state> (starting, loading, ready, busy, done, live, error) for the browser tests.
 import { MobileNetError, engineSupports, fetchModelFile, listModels, type Classification, type KernelChoice } from 'mobilenet-wasm/core';
 import { MobileNetWorker } from 'mobilenet-wasm/worker';
-import q8Relaxed from 'mobilenet-wasm/wasm/mobilenet-q8-relaxed.wasm';
-import q8Simd from 'mobilenet-wasm/wasm/mobilenet-q8-simd.wasm';
-import q8Scalar from 'mobilenet-wasm/wasm/mobilenet-q8-scalar.wasm';
-import f32Relaxed from 'mobilenet-wasm/wasm/mobilenet-f32-relaxed.wasm';
-import f32Simd from 'mobilenet-wasm/wasm/mobilenet-f32-simd.wasm';
-import f32Scalar from 'mobilenet-wasm/wasm/mobilenet-f32-scalar.wasm';
+import { wasmByFile } from './builds.js';
 
 interface CatalogModel {
   name: string;
@@ -25,18 +20,7 @@ interface Catalog {
   samples: { name: string; url: string }[];
 }
 
-// The bundler turns each .wasm import into a URL. Each precision has its own builds: the load asks
-// for the file the model needs (mobilenet-q8-* for uint8 / int8, mobilenet-f32-* for float32) in
-// the flavour 'auto' (or the picker) chooses, and only that one is fetched and compiled.
-const BUILDS: Record<string, string> = {
-  'mobilenet-q8-relaxed.wasm': q8Relaxed,
-  'mobilenet-q8-simd.wasm': q8Simd,
-  'mobilenet-q8-scalar.wasm': q8Scalar,
-  'mobilenet-f32-relaxed.wasm': f32Relaxed,
-  'mobilenet-f32-simd.wasm': f32Simd,
-  'mobilenet-f32-scalar.wasm': f32Scalar,
-};
-const wasm = (_flavour: string, file: string) => BUILDS[file];
+const wasm = wasmByFile;
 // esbuild does not bundle `new Worker(new URL(...))`: scripts/demo.mjs bundles the package's
 // worker script as an entry of its own, next to this file.
 const worker = new URL('./mobilenet-worker.js', import.meta.url);
