@@ -86,10 +86,17 @@ export const RequantMode = {
 export const MAX_SHORT_RIGHT_SHIFT = 22;
 
 export function requantMode(q: QuantizedMultiplier[]): number {
-  if (q.some((x) => x.shift > 0)) return RequantMode.GENERAL;
+  // one plain pass (this runs cold at load, over every channel of every layer)
   const r = -q[0].shift;
-  if (q.every((x) => -x.shift === r)) return r;
-  return q.every((x) => -x.shift >= 1 && -x.shift <= MAX_SHORT_RIGHT_SHIFT) ? RequantMode.PER_CHANNEL_SHORT_RIGHT_SHIFTS : RequantMode.PER_CHANNEL_RIGHT_SHIFTS;
+  let shared = true, short = true;
+  for (let i = 0; i < q.length; i++) {
+    const right = -q[i].shift;
+    if (right < 0) return RequantMode.GENERAL;
+    if (right !== r) shared = false;
+    if (right < 1 || right > MAX_SHORT_RIGHT_SHIFT) short = false;
+  }
+  if (shared) return r;
+  return short ? RequantMode.PER_CHANNEL_SHORT_RIGHT_SHIFTS : RequantMode.PER_CHANNEL_RIGHT_SHIFTS;
 }
 
 /** The q8 average pool's rounding (assembly/q8/avgpool.ts): TFLite's uint8 and int8 kernels round differently. */
@@ -119,23 +126,66 @@ export function storedFilter(raw: Float32Array | Uint8Array | Int8Array, wzp: nu
   return { bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.length), flip, zp };
 }
 
-/** `bytes` bytes filled with the stored zero point (the padding value) */
-function padded(f: StoredFilter, bytes: number): Uint8Array {
-  return new Uint8Array(bytes).fill(f.zp & 0xff);
+/**
+ * `bytes` bytes for a packed layout, holding the stored zero point (the padding value) only when
+ * the layout has padding: a fresh buffer is zero, and filling 3 MB costs a millisecond at load.
+ */
+function packedBuffer(f: StoredFilter, bytes: number, hasPadding: boolean): Uint8Array {
+  const out = new Uint8Array(bytes);
+  if (hasPadding && (f.zp & 0xff) !== 0) out.fill(f.zp & 0xff);
+  return out;
 }
 
-/** int8 storage of a raw byte */
-const stored = (f: StoredFilter, i: number) => f.bytes[i] ^ f.flip;
+// The packers below run once per layer at load over every weight (3.2 M for v1 1.0/224), so they
+// read one typed-array kind (the raw bytes, flipped by xor in the loop) and store whole 16- or
+// 32-bit words of packed bytes (little-endian, as wasm reads them) instead of single bytes.
+
+/**
+ * The raw bytes as little-endian int32 words, 4 weights a load, for the packers' whole-word paths
+ * (taken when every row starts on a word, K % 4 = 0: all of MobileNet's layers but the stem): a
+ * view when the data is 4-byte aligned in its file, else an aligned copy (a native memcpy).
+ */
+function sourceWords(f: StoredFilter): Int32Array {
+  const { bytes } = f;
+  if (bytes.byteOffset % 4 === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+  const copy = new Int32Array(bytes.length >> 2);
+  new Uint8Array(copy.buffer).set(bytes.subarray(0, copy.length * 4));
+  return copy;
+}
+
+/** the xor that flips 4 (or 2) packed bytes at once */
+const flip32 = (f: StoredFilter) => f.flip * 0x01010101;
+const flip16 = (f: StoredFilter) => f.flip * 0x0101;
 
 /** GEMM weights (assembly/q8/gemm.ts): panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3], from row-major [n][k] raw weights */
 export function packGemmRows(f: StoredFilter, n: number, k: number): Uint8Array {
   const kp = roundUp(k, 8);
-  const out = padded(f, Math.ceil(n / 4) * kp * 4);
+  const out = packedBuffer(f, Math.ceil(n / 4) * kp * 4, n % 4 !== 0 || k % 8 !== 0);
+  const words = new Int32Array(out.buffer);
+  const src = f.bytes;
+  const x4 = flip32(f);
+  const blocks = k >> 3;
+  if (k % 4 === 0) {
+    // each run of 8 k is contiguous in the source and in the panel: two words copied as they are
+    const from = sourceWords(f);
+    for (let c = 0, s = 0; c < n; c++) {
+      let w = ((c >> 2) * kp * 4 + (c & 3) * 8) >> 2;
+      for (let b = 0; b < blocks; b++, w += 8, s += 2) {
+        words[w] = from[s] ^ x4;
+        words[w + 1] = from[s + 1] ^ x4;
+      }
+      if (k & 4) words[w] = from[s++] ^ x4;
+    }
+    return out;
+  }
   for (let c = 0; c < n; c++) {
-    const panel = (c >> 2) * kp * 4 + (c & 3) * 8;
-    const row = c * k;
-    // each run of 8 k is contiguous in the source and in the panel
-    for (let kk = 0; kk < k; kk++) out[panel + (kk >> 3) * 32 + (kk & 7)] = stored(f, row + kk);
+    let w = ((c >> 2) * kp * 4 + (c & 3) * 8) >> 2;
+    let s = c * k;
+    for (let b = 0; b < blocks; b++, w += 8, s += 8) {
+      words[w] = (src[s] | (src[s + 1] << 8) | (src[s + 2] << 16) | (src[s + 3] << 24)) ^ x4;
+      words[w + 1] = (src[s + 4] | (src[s + 5] << 8) | (src[s + 6] << 16) | (src[s + 7] << 24)) ^ x4;
+    }
+    for (let j = 0, at = w << 2; j < (k & 7); j++) out[at + j] = src[s + j] ^ f.flip;
   }
   return out;
 }
@@ -147,12 +197,51 @@ export function packGemmRows(f: StoredFilter, n: number, k: number): Uint8Array 
  */
 export function packGemm16Rows(f: StoredFilter, n: number, k: number): Uint8Array {
   const kPairs = Math.ceil(k / 2);
-  const out = padded(f, Math.ceil(n / 8) * kPairs * 16);
-  for (let c = 0; c < n; c++) {
-    const at = (c >> 3) * kPairs * 16 + (c & 7) * 2;
-    const row = c * k;
-    for (let kk = 0; kk < k; kk++) out[at + (kk >> 1) * 16 + (kk & 1)] = stored(f, row + kk);
+  const out = packedBuffer(f, Math.ceil(n / 8) * kPairs * 16, n % 8 !== 0 || k % 2 !== 0);
+  const src = f.bytes;
+  const fullPairs = k >> 1;
+  // two channels' pairs of k are one word: [c k][c k+1][c+1 k][c+1 k+1]
+  const words = new Int32Array(out.buffer);
+  const x4 = flip32(f);
+  if (k % 4 === 0) {
+    // a source word of each channel holds two pairs of k: [c 2p][c 2p+1][c 2p+2][c 2p+3]
+    const from = sourceWords(f);
+    const quads = k >> 2;
+    const halves = new Uint16Array(out.buffer);
+    const x2 = flip16(f);
+    for (let c = 0; c < n; c += 2) {
+      let s0 = c * quads;
+      const end = s0 + quads;
+      if (c + 1 < n) {
+        for (let s1 = s0 + quads, w = ((c >> 3) * kPairs * 16 + (c & 7) * 2) >> 2; s0 < end; s0++, s1++, w += 8) {
+          const a = from[s0], b = from[s1];
+          words[w] = ((a & 0xffff) | (b << 16)) ^ x4;
+          words[w + 4] = ((a >>> 16) | (b & 0xffff0000)) ^ x4;
+        }
+      } else {
+        for (let h = ((c >> 3) * kPairs * 16 + (c & 7) * 2) >> 1; s0 < end; s0++, h += 16) {
+          const a = from[s0];
+          halves[h] = (a & 0xffff) ^ x2;
+          halves[h + 8] = (a >>> 16) ^ x2;
+        }
+      }
+    }
+    return out;
   }
+  for (let c = 0; c + 1 < n; c += 2) {
+    let w = ((c >> 3) * kPairs * 16 + (c & 7) * 2) >> 2;
+    for (let s0 = c * k, s1 = s0 + k, end = s0 + fullPairs * 2; s0 < end; s0 += 2, s1 += 2, w += 4) {
+      words[w] = (src[s0] | (src[s0 + 1] << 8) | (src[s1] << 16) | (src[s1 + 1] << 24)) ^ x4;
+    }
+  }
+  if (n & 1) {
+    const c = n - 1;
+    const halves = new Uint16Array(out.buffer);
+    const x2 = flip16(f);
+    let h = ((c >> 3) * kPairs * 16 + (c & 7) * 2) >> 1;
+    for (let s = c * k, end = s + fullPairs * 2; s < end; s += 2, h += 8) halves[h] = (src[s] | (src[s + 1] << 8)) ^ x2;
+  }
+  if (k & 1) for (let c = 0; c < n; c++) out[(c >> 3) * kPairs * 16 + fullPairs * 16 + (c & 7) * 2] = src[c * k + k - 1] ^ f.flip;
   return out;
 }
 
@@ -163,11 +252,17 @@ export function packGemm16Rows(f: StoredFilter, n: number, k: number): Uint8Arra
  */
 export function packDepthwiseRows(f: StoredFilter, taps: number, c: number): Uint8Array {
   const cp = roundUp(c, 8);
-  const out = padded(f, Math.ceil(taps / 2) * cp * 2);
-  for (let t = 0; t < taps; t++) {
-    const row = t * c;
-    const pair = (t >> 1) * cp * 2 + (t & 1);
-    for (let ch = 0; ch < c; ch++) out[pair + ch * 2] = stored(f, row + ch);
+  const out = packedBuffer(f, Math.ceil(taps / 2) * cp * 2, c % 8 !== 0 || taps % 2 !== 0);
+  const halves = new Uint16Array(out.buffer);
+  const src = f.bytes;
+  const x2 = flip16(f);
+  for (let t = 0; t + 1 < taps; t += 2) {
+    const h = (t >> 1) * cp;
+    for (let ch = 0, s = t * c; ch < c; ch++, s++) halves[h + ch] = (src[s] | (src[s + c] << 8)) ^ x2;
+  }
+  if (taps & 1) {
+    const at = (taps >> 1) * cp * 2;
+    for (let ch = 0, s = (taps - 1) * c; ch < c; ch++, s++) out[at + ch * 2] = src[s] ^ f.flip;
   }
   return out;
 }
@@ -181,14 +276,64 @@ export function packConvWeights(f: StoredFilter, outC: number, kh: number, kw: n
   const ocp = roundUp(outC, 8);
   const rowLen = kw * inC;
   const pairs = Math.ceil(rowLen / 2);
-  const out = padded(f, kh * pairs * ocp * 2);
+  const out = packedBuffer(f, kh * pairs * ocp * 2, outC % 8 !== 0 || rowLen % 2 !== 0);
+  const halves = new Uint16Array(out.buffer);
+  const src = f.bytes;
+  const x2 = flip16(f);
+  const fullPairs = rowLen >> 1;
   for (let oc = 0; oc < outC; oc++)
     for (let ky = 0; ky < kh; ky++) {
-      const src = (oc * kh + ky) * rowLen;
-      const dst = ky * pairs * ocp * 2 + oc * 2;
-      for (let k = 0; k < rowLen; k++) out[dst + (k >> 1) * ocp * 2 + (k & 1)] = stored(f, src + k);
+      let s = (oc * kh + ky) * rowLen;
+      let h = ky * pairs * ocp + oc;
+      for (let p = 0; p < fullPairs; p++, s += 2, h += ocp) halves[h] = (src[s] | (src[s + 1] << 8)) ^ x2;
+      if (rowLen & 1) out[h * 2] = src[s] ^ f.flip;
     }
   return out;
+}
+
+/** sum over k of (w - w_zp) for each row of row-major [n][k] weights (the input zero point's fold into the bias) */
+export function storedRowSums(f: StoredFilter, n: number, k: number): Int32Array {
+  const sums = new Int32Array(n);
+  const src = f.bytes;
+  // b ^ flip ^ 0x80 is the stored int8 value + 128, whatever the raw dtype
+  const x = f.flip ^ 0x80;
+  const offset = k * (128 + f.zp);
+  if (k % 4 === 0) {
+    // four bytes a load, summed in two 16-bit lanes (at most 510 a word: flushed every 128 words)
+    const from = sourceWords(f);
+    const x4 = x * 0x01010101;
+    const quads = k >> 2;
+    for (let c = 0, s = 0; c < n; c++) {
+      let sum = 0;
+      for (const end = s + quads; s < end; ) {
+        let lanes = 0;
+        for (const stop = Math.min(end, s + 128); s < stop; s++) {
+          const v = from[s] ^ x4;
+          lanes += (v & 0x00ff00ff) + ((v >>> 8) & 0x00ff00ff);
+        }
+        sum += (lanes & 0xffff) + (lanes >>> 16);
+      }
+      sums[c] = sum - offset;
+    }
+    return sums;
+  }
+  for (let c = 0, s = 0; c < n; c++) {
+    let sum = 0;
+    for (const end = s + k; s < end; s++) sum += src[s] ^ x;
+    sums[c] = sum - offset;
+  }
+  return sums;
+}
+
+/** sum over rows of (w - w_zp) for each column of row-major [rows][cols] weights (a depthwise filter's [taps][C]) */
+export function storedColumnSums(f: StoredFilter, rows: number, cols: number): Int32Array {
+  const sums = new Int32Array(cols);
+  const src = f.bytes;
+  const x = f.flip ^ 0x80;
+  for (let r = 0, s = 0; r < rows; r++) for (let ch = 0; ch < cols; ch++, s++) sums[ch] += src[s] ^ x;
+  const offset = rows * (128 + f.zp);
+  for (let ch = 0; ch < cols; ch++) sums[ch] -= offset;
+  return sums;
 }
 
 /**
@@ -204,7 +349,7 @@ export function packIm2colWeights(f: StoredFilter, outC: number, kh: number, kw:
   const rows = new Uint8Array(outC * k).fill((f.zp ^ f.flip) & 0xff);
   for (let o = 0; o < outC; o++)
     for (let ky = 0; ky < kh; ky++) rows.set(f.bytes.subarray((o * kh + ky) * rowLen, (o * kh + ky + 1) * rowLen), o * k + ky * rowPad);
-  return packGemm16Rows({ ...f, bytes: rows }, outC, k);
+  return packGemm16Rows({ bytes: rows, flip: f.flip, zp: f.zp }, outC, k);
 }
 
 /**
@@ -221,6 +366,6 @@ export const depthwiseScratchBytes = (taps: number, c: number) => {
 /** int32 array padded with zeros */
 export function packInt32(values: ArrayLike<number>, padded: number): Uint8Array {
   const out = new Int32Array(padded);
-  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  out.set(values); // native: a plain loop runs cold (interpreted) at load
   return new Uint8Array(out.buffer);
 }

@@ -30,7 +30,7 @@ export function prepareConv(op: Conv2DOp): PreparedOp {
     const k = ic;
     const m = g.h * g.w;
     const weights = packGemmRows(f.stored, n, k);
-    const folded = foldInputZeroPointRows(bias, f.raw, f.wzp, n, k, xzp);
+    const folded = foldInputZeroPointRows(bias, f.stored, n, k, xzp);
     const np = roundUp(n, 4);
     const constants = [weights, packInt32(folded, np), packRequantFor(f.multipliers, np, mode)];
     return {

@@ -3,7 +3,7 @@ import { invalidModel, unsupportedModel } from '../../errors.js';
 import { type DepthwiseConv2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
-import { depthwiseScratchBytes, packDepthwiseRows, packRequantFor, roundUp } from '../../quant/pack.js';
+import { depthwiseScratchBytes, packDepthwiseRows, storedColumnSums, packRequantFor, roundUp } from '../../quant/pack.js';
 import { checkBias, filterInfo, geometry, requantEpilogue, quantizedInOut } from '../q8-common.js';
 
 export function depthwiseParts(op: DepthwiseConv2DOp) {
@@ -22,8 +22,7 @@ export function depthwiseParts(op: DepthwiseConv2DOp) {
   // straight from the raw filter (no per-weight closure): packing is most of the load time
   const weights = packDepthwiseRows(f.stored, taps, c);
   // one bias, with the input zero point folded in (the kernel reads x_zp for taps outside the image)
-  const sums = new Int32Array(c);
-  for (let t = 0; t < taps; t++) for (let ch = 0, row = t * c; ch < c; ch++) sums[ch] += f.raw[row + ch] - f.wzp;
+  const sums = storedColumnSums(f.stored, taps, c);
   const folded = new Int32Array(cp);
   for (let ch = 0; ch < c; ch++) folded[ch] = (bias[ch] - Math.imul(xzp, sums[ch])) | 0;
   const constants = [weights, new Uint8Array(folded.buffer), packRequantFor(f.multipliers, cp, mode)];
