@@ -9,7 +9,7 @@ import { invalidModel, unsupportedModel } from '../errors.js';
 import { convGeometry, sizeOf, type AveragePool2DOp, type Conv2DOp, type DepthwiseConv2DOp, type Op, type TensorInfo, type Weights } from '../model/ir.js';
 import { checkQuantScale, MIN_NORMAL_F32 } from '../model/validate.js';
 import { activationRange, dtypeRange, perChannelRealMultiplier, perTensorRealMultiplier, quantizeMultiplier, type ActivationName, type QuantizedMultiplier } from '../quant/fixedpoint.js';
-import { MAX_SHORT_RIGHT_SHIFT, RequantMode, requantMode, storedFilter, storedRowSums, type StoredFilter } from '../quant/pack.js';
+import { MAX_SHORT_RIGHT_SHIFT, RequantMode, requantMode, storedFilter, type StoredFilter } from '../quant/pack.js';
 
 export type QDType = 'uint8' | 'int8';
 
@@ -165,10 +165,10 @@ export function geometry(op: Conv2DOp | DepthwiseConv2DOp | AveragePool2DOp, kh:
   return { h, w, sh, sw, oh, ow, padTop: gy.padBefore, padLeft: gx.padBefore };
 }
 
-/** bias - x_zp * sum_k (w - w_zp) with int32 wrap-around: the input zero point folded into the bias (row-major [n][k] weights) */
-export function foldInputZeroPointRows(bias: Int32Array, f: StoredFilter, n: number, k: number, xzp: number): Int32Array {
-  const out = storedRowSums(f, n, k);
-  for (let c = 0; c < n; c++) out[c] = (bias[c] - Math.imul(xzp, out[c])) | 0;
+/** bias - x_zp * sum_k (w - w_zp) with int32 wrap-around: the input zero point folded into the bias (`rowSums` from packGemmRows) */
+export function foldInputZeroPointRows(bias: Int32Array, rowSums: Int32Array, xzp: number): Int32Array {
+  const out = new Int32Array(rowSums.length);
+  for (let c = 0; c < out.length; c++) out[c] = (bias[c] - Math.imul(xzp, rowSums[c])) | 0;
   return out;
 }
 

@@ -157,35 +157,55 @@ function sourceWords(f: StoredFilter): Int32Array {
 const flip32 = (f: StoredFilter) => f.flip * 0x01010101;
 const flip16 = (f: StoredFilter) => f.flip * 0x0101;
 
-/** GEMM weights (assembly/q8/gemm.ts): panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3], from row-major [n][k] raw weights */
-export function packGemmRows(f: StoredFilter, n: number, k: number): Uint8Array {
+/**
+ * GEMM weights (assembly/q8/gemm.ts): panels of 4 output columns, blocks of 8 k: [c0 k0..7][c1][c2][c3], from row-major [n][k] raw weights.
+ * `rowSums` receives each row's sum of (w - w_zp) (the input zero point's fold into the bias), summed in the same pass.
+ */
+export function packGemmRows(f: StoredFilter, n: number, k: number, rowSums = new Int32Array(n)): Uint8Array {
   const kp = roundUp(k, 8);
   const out = packedBuffer(f, Math.ceil(n / 4) * kp * 4, n % 4 !== 0 || k % 8 !== 0);
-  const words = new Int32Array(out.buffer);
-  const src = f.bytes;
-  const x4 = flip32(f);
-  const blocks = k >> 3;
-  if (k % 4 === 0) {
-    // each run of 8 k is contiguous in the source and in the panel: two words copied as they are
-    const from = sourceWords(f);
+  // a stored byte ^ 0x80 is the stored int8 value + 128, so a row sums to sum(w - w_zp) + offset
+  const offset = k * (128 + f.zp);
+  if (k % 4 !== 0) {
+    // rows off word boundaries (no MobileNet layer): a byte at a time
     for (let c = 0, s = 0; c < n; c++) {
-      let w = ((c >> 2) * kp * 4 + (c & 3) * 8) >> 2;
-      for (let b = 0; b < blocks; b++, w += 8, s += 2) {
-        words[w] = from[s] ^ x4;
-        words[w + 1] = from[s + 1] ^ x4;
+      let sum = 0;
+      for (let kk = 0; kk < k; kk++, s++) {
+        const v = f.bytes[s] ^ f.flip;
+        out[(c >> 2) * kp * 4 + (c & 3) * 8 + (kk >> 3) * 32 + (kk & 7)] = v;
+        sum += v ^ 0x80;
       }
-      if (k & 4) words[w] = from[s++] ^ x4;
+      rowSums[c] = sum - offset;
     }
     return out;
   }
-  for (let c = 0; c < n; c++) {
+  // each run of 8 k is contiguous in the source and in the panel: two words copied as they are,
+  // their bytes summed two to a 16-bit lane (at most 4 x 255 a lane per run: flushed every 32 runs)
+  const words = new Int32Array(out.buffer);
+  const from = sourceWords(f);
+  const x4 = flip32(f);
+  const blocks = k >> 3;
+  for (let c = 0, s = 0; c < n; c++) {
     let w = ((c >> 2) * kp * 4 + (c & 3) * 8) >> 2;
-    let s = c * k;
-    for (let b = 0; b < blocks; b++, w += 8, s += 8) {
-      words[w] = (src[s] | (src[s + 1] << 8) | (src[s + 2] << 16) | (src[s + 3] << 24)) ^ x4;
-      words[w + 1] = (src[s + 4] | (src[s + 5] << 8) | (src[s + 6] << 16) | (src[s + 7] << 24)) ^ x4;
+    let sum = 0;
+    for (let b = 0; b < blocks; ) {
+      let lanes = 0;
+      for (const stop = Math.min(blocks, b + 32); b < stop; b++, w += 8, s += 2) {
+        const p0 = from[s] ^ x4, p1 = from[s + 1] ^ x4;
+        words[w] = p0;
+        words[w + 1] = p1;
+        const v0 = p0 ^ 0x80808080, v1 = p1 ^ 0x80808080;
+        lanes += (v0 & 0xff00ff) + ((v0 >>> 8) & 0xff00ff) + (v1 & 0xff00ff) + ((v1 >>> 8) & 0xff00ff);
+      }
+      sum += (lanes & 0xffff) + (lanes >>> 16);
     }
-    for (let j = 0, at = w << 2; j < (k & 7); j++) out[at + j] = src[s + j] ^ f.flip;
+    if (k & 4) {
+      const p = from[s++] ^ x4;
+      words[w] = p;
+      const v = p ^ 0x80808080;
+      sum += (v & 0xff) + ((v >>> 8) & 0xff) + ((v >>> 16) & 0xff) + (v >>> 24);
+    }
+    rowSums[c] = sum - offset;
   }
   return out;
 }
@@ -248,22 +268,36 @@ export function packGemm16Rows(f: StoredFilter, n: number, k: number): Uint8Arra
 /**
  * Depthwise weights (assembly/q8/dwconv.ts) from the raw [taps][C] filter (TFLite's [1, KH, KW,
  * C]): consecutive taps paired per channel for dot_i16x8, [ceil(taps/2)][C rounded up to 8][2];
- * an odd last tap's partner and the padded channels hold the zero point.
+ * an odd last tap's partner and the padded channels hold the zero point. `channelSums` receives
+ * each channel's sum of (w - w_zp) over the taps (the input zero point's fold), in the same pass.
  */
-export function packDepthwiseRows(f: StoredFilter, taps: number, c: number): Uint8Array {
+export function packDepthwiseRows(f: StoredFilter, taps: number, c: number, channelSums = new Int32Array(c)): Uint8Array {
   const cp = roundUp(c, 8);
   const out = packedBuffer(f, Math.ceil(taps / 2) * cp * 2, c % 8 !== 0 || taps % 2 !== 0);
   const halves = new Uint16Array(out.buffer);
   const src = f.bytes;
   const x2 = flip16(f);
+  // a stored byte ^ 0x80 is the stored int8 value + 128: the offset comes off at the end
+  channelSums.fill(0);
   for (let t = 0; t + 1 < taps; t += 2) {
     const h = (t >> 1) * cp;
-    for (let ch = 0, s = t * c; ch < c; ch++, s++) halves[h + ch] = (src[s] | (src[s + c] << 8)) ^ x2;
+    for (let ch = 0, s = t * c; ch < c; ch++, s++) {
+      const v = (src[s] | (src[s + c] << 8)) ^ x2;
+      halves[h + ch] = v;
+      const u = v ^ 0x8080;
+      channelSums[ch] += (u & 0xff) + (u >> 8);
+    }
   }
   if (taps & 1) {
     const at = (taps >> 1) * cp * 2;
-    for (let ch = 0, s = (taps - 1) * c; ch < c; ch++, s++) out[at + ch * 2] = src[s] ^ f.flip;
+    for (let ch = 0, s = (taps - 1) * c; ch < c; ch++, s++) {
+      const v = src[s] ^ f.flip;
+      out[at + ch * 2] = v;
+      channelSums[ch] += v ^ 0x80;
+    }
   }
+  const offset = taps * (128 + f.zp);
+  for (let ch = 0; ch < c; ch++) channelSums[ch] -= offset;
   return out;
 }
 
@@ -289,51 +323,6 @@ export function packConvWeights(f: StoredFilter, outC: number, kh: number, kw: n
       if (rowLen & 1) out[h * 2] = src[s] ^ f.flip;
     }
   return out;
-}
-
-/** sum over k of (w - w_zp) for each row of row-major [n][k] weights (the input zero point's fold into the bias) */
-export function storedRowSums(f: StoredFilter, n: number, k: number): Int32Array {
-  const sums = new Int32Array(n);
-  const src = f.bytes;
-  // b ^ flip ^ 0x80 is the stored int8 value + 128, whatever the raw dtype
-  const x = f.flip ^ 0x80;
-  const offset = k * (128 + f.zp);
-  if (k % 4 === 0) {
-    // four bytes a load, summed in two 16-bit lanes (at most 510 a word: flushed every 128 words)
-    const from = sourceWords(f);
-    const x4 = x * 0x01010101;
-    const quads = k >> 2;
-    for (let c = 0, s = 0; c < n; c++) {
-      let sum = 0;
-      for (const end = s + quads; s < end; ) {
-        let lanes = 0;
-        for (const stop = Math.min(end, s + 128); s < stop; s++) {
-          const v = from[s] ^ x4;
-          lanes += (v & 0x00ff00ff) + ((v >>> 8) & 0x00ff00ff);
-        }
-        sum += (lanes & 0xffff) + (lanes >>> 16);
-      }
-      sums[c] = sum - offset;
-    }
-    return sums;
-  }
-  for (let c = 0, s = 0; c < n; c++) {
-    let sum = 0;
-    for (const end = s + k; s < end; s++) sum += src[s] ^ x;
-    sums[c] = sum - offset;
-  }
-  return sums;
-}
-
-/** sum over rows of (w - w_zp) for each column of row-major [rows][cols] weights (a depthwise filter's [taps][C]) */
-export function storedColumnSums(f: StoredFilter, rows: number, cols: number): Int32Array {
-  const sums = new Int32Array(cols);
-  const src = f.bytes;
-  const x = f.flip ^ 0x80;
-  for (let r = 0, s = 0; r < rows; r++) for (let ch = 0; ch < cols; ch++, s++) sums[ch] += src[s] ^ x;
-  const offset = rows * (128 + f.zp);
-  for (let ch = 0; ch < cols; ch++) sums[ch] -= offset;
-  return sums;
 }
 
 /**

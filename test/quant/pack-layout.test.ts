@@ -5,7 +5,7 @@
  * points and raw data at an unaligned byte offset. Same for the zero-point bias folds.
  */
 import { describe, it, expect } from 'vitest';
-import { packConvWeights, packDepthwiseRows, packGemm16Rows, packGemmRows, roundUp, storedColumnSums, storedFilter, storedRowSums, type StoredFilter } from '../../src/quant/pack.js';
+import { packConvWeights, packDepthwiseRows, packGemm16Rows, packGemmRows, roundUp, storedFilter, type StoredFilter } from '../../src/quant/pack.js';
 import { foldInputZeroPointRows } from '../../src/ops/q8-common.js';
 
 // ---- reference: one byte at a time, straight from the layout descriptions ----
@@ -102,21 +102,23 @@ describe('load-time packers are byte-identical to the per-byte layouts', () => {
         const k = round < SIZES.length ? SIZES[SIZES.length - 1 - round] : pick();
         const { raw, wzp, f, label } = randomFilter(n * k, dtype, zp());
         const what = `${label}, n ${n}, k ${k}`;
-        expect(packGemmRows(f, n, k), `gemm ${what}`).toEqual(refGemmRows(f, n, k));
+        const rowSums = new Int32Array(n);
+        expect(packGemmRows(f, n, k, rowSums), `gemm ${what}`).toEqual(refGemmRows(f, n, k));
         expect(packGemm16Rows(f, n, k), `gemm16 ${what}`).toEqual(refGemm16Rows(f, n, k));
         // depthwise [taps][C] and conv [O][KH][KW][I] over the same bytes
-        expect(packDepthwiseRows(f, n, k), `depthwise ${what}`).toEqual(refDepthwiseRows(f, n, k));
+        const channelSums = new Int32Array(k);
+        expect(packDepthwiseRows(f, n, k, channelSums), `depthwise ${what}`).toEqual(refDepthwiseRows(f, n, k));
         const kh = [1, 2, 3].find((d) => k % d === 0 && d > 1) ?? 1;
         expect(packConvWeights(f, n, kh, 1, k / kh), `conv ${what}`).toEqual(refConvWeights(f, n, kh, 1, k / kh));
         // sums of the raw values minus the raw zero point
         const rows = Array.from({ length: n }, (_, c) => Array.from({ length: k }, (_, kk) => rawValue(raw, c * k + kk, wzp)).reduce((a, b) => a + b, 0));
-        expect(Array.from(storedRowSums(f, n, k)), `row sums ${what}`).toEqual(rows);
+        expect(Array.from(rowSums), `row sums ${what}`).toEqual(rows);
         const cols = Array.from({ length: k }, (_, ch) => Array.from({ length: n }, (_, t) => rawValue(raw, t * k + ch, wzp)).reduce((a, b) => a + b, 0));
-        expect(Array.from(storedColumnSums(f, n, k)), `column sums ${what}`).toEqual(cols);
+        expect(Array.from(channelSums), `channel sums ${what}`).toEqual(cols);
         // bias - x_zp * sum with int32 wrap-around (a large bias and zero point force the wrap)
         const bias = Int32Array.from({ length: n }, () => (next() << 8) | 0);
         const xzp = randInt(-128, 127);
-        expect(Array.from(foldInputZeroPointRows(bias, f, n, k, xzp)), `fold ${what}`).toEqual(rows.map((s, c) => (bias[c] - xzp * s) | 0));
+        expect(Array.from(foldInputZeroPointRows(bias, rowSums, xzp)), `fold ${what}`).toEqual(rows.map((s, c) => (bias[c] - xzp * s) | 0));
         checked++;
       }
       expect(checked).toBe(80);
@@ -128,7 +130,18 @@ describe('load-time packers are byte-identical to the per-byte layouts', () => {
       const big = randomFilter(1024 * 1024, dtype, zp());
       expect(firstDifference(packGemm16Rows(big.f, 1024, 1024), refGemm16Rows(big.f, 1024, 1024)), `gemm16 ${big.label}`).toBe(-1);
       expect(firstDifference(packGemmRows(big.f, 1001, 1024), refGemmRows(big.f, 1001, 1024)), `gemm ${big.label}`).toBe(-1);
+      // rows of 1024 k: the sums flush their 16-bit lanes several times a row
+      const sums = new Int32Array(1001);
+      packGemmRows(big.f, 1001, 1024, sums);
+      const row = (c: number) => Array.from({ length: 1024 }, (_, kk) => rawValue(big.raw, c * 1024 + kk, big.wzp)).reduce((a, b) => a + b, 0);
+      expect([0, 500, 1000].map((c) => sums[c]), `row sums ${big.label}`).toEqual([0, 500, 1000].map(row));
       expect(firstDifference(packDepthwiseRows(big.f, 9, 1024), refDepthwiseRows(big.f, 9, 1024)), `depthwise ${big.label}`).toBe(-1);
+    }
+    // every byte at its largest: the lanes at their fullest before a flush
+    for (const raw of [new Uint8Array(4 * 1028).fill(255), new Int8Array(4 * 1028).fill(127)]) {
+      const sums = new Int32Array(4);
+      packGemmRows(storedFilter(raw, 0), 4, 1028, sums);
+      expect(Array.from(sums)).toEqual(Array(4).fill(raw[0] * 1028));
     }
   });
 });

@@ -29,8 +29,9 @@ export function prepareConv(op: Conv2DOp): PreparedOp {
     const n = oc;
     const k = ic;
     const m = g.h * g.w;
-    const weights = packGemmRows(f.stored, n, k);
-    const folded = foldInputZeroPointRows(bias, f.stored, n, k, xzp);
+    const rowSums = new Int32Array(n);
+    const weights = packGemmRows(f.stored, n, k, rowSums);
+    const folded = foldInputZeroPointRows(bias, rowSums, xzp);
     const np = roundUp(n, 4);
     const constants = [weights, packInt32(folded, np), packRequantFor(f.multipliers, np, mode)];
     return {

@@ -3,7 +3,7 @@ import { invalidModel, unsupportedModel } from '../../errors.js';
 import { type DepthwiseConv2DOp } from '../../model/ir.js';
 import type { KernelExports } from '../../runtime/kernels.js';
 import type { PreparedOp, RunPointers } from '../types.js';
-import { depthwiseScratchBytes, packDepthwiseRows, storedColumnSums, packRequantFor, roundUp } from '../../quant/pack.js';
+import { depthwiseScratchBytes, packDepthwiseRows, packRequantFor, roundUp } from '../../quant/pack.js';
 import { checkBias, filterInfo, geometry, requantEpilogue, quantizedInOut } from '../q8-common.js';
 
 export function depthwiseParts(op: DepthwiseConv2DOp) {
@@ -19,10 +19,10 @@ export function depthwiseParts(op: DepthwiseConv2DOp) {
   const { act, xzp, yzp, mode } = requantEpilogue(op, inQ, outQ, f.multipliers);
   const taps = kh * kw;
   const cp = roundUp(c, 8);
-  // straight from the raw filter (no per-weight closure): packing is most of the load time
-  const weights = packDepthwiseRows(f.stored, taps, c);
+  // packed and summed per channel in one pass over the raw filter (packing is most of the load time)
+  const sums = new Int32Array(c);
+  const weights = packDepthwiseRows(f.stored, taps, c, sums);
   // one bias, with the input zero point folded in (the kernel reads x_zp for taps outside the image)
-  const sums = storedColumnSums(f.stored, taps, c);
   const folded = new Int32Array(cp);
   for (let ch = 0; ch < c; ch++) folded[ch] = (bias[ch] - Math.imul(xzp, sums[ch])) | 0;
   const constants = [weights, new Uint8Array(folded.buffer), packRequantFor(f.multipliers, cp, mode)];

@@ -18,7 +18,9 @@ export function prepareFullyConnected(op: FullyConnectedOp): PreparedOp {
   const bias = checkBias(op.bias, n);
   const { act, xzp, yzp, mode } = requantEpilogue(op, inQ, outQ, f.multipliers);
   const np = roundUp(n, 4);
-  const constants = [packGemmRows(f.stored, n, k), packInt32(foldInputZeroPointRows(bias, f.stored, n, k, xzp), np), packRequantFor(f.multipliers, np, mode)];
+  const rowSums = new Int32Array(n);
+  const weights = packGemmRows(f.stored, n, k, rowSums);
+  const constants = [weights, packInt32(foldInputZeroPointRows(bias, rowSums, xzp), np), packRequantFor(f.multipliers, np, mode)];
   return {
     kernel: 'q8_gemm',
     constants,
