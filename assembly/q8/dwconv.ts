@@ -18,16 +18,7 @@
 // Channel loads read 8 (or 16) channels even at the end of a pixel; the extra lanes meet zero
 // weights and are not stored.
 
-import { rqGroupBytes, pack8, requant4Common, requant4Fast, requantScalar, storePartial } from "./requant";
-
-@inline
-function store8(acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, lo8: v128, hi8: v128, dst: usize, valid: i32): void {
-  const rqStep = rqGroupBytes(mode);
-  const rqg = rq + <usize>(ch >> 2) * rqStep;
-  const b = pack8(requant4Common(acc0, rqg, mode), requant4Common(acc1, rqg + rqStep, mode), zp16, lo8, hi8);
-  if (valid >= 8) v128.store64_lane(dst, b, 0);
-  else storePartial(dst, b, valid);
-}
+import { rqGroupBytes, requant4Common, requantNudge, requantScalar, storePartial } from "./requant";
 
 // Where a pixel's output starts: int8 NHWC, or its lane in a tile of 4 pixels (see q8_dwconv16).
 @inline
@@ -37,23 +28,28 @@ function outPixel(out: usize, wide: bool, row: i32, ox: i32, outW: i32, pixelStr
 }
 
 // Requantize 8 channels and store them: as int8, or as int16 (y - nextZp) pairs into a tile
-// (four 4-byte lanes 16 bytes apart; `pairs` of them are inside the row's K).
+// (four 4-byte lanes 16 bytes apart; `pairs` of them are inside the row's K). The mode and
+// `wide` branches are taken the same way for the whole call (predicted; measured no slower
+// than the copies specialised per mode, which cost 8 KB of the q8 build).
 @inline
 function emit(
-  acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, lo8: v128, hi8: v128, dst: usize, valid: i32,
-  wide: bool, lo16: v128, hi16: v128, nz16: v128, pairs: i32, kind: i32, shift: i32, nudge: v128,
+  acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, dst: usize, valid: i32,
+  wide: bool, lo16: v128, hi16: v128, nz16: v128, pairs: i32, nudge: v128,
 ): void {
-  if (!wide) {
-    store8(acc0, acc1, rq, ch, mode, zp16, lo8, hi8, dst, valid);
-    return;
-  }
   const rqStep = rqGroupBytes(mode);
   const rqg = rq + <usize>(ch >> 2) * rqStep;
-  // saturating narrow + zero point + clamp: exact for the same reason as pack8
-  const r0 = requant4Fast(acc0, rqg, kind, shift, nudge, mode);
-  const r1 = requant4Fast(acc1, rqg + rqStep, kind, shift, nudge, mode);
-  const h = i16x8.add_sat_s(i16x8.narrow_i32x4_s(r0, r1), zp16);
-  const v = i16x8.sub(i16x8.min_s(i16x8.max_s(h, lo16), hi16), nz16);
+  const r0 = requant4Common(acc0, rqg, mode, nudge);
+  const r1 = requant4Common(acc1, rqg + rqStep, mode, nudge);
+  // saturating narrow + zero point + clamp in int16 for both outputs (exact for the same reason
+  // as pack8; one set of clamp vectors live in the loops instead of an int8 and an int16 one)
+  const y = i16x8.min_s(i16x8.max_s(i16x8.add_sat_s(i16x8.narrow_i32x4_s(r0, r1), zp16), lo16), hi16);
+  if (!wide) {
+    const b = i8x16.narrow_i16x8_s(y, y);
+    if (valid >= 8) v128.store64_lane(dst, b, 0);
+    else storePartial(dst, b, valid);
+    return;
+  }
+  const v = i16x8.sub(y, nz16);
   if (pairs >= 4) {
     v128.store32_lane(dst, v, 0);
     v128.store32_lane(dst, v, 1, 16);
@@ -71,39 +67,19 @@ export function q8_dwconv(
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, wScratch: usize,
 ): void {
-  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, false, 0, outH, 0, 2, 0, wScratch);
+  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, false, 0, outH, 0, wScratch);
 }
 
 // The same for output rows [oy0, oy1), written for the pointwise GEMM that follows in a fused
 // step (assembly/q8/gemm16.ts): int16 (y - nextZp), where y is the clamped int8 output and
 // nextZp the pointwise input zero point (exact: nextZp is the same tensor's zero point), in
 // tiles of 4 pixels [pair of channels][pixel][2]. Pixel 0 is the first pixel of row oy0.
-// Any requantization mode:
 export function q8_dwconv16(
   inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32, wScratch: usize,
 ): void {
-  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 2, 0, wScratch);
-}
-
-// Specialised copies (separate functions: see q8_gemm16_rs): every right shift equal to
-// `mode` in [1, 22] ...
-export function q8_dwconv16_rs(
-  inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
-  kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
-  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32, wScratch: usize,
-): void {
-  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 0, mode, wScratch);
-}
-
-// ... and mode -3, per-channel right shifts all in [1, 22].
-export function q8_dwconv16_rl(
-  inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
-  kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
-  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, oy0: i32, oy1: i32, nextZp: i32, wScratch: usize,
-): void {
-  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, 1, 0, wScratch);
+  dwconv(inp, inH, inW, c, w, wZp, bias, rq, mode, kh, kw, sh, sw, padTop, padLeft, outH, outW, inZp, outZp, actMin, actMax, out, true, oy0, oy1, nextZp, wScratch);
 }
 
 // Widen the 8-bit tap pairs [pairs][cp][2] into int16 (w - w_zp) at `dst`: [taps][cp], then the
@@ -140,12 +116,146 @@ function widenDepthwise(w: usize, wZp: i32, bias: usize, inZp: i32, taps: i32, c
   return biasModel;
 }
 
+// The pixels the 3x3 loop does not take, one call each (not inlined: they cost 1 KB a copy, and
+// a call per pixel is small next to a pixel's work): an interior pixel of another filter size,
+// 16 channels at a time; w: the widened [taps][cp] weights.
+function interiorPixel(
+  inp0: usize, c: i32, w: usize, biasInterior: usize, rq: usize, mode: i32, kh: i32, kw: i32, inW: i32,
+  outp: usize, wide: bool, outZp: i32, actMin: i32, actMax: i32, nextZp: i32,
+): void {
+  const cp = (c + 7) & ~7;
+  const pixelStride = <usize>c;
+  const tapStride = <usize>cp << 1;
+  const kPairs = (c + 1) >> 1;
+  const chScale: usize = wide ? 8 : 1;
+  const zp16 = i16x8.splat(<i16>outZp);
+  const lo16 = i16x8.splat(<i16>actMin);
+  const hi16 = i16x8.splat(<i16>actMax);
+  const nz16 = i16x8.splat(<i16>nextZp);
+  const nudge = requantNudge(mode);
+  let cb = 0;
+  for (; cb + 8 < c; cb += 16) {
+    let a0 = v128.load(biasInterior + (<usize>cb << 2));
+    let a1 = v128.load(biasInterior + (<usize>cb << 2), 16);
+    let a2 = v128.load(biasInterior + (<usize>cb << 2), 32);
+    let a3 = v128.load(biasInterior + (<usize>cb << 2), 48);
+    let wp = w + (<usize>cb << 1);
+    let rowp = inp0 + <usize>cb;
+    for (let ky = 0; ky < kh; ky++) {
+      let xp = rowp;
+      let kx = 0;
+      // three taps at a time (the whole row of a 3x3 filter) without loop overhead
+      for (; kx + 3 <= kw; kx += 3) {
+        let x0 = v128.load8x8_s(xp);
+        let x1 = v128.load8x8_s(xp, 8);
+        let w0 = v128.load(wp);
+        let w1 = v128.load(wp, 16);
+        a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+        a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+        a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
+        a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+        x0 = v128.load8x8_s(xp + pixelStride);
+        x1 = v128.load8x8_s(xp + pixelStride, 8);
+        w0 = v128.load(wp + tapStride);
+        w1 = v128.load(wp + tapStride, 16);
+        a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+        a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+        a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
+        a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+        x0 = v128.load8x8_s(xp + pixelStride * 2);
+        x1 = v128.load8x8_s(xp + pixelStride * 2, 8);
+        w0 = v128.load(wp + tapStride * 2);
+        w1 = v128.load(wp + tapStride * 2, 16);
+        a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+        a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+        a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
+        a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+        xp += pixelStride * 3;
+        wp += tapStride * 3;
+      }
+      for (; kx < kw; kx++) {
+        const x0 = v128.load8x8_s(xp);
+        const x1 = v128.load8x8_s(xp, 8);
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp, 16);
+        a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+        a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+        a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
+        a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
+        xp += pixelStride;
+        wp += tapStride;
+      }
+      rowp += <usize>inW * pixelStride;
+    }
+    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge);
+    emit(a2, a3, rq, cb + 8, mode, zp16, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1), nudge);
+  }
+  if (cb < c) {
+    let a0 = v128.load(biasInterior + (<usize>cb << 2));
+    let a1 = v128.load(biasInterior + (<usize>cb << 2), 16);
+    let wp = w + (<usize>cb << 1);
+    let rowp = inp0 + <usize>cb;
+    for (let ky = 0; ky < kh; ky++) {
+      let xp = rowp;
+      for (let kx = 0; kx < kw; kx++) {
+        const x0 = v128.load8x8_s(xp);
+        const w0 = v128.load(wp);
+        a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+        a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+        xp += pixelStride;
+        wp += tapStride;
+      }
+      rowp += <usize>inW * pixelStride;
+    }
+    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge);
+  }
+}
+
+// A pixel whose window crosses the image border: x_zp subtracted from each in-bounds tap, the
+// others skipped. Inlined: as a call it made
+// layers of few pixels, most of them border, up to 1.4x slower.
+@inline
+function borderPixel(
+  inp: usize, inH: i32, inW: i32, c: i32, w: usize, biasModel: usize, rq: usize, mode: i32, kh: i32, kw: i32,
+  iy0: i32, ix0: i32, inZp: i32, outp: usize, wide: bool, outZp: i32, actMin: i32, actMax: i32, nextZp: i32,
+): void {
+  const cp = (c + 7) & ~7;
+  const pixelStride = <usize>c;
+  const tapStride = <usize>cp << 1;
+  const kPairs = (c + 1) >> 1;
+  const chScale: usize = wide ? 8 : 1;
+  const zp16 = i16x8.splat(<i16>outZp);
+  const lo16 = i16x8.splat(<i16>actMin);
+  const hi16 = i16x8.splat(<i16>actMax);
+  const nz16 = i16x8.splat(<i16>nextZp);
+  const nudge = requantNudge(mode);
+  const xzp = i16x8.splat(<i16>inZp);
+  const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
+  const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
+  for (let cb = 0; cb < c; cb += 8) {
+    let a0 = v128.load(biasModel + (<usize>cb << 2));
+    let a1 = v128.load(biasModel + (<usize>cb << 2), 16);
+    for (let ky = ky0; ky < ky1; ky++) {
+      for (let kx = kx0; kx < kx1; kx++) {
+        const xp = inp + (<usize>(iy0 + ky) * <usize>inW + <usize>(ix0 + kx)) * pixelStride + <usize>cb;
+        const wp = w + <usize>(ky * kw + kx) * tapStride + (<usize>cb << 1);
+        const x0 = i16x8.sub(v128.load8x8_s(xp), xzp);
+        const w0 = v128.load(wp);
+        a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
+        a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
+      }
+    }
+    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge);
+  }
+}
+
+// Inlined into each entry with `wide` a constant (a runtime flag measured 5-10% slower on
+// small-channel layers); only the 3x3 interior loop is inlined in it, the rest are calls.
 @inline
 function dwconv(
   inp: usize, inH: i32, inW: i32, c: i32, w: usize, wZp: i32, bias: usize, rq: usize, mode: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
-  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, wide: bool, oy0: i32, oy1: i32, nextZp: i32,
-  kind: i32, shift: i32, wScratch: usize,
+  inZp: i32, outZp: i32, actMin: i32, actMax: i32, out: usize, wide: bool, oy0: i32, oy1: i32, nextZp: i32, wScratch: usize,
 ): void {
   const kPairs = (c + 1) >> 1;
   const tileBytes = <usize>kPairs << 4;
@@ -158,14 +268,11 @@ function dwconv(
   const taps = kh * kw;
   if (ASC_FEATURE_SIMD) {
     const zp16 = i16x8.splat(<i16>outZp);
-    const lo8 = i8x16.splat(<i8>actMin);
-    const hi8 = i8x16.splat(<i8>actMax);
-    const xzp = i16x8.splat(<i16>inZp);
     const lo16 = i16x8.splat(<i16>actMin);
     const hi16 = i16x8.splat(<i16>actMax);
     const nz16 = i16x8.splat(<i16>nextZp);
-    const nudge = i32x4.splat(kind == 0 ? 1 << (shift - 1) : 0);
-        const wide16 = wScratch;
+    const nudge = requantNudge(mode);
+    const wide16 = wScratch;
     const biasModel = widenDepthwise(w, wZp, bias, inZp, taps, cp, wide16);
     const biasInterior = bias;
     w = wide16;
@@ -177,7 +284,6 @@ function dwconv(
         const outp = outPixel(out, wide, oy - oy0, ox, outW, pixelStride, tileBytes);
         if (rowInterior && ix0 >= 0 && ix0 + kw <= inW) {
           const inp0 = inp + (<usize>iy0 * <usize>inW + <usize>ix0) * pixelStride;
-          let cb = 0;
           if (kh == 3 && kw == 3) {
             // 3x3: taps paired (t0,t1) (t2,t3) (t4,t5) (t6,t7) (t8,-) through dot_i16x8, 8
             // channels at a time (two accumulators: no spills in V8). The last pair's partner
@@ -185,7 +291,7 @@ function dwconv(
             const rowOff = <usize>inW * pixelStride;
             const pairStride = <usize>cp << 2;
             const wPairs = w + tapStride * 9;
-            for (; cb < c; cb += 8) {
+            for (let cb = 0; cb < c; cb += 8) {
               let a0 = v128.load(biasInterior + (<usize>cb << 2));
               let a1 = v128.load(biasInterior + (<usize>cb << 2), 16);
               const x = inp0 + <usize>cb;
@@ -209,102 +315,13 @@ function dwconv(
               p = v128.load8x8_s(x + rowOff * 2 + pixelStride * 2);
               a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p, p, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq + pairStride * 4)));
               a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p, p, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq + pairStride * 4, 16)));
-              emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
+              emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge);
             }
-          }
-          for (; cb + 8 < c; cb += 16) {
-            let a0 = v128.load(biasInterior + (<usize>cb << 2));
-            let a1 = v128.load(biasInterior + (<usize>cb << 2), 16);
-            let a2 = v128.load(biasInterior + (<usize>cb << 2), 32);
-            let a3 = v128.load(biasInterior + (<usize>cb << 2), 48);
-            let wp = w + (<usize>cb << 1);
-            let rowp = inp0 + <usize>cb;
-            for (let ky = 0; ky < kh; ky++) {
-              let xp = rowp;
-              let kx = 0;
-              // three taps at a time (the whole row of a 3x3 filter) without loop overhead
-              for (; kx + 3 <= kw; kx += 3) {
-                let x0 = v128.load8x8_s(xp);
-                let x1 = v128.load8x8_s(xp, 8);
-                let w0 = v128.load(wp);
-                let w1 = v128.load(wp, 16);
-                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
-                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
-                a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
-                a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
-                x0 = v128.load8x8_s(xp + pixelStride);
-                x1 = v128.load8x8_s(xp + pixelStride, 8);
-                w0 = v128.load(wp + tapStride);
-                w1 = v128.load(wp + tapStride, 16);
-                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
-                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
-                a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
-                a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
-                x0 = v128.load8x8_s(xp + pixelStride * 2);
-                x1 = v128.load8x8_s(xp + pixelStride * 2, 8);
-                w0 = v128.load(wp + tapStride * 2);
-                w1 = v128.load(wp + tapStride * 2, 16);
-                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
-                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
-                a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
-                a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
-                xp += pixelStride * 3;
-                wp += tapStride * 3;
-              }
-              for (; kx < kw; kx++) {
-                const x0 = v128.load8x8_s(xp);
-                const x1 = v128.load8x8_s(xp, 8);
-                const w0 = v128.load(wp);
-                const w1 = v128.load(wp, 16);
-                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
-                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
-                a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(x1, w1));
-                a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(x1, w1));
-                xp += pixelStride;
-                wp += tapStride;
-              }
-              rowp += <usize>inW * pixelStride;
-            }
-            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
-            emit(a2, a3, rq, cb + 8, mode, zp16, lo8, hi8, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1), kind, shift, nudge);
-          }
-          if (cb < c) {
-            let a0 = v128.load(biasInterior + (<usize>cb << 2));
-            let a1 = v128.load(biasInterior + (<usize>cb << 2), 16);
-            let wp = w + (<usize>cb << 1);
-            let rowp = inp0 + <usize>cb;
-            for (let ky = 0; ky < kh; ky++) {
-              let xp = rowp;
-              for (let kx = 0; kx < kw; kx++) {
-                const x0 = v128.load8x8_s(xp);
-                const w0 = v128.load(wp);
-                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
-                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
-                xp += pixelStride;
-                wp += tapStride;
-              }
-              rowp += <usize>inW * pixelStride;
-            }
-            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
+          } else {
+            interiorPixel(inp0, c, w, biasInterior, rq, mode, kh, kw, inW, outp, wide, outZp, actMin, actMax, nextZp);
           }
         } else {
-          const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
-          const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
-          for (let cb = 0; cb < c; cb += 8) {
-            let a0 = v128.load(biasModel + (<usize>cb << 2));
-            let a1 = v128.load(biasModel + (<usize>cb << 2), 16);
-            for (let ky = ky0; ky < ky1; ky++) {
-              for (let kx = kx0; kx < kx1; kx++) {
-                const xp = inp + (<usize>(iy0 + ky) * <usize>inW + <usize>(ix0 + kx)) * pixelStride + <usize>cb;
-                const wp = w + <usize>(ky * kw + kx) * tapStride + (<usize>cb << 1);
-                const x0 = i16x8.sub(v128.load8x8_s(xp), xzp);
-                const w0 = v128.load(wp);
-                a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x0, w0));
-                a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
-              }
-            }
-            emit(a0, a1, rq, cb, mode, zp16, lo8, hi8, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), kind, shift, nudge);
-          }
+          borderPixel(inp, inH, inW, c, w, biasModel, rq, mode, kh, kw, iy0, ix0, inZp, outp, wide, outZp, actMin, actMax, nextZp);
         }
       }
     }

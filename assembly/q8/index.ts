@@ -1,6 +1,6 @@
 // Quantized kernels (int8 storage; uint8 tensors arrive shifted by -128). One file per operator.
 export { q8_gemm } from "./gemm";
-export { q8_dwconv, q8_dwconv16, q8_dwconv16_rs, q8_dwconv16_rl } from "./dwconv";
+export { q8_dwconv, q8_dwconv16 } from "./dwconv";
 export { q8_conv } from "./conv";
 export { q8_avgpool } from "./avgpool";
 export { q8_softmax } from "./softmax";

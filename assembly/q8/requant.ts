@@ -79,11 +79,18 @@ export function requant4Call(acc: v128, rqg: usize, mode: i32): v128 {
 
 // requant4 with the common modes inline (a right shift in [1, 22] shared by every channel: uint8
 // layers; per-channel right shifts in [1, 22]: int8 layers) and the others out of line.
+// `nudge` is requantNudge(mode), hoisted by the caller.
 @inline
-export function requant4Common(acc: v128, rqg: usize, mode: i32): v128 {
-  if (mode >= 1 && mode <= 22) return requant4Fast(acc, rqg, 0, mode, i32x4.splat(1 << (mode - 1)), mode);
+export function requant4Common(acc: v128, rqg: usize, mode: i32, nudge: v128): v128 {
+  if (mode >= 1 && mode <= 22) return requant4Fast(acc, rqg, 0, mode, nudge, mode);
   if (mode == -3) return requant4Fast(acc, rqg, 1, 0, acc, mode);
   return requant4Call(acc, rqg, mode);
+}
+
+// requant4Fast's rounding nudge for a shared right shift in [1, 22] (any vector otherwise)
+@inline
+export function requantNudge(mode: i32): v128 {
+  return i32x4.splat(mode >= 1 && mode <= 22 ? 1 << (mode - 1) : 0);
 }
 
 // The parameter vectors requant4With reads for one group, for loading once outside a row loop
