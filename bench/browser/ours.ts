@@ -2,16 +2,15 @@
 // served beside the bundle). Query `kernels`: 'auto' (relaxed SIMD in Chromium) or 'simd'.
 // Times runAll on a random input of the model's input type, as the Node bench (`mobilenet-wasm bench`) does.
 import { MobileNet, type KernelChoice } from 'mobilenet-wasm/core';
-import relaxed from 'mobilenet-wasm/wasm/mobilenet-relaxed.wasm';
-import simd from 'mobilenet-wasm/wasm/mobilenet-simd.wasm';
-import scalar from 'mobilenet-wasm/wasm/mobilenet-scalar.wasm';
+// the per-precision builds: load fetches the one file the model needs, as a user's page does
+import { wasmByFile } from '../../examples/web/builds.js';
 import { argmax, fetchBytes, pageQuery, randomInput, report, timeInference } from './common.js';
 
 report(async () => {
   const q = pageQuery();
   const kernels = (q.get('kernels') ?? 'auto') as KernelChoice;
   const bytes = await fetchBytes(q.model);
-  const net = await MobileNet.load(bytes, { wasm: { relaxed, simd, scalar }, kernels });
+  const net = await MobileNet.load(bytes, { wasm: wasmByFile, kernels });
   const { dtype, shape } = net.info.input;
   const inputs = [randomInput(dtype, shape.reduce((a: number, b: number) => a * b, 1))];
   const infer = () => net.runAll(inputs);
