@@ -32,17 +32,35 @@ export function prepareDepthwiseConv2d(op: DepthwiseConv2DOp): PreparedOp {
     run(k, p) {
       const dst = p.scratch;
       // element e = px * C + ch goes to px * C * M + ch * M + m for every m: one typed view per
-      // dtype (float32 elements, or bytes), as plain element copies
+      // dtype (float32 elements, or bytes), as plain element copies; bytes by whole words when M allows
       const n = pixels * c;
-      const from = elem === 4 ? new Float32Array(k.memory.buffer, p.input, n) : new Int8Array(k.memory.buffer, p.input, n);
-      const to = elem === 4 ? new Float32Array(k.memory.buffer, dst, n * multiplier) : new Int8Array(k.memory.buffer, dst, n * multiplier);
-      for (let e = 0, o = 0; e < n; e++) {
-        const v = from[e];
-        for (let m = 0; m < multiplier; m++) to[o++] = v;
+      if (elem === 1 && multiplier % 4 === 0 && (dst & 3) === 0) repeatBytesAsWords(k.memory.buffer, p.input, dst, n, multiplier);
+      else {
+        const from = elem === 4 ? new Float32Array(k.memory.buffer, p.input, n) : new Int8Array(k.memory.buffer, p.input, n);
+        const to = elem === 4 ? new Float32Array(k.memory.buffer, dst, n * multiplier) : new Int8Array(k.memory.buffer, dst, n * multiplier);
+        for (let e = 0, o = 0; e < n; e++) {
+          const v = from[e];
+          for (let m = 0; m < multiplier; m++) to[o++] = v;
+        }
       }
       inner.run(k, { ...p, input: dst, inputs: [dst], scratch: dst + expandedBytes });
     },
   };
+}
+
+/**
+ * Each byte repeated `multiplier` (a multiple of 4) times, written as 32-bit words of four copies:
+ * byte stores made the person detector's stem (96x96 bytes x 8) 0.26 ms instead of 0.15 ms.
+ * `dst` must be 4-byte aligned (scratch is 16-byte aligned; the caller checks).
+ */
+function repeatBytesAsWords(buffer: ArrayBuffer, src: number, dst: number, n: number, multiplier: number): void {
+  const from = new Uint8Array(buffer, src, n);
+  const to = new Uint32Array(buffer, dst, (n * multiplier) >> 2);
+  const wordsPerByte = multiplier >> 2;
+  for (let e = 0, o = 0; e < n; e++) {
+    const word = Math.imul(from[e], 0x01010101);
+    for (let m = 0; m < wordsPerByte; m++) to[o++] = word;
+  }
 }
 
 function prepareOne(op: DepthwiseConv2DOp): PreparedOp {
