@@ -182,12 +182,6 @@ export function gemm16For(mode: number): 'q8_gemm16' | 'q8_gemm16_rs' | 'q8_gemm
   return s === 'shared-shift' ? 'q8_gemm16_rs' : s === 'short-shifts' ? 'q8_gemm16_rl' : 'q8_gemm16';
 }
 
-/** the banded depthwise entry point: one for every requantization mode (the kernel branches on
- * the mode per 8 channels; copies specialised per mode measured no faster and cost 8 KB of wasm) */
-export function dwconv16For(_mode: number): 'q8_dwconv16' {
-  return 'q8_dwconv16';
-}
-
 /** bytes of depthwise output (int16 tiles) a fused step produces before the GEMM consumes them */
 export const FUSED_BAND_BYTES = 64 * 1024;
 
