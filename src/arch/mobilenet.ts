@@ -2,16 +2,18 @@
  * MobileNet v1 (Howard et al. 2017, TF-slim mobilenet_v1.py): layer-by-layer cost figures and
  * random-weight graphs in the model IR, for any width multiplier and input resolution.
  *
- * Counting convention (reproduces the paper's Tables 6 and 7 within their rounding):
+ * Counting convention (graph-stats.ts layerCost, the one rule `stats` uses for built graphs,
+ * files and written-down architectures alike):
  * - mult-adds = one per weight per output position, for the stem conv, the 13 depthwise and
  *   13 pointwise convs AND the 1x1 classifier (FC). Bias / batch-norm adds, ReLU6, pooling and
  *   softmax are not counted. Without the classifier, 1.0/224 gives 567.7 M (paper: 569); with
- *   it 568.7 M. Counting bias adds (~5 M at 1.0/224) would overshoot. No convention rounds all
- *   seven published figures exactly: 1.0/160 is 290.7 M here, printed as 290 in the paper.
+ *   it 568.7 M. Counting bias adds (~5 M at 1.0/224) would overshoot.
  * - params = weights plus one bias per output channel (the deployed, batch-norm-folded model,
  *   as in a .tflite file). Weights alone (4.209 M at 1.0/224) and Keras' trainable count
  *   (4.232 M, BN gamma/beta) round to the same 4.2 M; counting BN's moving statistics too
  *   (4.254 M) would not.
+ * src/arch/paper.ts sets these counts beside every figure of the paper's Tables 4-8 and says how
+ * the three the plain count misses (1.0/160's 290 M among them) were obtained.
  */
 import { invalidOption } from '../errors.js';
 import { guard } from '../runtime/guard.js';
@@ -27,6 +29,7 @@ import {
   convGeometry,
 } from '../model/ir.js';
 import { clampedNormalMoments, mulberry32, normalSource } from './random.js';
+import { layerCost } from './graph-stats.js';
 
 /** Output channels of the 13 pointwise convs at alpha 1 (TF-slim MOBILENETV1_CONV_DEFS). */
 export const POINTWISE_CHANNELS = [64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024] as const;
@@ -74,49 +77,73 @@ function checkArch(alpha: number, resolution: number, classes: number): void {
   }
 }
 
-/** Per-layer shapes, mult-adds and params of MobileNet v1 (see the convention above). */
-export function mobilenetV1Layers(alpha: number, resolution: number, classes = 1000): ArchStats {
-  return guard('INVALID_OPTION', 'mobilenetV1Layers', () => layersOf(alpha, resolution, classes));
+/**
+ * The paper's two structural variants of MobileNet v1 (Tables 4 and 5):
+ * - convolution 'full': each depthwise separable pair (3x3 depthwise + 1x1 pointwise) becomes
+ *   one full 3x3 convolution with the pair's stride and output channels ("Conv MobileNet",
+ *   4866 M mult-adds, 29.3 M params);
+ * - shallow: without the five separable layers of 14x14x512 (TF-slim's Conv2d_7 .. Conv2d_11),
+ *   "Shallow MobileNet" (307 M, 2.9 M).
+ */
+export interface ArchVariant {
+  convolution?: 'separable' | 'full';
+  shallow?: boolean;
 }
 
-function layersOf(alpha: number, resolution: number, classes: number): ArchStats {
+/** The pointwise layers (0-based, in POINTWISE_CHANNELS) a shallow MobileNet leaves out: the 5 repeated 14x14x512 ones. */
+export const SHALLOW_REMOVED = [6, 7, 8, 9, 10] as const;
+
+/** Per-layer shapes, mult-adds and params of MobileNet v1 (see the convention above). */
+export function mobilenetV1Layers(alpha: number, resolution: number, classes = 1000, variant: ArchVariant = {}): ArchStats {
+  return guard('INVALID_OPTION', 'mobilenetV1Layers', () => layersOf(alpha, resolution, classes, variant));
+}
+
+function checkVariant(variant: ArchVariant): Required<ArchVariant> {
+  if (variant === null || typeof variant !== 'object') throw invalidOption(`the variant must be an object { convolution, shallow }, got ${describeValue(variant)}`);
+  const { convolution = 'separable', shallow = false } = variant;
+  if (convolution !== 'separable' && convolution !== 'full') throw invalidOption(`convolution must be 'separable' or 'full', got ${describeValue(convolution)}`);
+  if (typeof shallow !== 'boolean') throw invalidOption(`shallow must be true or false, got ${describeValue(shallow)}`);
+  return { convolution, shallow };
+}
+
+function layersOf(alpha: number, resolution: number, classes: number, variant: ArchVariant): ArchStats {
   checkArch(alpha, resolution, classes);
+  const { convolution, shallow } = checkVariant(variant);
   const layers: LayerStats[] = [];
   let h = resolution;
   let c = 3;
   const conv = (name: string, kind: LayerKind, k: number, stride: number, outC: number) => {
     const out = convGeometry(h, k, stride, 'same').out;
-    const perPosition = kind === 'depthwise' ? k * k * c : k * k * c * outC;
-    layers.push({
+    const depthwise = kind === 'depthwise';
+    const outputShape = [1, out, out, outC];
+    // counted by the graph counter's own rule (one counter for built graphs and architectures)
+    const cost = layerCost({
       name,
-      kind,
-      inputShape: [1, h, h, c],
-      outputShape: [1, out, out, outC],
-      kernel: [k, k],
-      stride,
-      macs: out * out * perPosition,
-      params: perPosition + outC,
+      op: depthwise ? 'depthwise_conv2d' : 'conv2d',
+      outputShape,
+      filterShape: depthwise ? [1, k, k, outC] : [outC, k, k, c],
+      biasLength: outC,
     });
+    layers.push({ name, kind, inputShape: [1, h, h, c], outputShape, kernel: [k, k], stride, ...cost });
     h = out;
     c = outC;
   };
   conv('Conv2d_0', 'conv', 3, 2, scaledDepth(STEM_CHANNELS, alpha));
   for (let i = 0; i < POINTWISE_CHANNELS.length; i++) {
-    conv(`Conv2d_${i + 1}_depthwise`, 'depthwise', 3, DEPTHWISE_STRIDES[i], c);
-    conv(`Conv2d_${i + 1}_pointwise`, 'pointwise', 1, 1, scaledDepth(POINTWISE_CHANNELS[i], alpha));
+    if (shallow && (SHALLOW_REMOVED as readonly number[]).includes(i)) continue;
+    const outC = scaledDepth(POINTWISE_CHANNELS[i], alpha);
+    if (convolution === 'full') {
+      conv(`Conv2d_${i + 1}`, 'conv', 3, DEPTHWISE_STRIDES[i], outC);
+    } else {
+      conv(`Conv2d_${i + 1}_depthwise`, 'depthwise', 3, DEPTHWISE_STRIDES[i], c);
+      conv(`Conv2d_${i + 1}_pointwise`, 'pointwise', 1, 1, outC);
+    }
   }
   // global average pool: TF-slim's 7x7 VALID at 224, in general a window the size of the map
   layers.push({ name: 'AvgPool_1a', kind: 'avgpool', inputShape: [1, h, h, c], outputShape: [1, 1, 1, c], kernel: [h, h], stride: 2, macs: 0, params: 0 });
-  layers.push({
-    name: 'Conv2d_1c_1x1',
-    kind: 'classifier',
-    inputShape: [1, 1, 1, c],
-    outputShape: [1, 1, 1, classes],
-    kernel: [1, 1],
-    stride: 1,
-    macs: c * classes,
-    params: c * classes + classes,
-  });
+  const logits = [1, 1, 1, classes];
+  const classifier = layerCost({ name: 'Conv2d_1c_1x1', op: 'conv2d', outputShape: logits, filterShape: [classes, 1, 1, c], biasLength: classes });
+  layers.push({ name: 'Conv2d_1c_1x1', kind: 'classifier', inputShape: [1, 1, 1, c], outputShape: logits, kernel: [1, 1], stride: 1, ...classifier });
   layers.push({ name: 'Predictions', kind: 'softmax', inputShape: [1, classes], outputShape: [1, classes], kernel: null, stride: null, macs: 0, params: 0 });
   return {
     alpha,
@@ -143,6 +170,10 @@ export interface BuildOptions {
   weights?: 'random';
   /** classifier as a 1x1 conv (TF-slim / 2018 TFLite models, default) or a fully-connected op */
   head?: 'conv' | 'fc';
+  /** 'full': the paper's Conv MobileNet, full 3x3 convolutions instead of depthwise separable ones (ArchVariant) */
+  convolution?: 'separable' | 'full';
+  /** the paper's Shallow MobileNet: without the five 14x14x512 separable layers (ArchVariant) */
+  shallow?: boolean;
 }
 
 /** Pre-activation distribution every random layer is calibrated to, like a trained batch norm. */
@@ -383,7 +414,7 @@ function build(opts: BuildOptions): Graph {
   }
   if (head !== 'conv' && head !== 'fc') throw invalidOption(`head must be 'conv' or 'fc', got ${describeValue(head)}`);
   if (!(typeof seed === 'number' && Number.isInteger(seed))) throw invalidOption(`seed must be an integer, got ${describeValue(seed)}`);
-  const arch = mobilenetV1Layers(alpha, resolution, classes);
+  const arch = mobilenetV1Layers(alpha, resolution, classes, { convolution: opts.convolution, shallow: opts.shallow });
   if (arch.params > MAX_BUILD_PARAMS) {
     throw invalidOption(`alpha ${alpha} with ${classes} classes gives ${arch.params} parameters, more than the ${MAX_BUILD_PARAMS} the builder makes`);
   }
