@@ -69,6 +69,8 @@ export interface TfliteModelSpec {
   subgraphName: string;
   /** buffers[0] must be empty (TFLite's sentinel) */
   buffers: Uint8Array[];
+  /** Model.metadata entries: a name and the index of the buffer holding its bytes (e.g. TFLITE_METADATA) */
+  metadata?: { name: string; buffer: number }[];
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -338,6 +340,8 @@ function modelTable(spec: TfliteModelSpec, externalOffsets: number[] | null): Fb
     [F.Model.subgraphs]: fb.tables([subgraph]),
     [F.Model.description]: fb.string(spec.description),
     [F.Model.buffers]: fb.tables(buffers),
+    // schema.fbs `table Metadata { name: string; buffer: uint; }`
+    [F.Model.metadata]: spec.metadata?.length ? fb.tables(spec.metadata.map((m) => fb.table({ 0: fb.string(m.name), 1: fb.scalar('u32', m.buffer) }))) : undefined,
   });
   return model;
 }
