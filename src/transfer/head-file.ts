@@ -64,6 +64,10 @@ export function combineHead(body: Uint8Array | Graph, head: HeadWeights): Uint8A
   const headDim = head.weights.length / head.labels.length;
   if (dim !== headDim) throw invalidInput(`combineWithBody: the body's embedding has ${dim} floats but the head was trained on ${headDim}`);
   const kept = ops.slice(0, pool + 1);
+  const branch = kept.findIndex((op) => !('input' in op));
+  if (branch >= 0) {
+    throw unsupportedModel(`combineWithBody: the body's op ${branch} (${kept[branch].op.toUpperCase()}) joins several tensors; the writer writes chains (MobileNet v1), not v2's residual blocks`);
+  }
   let features = pooled;
   if (pooled.dtype !== 'float32') {
     // embed() dequantizes the pooled features; DEQUANTIZE computes the same (q - zp) * scale
