@@ -4,9 +4,14 @@
 // catalog that scripts/demo.mjs serves (models.json, local files), and any other registry model
 // is downloaded by name, verified and kept in the Cache API. The page state is mirrored in
 // <body data-state> (starting, loading, ready, busy, done, live, error) for the browser tests.
-import { MobileNetError, engineSupports, fetchModelFile, listModels, type Classification, type KernelChoice } from 'mobilenet-wasm/core';
+// The "teach" panel (teach.ts, new classes from a few photos) is a dynamic import, fetched only
+// when the panel is opened.
+import { engineSupports, fetchModelFile, listModels, type Classification, type KernelChoice } from 'mobilenet-wasm/core';
 import { MobileNetWorker } from 'mobilenet-wasm/worker';
 import { wasmByFile } from './builds.js';
+import { closeCamera, decodePhoto, eachVideoFrame, hasCamera, openCamera } from './media.js';
+import type { TeachPanel } from './teach.js';
+import { $, errorText, renderScores } from './ui.js';
 
 interface CatalogModel {
   name: string;
@@ -28,7 +33,6 @@ const TOP_K = 5;
 /** runs after the first one on a photo, for the steady-state latency */
 const STEADY_RUNS = 5;
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const modelSelect = $<HTMLSelectElement>('model');
 const kernelSelect = $<HTMLSelectElement>('kernels');
 const fileInput = $<HTMLInputElement>('file');
@@ -38,6 +42,7 @@ const photo = $<HTMLImageElement>('photo');
 const video = $<HTMLVideoElement>('video');
 const top5 = $<HTMLOListElement>('top5');
 const statusLine = $<HTMLParagraphElement>('status');
+const teachCard = $<HTMLDetailsElement>('teach');
 
 /** something the worker can classify: the decoded photo, or the video element (its current frame) */
 type Frame = ImageBitmap | HTMLVideoElement;
@@ -52,6 +57,8 @@ let bitmap: ImageBitmap | undefined;
 let stream: MediaStream | undefined;
 /** latencies since the model loaded: [0] is the cold first run */
 let timings: number[] = [];
+/** the teach panel once its code has loaded (on first opening) */
+let teach: Promise<TeachPanel | undefined> | undefined;
 
 function setState(state: string, message: string): void {
   document.body.dataset.state = state;
@@ -59,8 +66,7 @@ function setState(state: string, message: string): void {
 }
 
 function showError(e: unknown): void {
-  const text = e instanceof MobileNetError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
-  setState('error', text);
+  setState('error', errorText(e));
 }
 
 async function fetchOk(url: string): Promise<Response> {
@@ -98,6 +104,7 @@ async function switchModel(models: CatalogModel[]): Promise<void> {
   history.replaceState(null, '', url);
   net?.dispose();
   net = undefined;
+  void teach?.then((panel) => panel?.modelChanged());
   timings = [];
   renderTimings();
   $('kernels-ran').textContent = '–';
@@ -138,20 +145,7 @@ function renderTimings(): void {
 }
 
 function renderTop(top: Classification[]): void {
-  top5.replaceChildren(
-    ...top.map(({ label, index, score }) => {
-      const li = document.createElement('li');
-      li.style.setProperty('--score', `${(score * 100).toFixed(1)}%`);
-      const name = document.createElement('span');
-      name.className = 'label';
-      name.textContent = label ?? `class ${index}`;
-      const value = document.createElement('span');
-      value.className = 'score';
-      value.textContent = `${(score * 100).toFixed(1)}%`;
-      li.append(name, value);
-      return li;
-    }),
-  );
+  renderScores(top5, top.map(({ label, index, score }) => ({ label: label ?? `class ${index}`, score })));
 }
 
 /** One classification, timed; undefined when the model or the image changed meanwhile. */
@@ -189,11 +183,9 @@ async function usePhoto(blob: Blob): Promise<void> {
   bitmap?.close();
   bitmap = undefined;
   try {
-    // Decoded once, off the main thread, then posted (copied) to the worker for each run; the
-    // colour as stored in the file, like TensorFlow's decoders (no ICC conversion).
-    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  } catch {
-    setState('error', `This file is not an image the browser can decode (${blob.type || 'unknown type'}).`);
+    bitmap = await decodePhoto(blob);
+  } catch (e) {
+    showError(e);
     return;
   }
   if (photo.src) URL.revokeObjectURL(photo.src);
@@ -203,62 +195,74 @@ async function usePhoto(blob: Blob): Promise<void> {
   await classifyPhoto();
 }
 
-function cameraErrorText(e: unknown): string {
-  switch ((e as DOMException)?.name) {
-    case 'NotAllowedError':
-    case 'SecurityError':
-      return 'Camera permission was denied. Allow the camera for this page in the browser, or choose a photo instead.';
-    case 'NotFoundError':
-    case 'OverconstrainedError':
-      return 'No camera was found. Choose a photo instead.';
-    case 'NotReadableError':
-      return 'The camera is in use by another application.';
-    default:
-      return `The camera could not be started: ${String((e as Error)?.message ?? e)}`;
-  }
-}
-
 async function startWebcam(): Promise<void> {
-  if (!navigator.mediaDevices?.getUserMedia) {
-    setState('error', 'This browser gives this page no camera access (it needs https or localhost).');
-    return;
-  }
   const gen = ++generation;
+  // one camera loop at a time: the teach panel's stops
+  void teach?.then((panel) => panel?.stopCamera());
   setState('busy', 'Asking for the camera…');
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment', width: { ideal: 640 } }, audio: false });
+    stream = await openCamera(video);
   } catch (e) {
-    setState('error', cameraErrorText(e));
+    showError(e);
     return;
   }
-  video.srcObject = stream;
-  await video.play();
   photo.hidden = true;
   video.hidden = false;
   webcamButton.textContent = 'Stop the webcam';
   webcamButton.setAttribute('aria-pressed', 'true');
   setState('live', 'Classifying the webcam…');
-  while (stream && gen === generation) {
-    if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) {
-      try {
-        const top = await classifyOnce(video, gen);
-        if (top) renderTop(top);
-      } catch (e) {
-        showError(e);
-        break;
-      }
-    }
-    await new Promise(requestAnimationFrame);
+  try {
+    await eachVideoFrame(video, () => !!stream && gen === generation, async () => {
+      const top = await classifyOnce(video, gen);
+      if (top) renderTop(top);
+    });
+  } catch (e) {
+    showError(e);
   }
 }
 
 function stopWebcam(): void {
   if (!stream) return;
-  for (const track of stream.getTracks()) track.stop();
+  closeCamera(stream, video);
   stream = undefined;
-  video.srcObject = null;
   webcamButton.textContent = 'Use the webcam';
   webcamButton.setAttribute('aria-pressed', 'false');
+}
+
+/** The webcam buttons show only when the device lists a camera (headless browsers list none). */
+function showCameraButtons(): void {
+  const update = () => hasCamera().then((has) => {
+    webcamButton.hidden = !has;
+    $('teach-webcam').hidden = !has;
+  });
+  void update();
+  navigator.mediaDevices?.addEventListener?.('devicechange', () => void update());
+}
+
+/** Loads the teach panel's code the first time the panel opens. */
+function wireTeach(): void {
+  teachCard.addEventListener('toggle', () => {
+    if (!teachCard.open || teach) return;
+    teachCard.dataset.state = 'loading';
+    teach = import('./teach.js').then(
+      ({ mountTeach }) =>
+        mountTeach({
+          net: () => loading,
+          stopPageWebcam: () => {
+            if (!stream) return;
+            stopWebcam();
+            ++generation;
+            setState('ready', 'Webcam stopped.');
+          },
+        }),
+      (e) => {
+        teach = undefined;
+        teachCard.dataset.state = 'error';
+        $('teach-status').textContent = `The teach panel could not load: ${errorText(e)}`;
+        return undefined;
+      },
+    );
+  });
 }
 
 function firstImage(files: FileList | null | undefined): File | undefined {
@@ -348,6 +352,8 @@ async function main(): Promise<void> {
   const models = allModels(catalog);
   fillPickers(catalog, models);
   wireInputs();
+  showCameraButtons();
+  wireTeach();
   modelSelect.addEventListener('change', () => void switchModel(models));
   kernelSelect.addEventListener('change', () => void switchModel(models));
   await switchModel(models);
