@@ -3,8 +3,8 @@
 // file inputs, a softmax head trained, the held-out third photo of each class predicted through
 // the panel; the head downloaded as a .tflite, loaded back in a fresh page (and in Node) with
 // the same predictions; the nearest-neighbour head without training; a fake camera's frames
-// captured into a class and predicted live; no camera button when there is no camera; and
-// mistakes explained.
+// captured into a class and predicted live; no camera button when there is no camera; mistakes
+// explained; a model change dropping the examples.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { existsSync, readFileSync } from 'node:fs';
@@ -227,7 +227,7 @@ describe.skipIf(!!skip)('the demo page\'s teach panel (examples/web/teach.ts)', 
     expect(await page.isHidden('#teach-classes .capture')).toBe(true);
   });
 
-  it('explains mistakes: a nameless or repeated class, predicting before training, a file that is no head', async () => {
+  it('explains mistakes (a nameless or repeated class, predicting before training, a file that is no head) and drops the photos when the model changes', async () => {
     const p = await openPanel();
     await p.click('#teach-add-class');
     expect((await panel(p)).status).toBe('Give the class a name first.');
@@ -247,6 +247,13 @@ describe.skipIf(!!skip)('the demo page\'s teach panel (examples/web/teach.ts)', 
     const refused = await panel(p);
     expect(refused.state).toBe('error');
     expect(await p.isDisabled('#teach-download')).toBe(true);
+
+    // another model has other features: the examples go, the class names stay
+    await p.selectOption('#model', 'mobilenet_v1_0.25_128_quant');
+    await p.waitForFunction(() => document.querySelector('#teach-classes li[data-label="zebra"] .count')?.textContent === '0 photos');
+    const changed = await panel(p);
+    expect(changed.status).toBe('The model changed, and with it the features the head learns from: add the photos again.');
+    expect(await p.$$eval('#teach-classes .thumbs img', (imgs) => imgs.length)).toBe(0);
     await p.context().close();
   });
 
