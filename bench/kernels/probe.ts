@@ -21,15 +21,24 @@
 const A_BLOCK_BYTES: i32 = 24576;
 
 // ---- ceilings: `iters` rounds of 8 independent accumulators, operands in registers ----
+// The shape of the kernels' 4x8 tile: four row operands held in registers, two column operands
+// read each round, 8 products. The operands come from memory (OPERANDS): with constant operands
+// Binaryen folded the products away (the dot_i16x8 and f32 mul+add probes then timed the adds
+// alone), and the two loads per round keep V8 from hoisting loop-invariant products.
+
+// 48 bytes of operands: floats near 1 (no denormals in the f32 probes; any bits do for the integer ones)
+const OPERANDS = memory.data(48, 16);
+for (let i = 0; i < 12; i++) store<f32>(OPERANDS + (<usize>i << 2), 1 + <f32>i / 64);
 
 export function probe_f32_muladd(iters: i32): f32 {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  const x = f32x4.splat(1.0000001), y = f32x4.splat(0.9999999);
+  const x0 = v128.load(OPERANDS), x1 = v128.load(OPERANDS, 4), x2 = v128.load(OPERANDS, 8), x3 = v128.load(OPERANDS, 12);
   for (let i = 0; i < iters; i++) {
-    a0 = f32x4.add(a0, f32x4.mul(x, y)); a1 = f32x4.add(a1, f32x4.mul(x, y));
-    a2 = f32x4.add(a2, f32x4.mul(x, y)); a3 = f32x4.add(a3, f32x4.mul(x, y));
-    a4 = f32x4.add(a4, f32x4.mul(x, y)); a5 = f32x4.add(a5, f32x4.mul(x, y));
-    a6 = f32x4.add(a6, f32x4.mul(x, y)); a7 = f32x4.add(a7, f32x4.mul(x, y));
+    const y0 = v128.load(OPERANDS, 16), y1 = v128.load(OPERANDS, 32);
+    a0 = f32x4.add(a0, f32x4.mul(x0, y0)); a1 = f32x4.add(a1, f32x4.mul(x0, y1));
+    a2 = f32x4.add(a2, f32x4.mul(x1, y0)); a3 = f32x4.add(a3, f32x4.mul(x1, y1));
+    a4 = f32x4.add(a4, f32x4.mul(x2, y0)); a5 = f32x4.add(a5, f32x4.mul(x2, y1));
+    a6 = f32x4.add(a6, f32x4.mul(x3, y0)); a7 = f32x4.add(a7, f32x4.mul(x3, y1));
   }
   const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
   return f32x4.extract_lane(s, 0);
@@ -37,12 +46,13 @@ export function probe_f32_muladd(iters: i32): f32 {
 
 export function probe_f32_relaxed_madd(iters: i32): f32 {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  const x = f32x4.splat(1.0000001), y = f32x4.splat(0.9999999);
+  const x0 = v128.load(OPERANDS), x1 = v128.load(OPERANDS, 4), x2 = v128.load(OPERANDS, 8), x3 = v128.load(OPERANDS, 12);
   for (let i = 0; i < iters; i++) {
-    a0 = f32x4.relaxed_madd(x, y, a0); a1 = f32x4.relaxed_madd(x, y, a1);
-    a2 = f32x4.relaxed_madd(x, y, a2); a3 = f32x4.relaxed_madd(x, y, a3);
-    a4 = f32x4.relaxed_madd(x, y, a4); a5 = f32x4.relaxed_madd(x, y, a5);
-    a6 = f32x4.relaxed_madd(x, y, a6); a7 = f32x4.relaxed_madd(x, y, a7);
+    const y0 = v128.load(OPERANDS, 16), y1 = v128.load(OPERANDS, 32);
+    a0 = f32x4.relaxed_madd(x0, y0, a0); a1 = f32x4.relaxed_madd(x0, y1, a1);
+    a2 = f32x4.relaxed_madd(x1, y0, a2); a3 = f32x4.relaxed_madd(x1, y1, a3);
+    a4 = f32x4.relaxed_madd(x2, y0, a4); a5 = f32x4.relaxed_madd(x2, y1, a5);
+    a6 = f32x4.relaxed_madd(x3, y0, a6); a7 = f32x4.relaxed_madd(x3, y1, a7);
   }
   const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
   return f32x4.extract_lane(s, 0);
@@ -51,12 +61,13 @@ export function probe_f32_relaxed_madd(iters: i32): f32 {
 // 8 multiply-adds per dot (plus the add that accumulates it)
 export function probe_dot_i16x8(iters: i32): i32 {
   let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  const x = i16x8.splat(3), y = i16x8.splat(-5);
+  const x0 = v128.load(OPERANDS), x1 = v128.load(OPERANDS, 4), x2 = v128.load(OPERANDS, 8), x3 = v128.load(OPERANDS, 12);
   for (let i = 0; i < iters; i++) {
-    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x, y)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x, y));
-    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x, y)); a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x, y));
-    a4 = i32x4.add(a4, i32x4.dot_i16x8_s(x, y)); a5 = i32x4.add(a5, i32x4.dot_i16x8_s(x, y));
-    a6 = i32x4.add(a6, i32x4.dot_i16x8_s(x, y)); a7 = i32x4.add(a7, i32x4.dot_i16x8_s(x, y));
+    const y0 = v128.load(OPERANDS, 16), y1 = v128.load(OPERANDS, 32);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, y0)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x0, y1));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x1, y0)); a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x1, y1));
+    a4 = i32x4.add(a4, i32x4.dot_i16x8_s(x2, y0)); a5 = i32x4.add(a5, i32x4.dot_i16x8_s(x2, y1));
+    a6 = i32x4.add(a6, i32x4.dot_i16x8_s(x3, y0)); a7 = i32x4.add(a7, i32x4.dot_i16x8_s(x3, y1));
   }
   const s = i32x4.add(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3)), i32x4.add(i32x4.add(a4, a5), i32x4.add(a6, a7)));
   return i32x4.extract_lane(s, 0);
@@ -65,12 +76,13 @@ export function probe_dot_i16x8(iters: i32): i32 {
 // 16 multiply-adds per dot
 export function probe_relaxed_dot(iters: i32): i32 {
   let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  const x = i8x16.splat(-3), y = i8x16.splat(5);
+  const x0 = v128.load(OPERANDS), x1 = v128.load(OPERANDS, 4), x2 = v128.load(OPERANDS, 8), x3 = v128.load(OPERANDS, 12);
   for (let i = 0; i < iters; i++) {
-    a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, y, a0); a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, y, a1);
-    a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, y, a2); a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, y, a3);
-    a4 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, y, a4); a5 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, y, a5);
-    a6 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, y, a6); a7 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x, y, a7);
+    const y0 = v128.load(OPERANDS, 16), y1 = v128.load(OPERANDS, 32);
+    a0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, y0, a0); a1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x0, y1, a1);
+    a2 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, y0, a2); a3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x1, y1, a3);
+    a4 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, y0, a4); a5 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x2, y1, a5);
+    a6 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, y0, a6); a7 = i32x4.relaxed_dot_i8x16_i7x16_add_s(x3, y1, a7);
   }
   const s = i32x4.add(i32x4.add(i32x4.add(a0, a1), i32x4.add(a2, a3)), i32x4.add(i32x4.add(a4, a5), i32x4.add(a6, a7)));
   return i32x4.extract_lane(s, 0);
