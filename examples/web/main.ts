@@ -283,8 +283,10 @@ function wireInputs(): void {
     if (!e.relatedTarget) dropZone.classList.remove('over');
   });
   document.addEventListener('drop', (e) => {
-    e.preventDefault();
     dropZone.classList.remove('over');
+    // taken already: photos dropped on a class of the teach panel
+    if (e.defaultPrevented) return;
+    e.preventDefault();
     const file = firstImage(e.dataTransfer?.files);
     if (file) void usePhoto(file);
   });

@@ -253,6 +253,11 @@ export function mountTeach(host: TeachHost): TeachPanel {
     const actions = document.createElement('div');
     actions.className = 'actions';
     actions.append(addPhotosButton, capture, remove);
+    // photos dropped on the class join it (the page's own drop handler then leaves them alone)
+    row.addEventListener('drop', (e) => {
+      e.preventDefault();
+      void addPhotos(label, imageFiles(e.dataTransfer?.files));
+    });
     row.append(name, count, actions, thumbs);
     classList.append(row);
     nameInput.value = '';

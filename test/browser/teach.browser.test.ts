@@ -257,7 +257,7 @@ describe.skipIf(!!skip)('the demo page\'s teach panel (examples/web/teach.ts)', 
     await p.context().close();
   });
 
-  it('without a camera the webcam buttons are hidden, and the panel works from files alone', async () => {
+  it('without a camera the webcam buttons are hidden, and the panel takes photos dropped on a class', async () => {
     const plain = await launchBrowser();
     try {
       const p = await (await plain.newContext()).newPage();
@@ -267,7 +267,19 @@ describe.skipIf(!!skip)('the demo page\'s teach panel (examples/web/teach.ts)', 
       await until(p, ['idle']);
       await p.waitForFunction(() => document.getElementById('webcam')!.hidden);
       expect(await p.isHidden('#teach-webcam')).toBe(true);
-      expect(await p.isEnabled('#teach-name')).toBe(true);
+
+      // photos dropped on a class join it, and the page's own photo stays as it was
+      await p.fill('#teach-name', 'zebra');
+      await p.click('#teach-add-class');
+      const dropped = taught('zebra').map((f) => ({ name: f.split('/').pop()!, base64: readFileSync(f).toString('base64') }));
+      await p.evaluate((files) => {
+        const data = new DataTransfer();
+        for (const { name, base64 } of files) data.items.add(new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type: 'image/jpeg' }));
+        document.querySelector('#teach-classes li[data-label="zebra"]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+      }, dropped);
+      await p.waitForFunction(() => document.querySelector('#teach-classes li[data-label="zebra"] .count')?.textContent === '2 photos', undefined, { timeout: 60_000 });
+      expect(await p.isHidden('#photo')).toBe(true);
+      expect(await p.evaluate(() => document.body.dataset.state)).toBe('ready');
     } finally {
       await plain.close();
     }
