@@ -1,11 +1,12 @@
 /**
- * `mobilenet-wasm <command>`: run, stats, info, classify, detect, bench, eval, fetch.
+ * `mobilenet-wasm <command>`: run, stats, info, classify, detect, bench, eval, fetch, train.
  * Every error prints one line to stderr, `mobilenet-wasm: error: CODE: message`, and the exit
  * status is 2 for a usage error (code USAGE), 1 for anything else (see ./common.ts).
  */
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { MobileNetError, type ErrorCode } from '../errors.js';
-import { loadModel } from '../node.js';
+import { loadModel, readModelFile } from '../node.js';
 import { sizeOf } from '../model/ir.js';
 import type { Classification, ModelInfo, Tensor } from '../mobilenet.js';
 import { MobileNetPool, defaultJobs } from '../worker/pool.js';
@@ -15,6 +16,8 @@ import { bench, formatBench } from './bench.js';
 import { decodeImageFile, minDecodedSizeFor } from '../image/decode-node.js';
 import { cmdEval } from './eval.js';
 import { cmdFetch } from './fetch.js';
+import { cmdTrain, TRAIN_USAGE } from './train.js';
+import { loadClassifierHead, packedLabels, type Classifier } from '../transfer/index.js';
 import { checkOutPath, outPathFor, writeDetectionsImage, type Detection } from './draw-boxes.js';
 import {
   KERNEL_CHOICES,
@@ -24,6 +27,7 @@ import {
   errorLine,
   intOption,
   io,
+  ioSync,
   need,
   numberOption,
   parse,
@@ -49,12 +53,14 @@ commands:
         what loading the model reports (task, inputs and outputs with dtype, shape and quantization,
         classes, mult-adds, parameters, weight / activation / memory bytes, kernels) and its
         TFLite metadata (name, description, input normalization) when it has some
-  classify [--model M.tflite|NAME] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] [--jobs N] [--input-range LO,HI] IMAGE...
+  classify [--model M.tflite|NAME] [--head HEAD.tflite] [--labels L.txt] [--top K] [--json] [--no-crop] [--kernels K] [--jobs N] [--input-range LO,HI] IMAGE...
         top K classes (default 5, at most the model's classes) of JPEG/PNG/BMP/GIF photos. The model
         is --model, else the default model (mobilenet_v1_1.0_224_quant) in $MOBILENET_WASM_MODELS,
         else in the user cache folder (see fetch). --jobs N: worker threads that decode and classify
         side by side (default: the number of cores; 1 = in this thread); results print in input order.
-        --input-range 0,1: the pixel range a float model was trained on (default -1,1, TF-slim's)
+        --input-range 0,1: the pixel range a float model was trained on (default -1,1, TF-slim's);
+        --head: a head written by train, run on the model's embedding; its class names are the labels
+        (runs in this thread)
   detect --model M.tflite|NAME [--labels L.txt] [--json] [--out BOXES.png] [--max-results N]
         [--min-score S] [--kernels K] IMAGE...
         objects in photos with an SSD detector (TFLite_Detection_PostProcess): label, score and box
@@ -74,6 +80,7 @@ commands:
         $XDG_CACHE_HOME/mobilenet-wasm, else ~/.cache/mobilenet-wasm; ~/Library/Caches on macOS,
         %LOCALAPPDATA% on Windows), where load({ model }) finds them too ($MOBILENET_WASM_FETCH_BASE = --base-url);
         0 < SEC <= 3600 (default 60), 0 < MIB <= 4096 (default 256)
+${TRAIN_USAGE}
 
 errors: one line on stderr, 'mobilenet-wasm: error: CODE: message'. Exit status 0: success;
   2: usage error (code USAGE: unknown command or option, missing option, option value of the wrong
@@ -233,6 +240,7 @@ async function cmdClassify(argv: string[]): Promise<void> {
     kernels: { type: 'string' },
     jobs: { type: 'string' },
     'input-range': { type: 'string' },
+    head: { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('classify needs at least one image file');
   // a float model trained on [0,1] pixels (not the TF-slim [-1,1]) says so with --input-range 0,1
@@ -261,7 +269,28 @@ async function cmdClassify(argv: string[]): Promise<void> {
   let setLabels: (labels: string[]) => void;
   // large JPEGs decode at 1/2, 1/4 or 1/8 scale when the model still gets a pixel per input pixel
   const decodeFor = (m: ModelInfo) => ({ minDecodedSize: minDecodedSizeFor(m.resolution, { crop }) });
-  if (jobs <= 1) {
+  const headPath = values.head as string | undefined;
+  if (headPath !== undefined) {
+    // the head runs on embed()'s output in this thread (the worker pool classifies whole models)
+    const headBytes = (await readModelFile(headPath)) as Uint8Array;
+    const given = values.labels === undefined ? undefined : resolveLabels(values.labels as string, 0);
+    const net = await loadModel(modelPath, { kernels });
+    let head: Classifier;
+    try {
+      head = loadClassifierHead(net, headBytes, given);
+    } catch (e) {
+      net.dispose();
+      throw e;
+    }
+    const decode = decodeFor(net.info);
+    info = { ...net.info, classes: head.labels.length };
+    setLabels = () => {}; // the head's own names, or --labels given to it above
+    classifyOne = async (path) => {
+      const embedding = net.embed(await decodeImageFile(path, { ...decode, name: path }), { crop, inputRange });
+      return head.predictEmbedding(embedding, { topK: top }).map((p) => ({ index: head.labels.indexOf(p.label), label: p.label, score: p.score }));
+    };
+    close = () => net.dispose();
+  } else if (jobs <= 1) {
     const net = await loadModel(modelPath, { kernels });
     info = net.info;
     const decode = decodeFor(info);
@@ -283,7 +312,8 @@ async function cmdClassify(argv: string[]): Promise<void> {
     // the default 5 shrinks to a model with fewer classes (the person detector has 2)
     if (values.top === undefined) top = Math.min(top, info.classes);
     if (top > info.classes) throw new UsageError(topRange(info.classes));
-    const labels = resolveLabels(values.labels as string | undefined, info.classes);
+    // else the class names packed in the file (a model written by train --combined)
+    const labels = resolveLabels(values.labels as string | undefined, info.classes) ?? (headPath === undefined ? packedLabelsOf(modelPath, info.classes) : undefined);
     if (labels) setLabels(labels);
   } catch (e) {
     await close();
@@ -348,6 +378,13 @@ async function cmdClassify(argv: string[]): Promise<void> {
   }
 }
 
+/** the label file packed in a .tflite's metadata, when it is stored uncompressed and names every class */
+function packedLabelsOf(modelPath: string, classes: number): string[] | undefined {
+  if (!modelPath.endsWith('.tflite')) return undefined;
+  const labels = packedLabels(new Uint8Array(ioSync('read', modelPath, () => readFileSync(modelPath), 'model')));
+  return labels?.length === classes ? labels : undefined;
+}
+
 const PRECISIONS = { f32: 'float32', float32: 'float32', uint8: 'uint8', int8: 'int8' } as const;
 
 async function cmdBench(argv: string[]): Promise<void> {
@@ -404,6 +441,7 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   bench: cmdBench,
   eval: cmdEval,
   fetch: cmdFetch,
+  train: cmdTrain,
 };
 
 /**
