@@ -372,7 +372,9 @@ export function mountTeach(host: TeachHost): TeachPanel {
     try {
       const bytes = head.toTflite();
       saveFile(bytes, HEAD_FILE);
-      statusLine.textContent = `Saved ${HEAD_FILE} (${(bytes.length / 1024).toFixed(1)} KB; classes ${head.labels.join(', ')}): "Load a head" reads it back, and TensorFlow Lite runs it on this model's features.`;
+      // a file holds one linear layer: neighbours are saved as each class's mean feature vector
+      const knnNote = head.kind === 'knn' ? ' The neighbours are saved as each class\'s mean, whose predictions can differ from their vote.' : '';
+      statusLine.textContent = `Saved ${HEAD_FILE} (${(bytes.length / 1024).toFixed(1)} KB; classes ${head.labels.join(', ')}): "Load a head" reads it back, and TensorFlow Lite runs it on this model's features.${knnNote}`;
     } catch (e) {
       showError(e);
     }

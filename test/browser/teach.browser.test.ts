@@ -202,6 +202,9 @@ describe.skipIf(!!skip)('the demo page\'s teach panel (examples/web/teach.ts)', 
     expect(ready.status).toBe('Nearest-neighbour head, no training. Ready: a prediction looks up the nearest of the 6 photos; try a photo or the webcam.');
     expect(await page.isHidden('#teach-train')).toBe(true);
     for (const c of CLASSES) expect((await predict(page, heldOut(c))).top[0].label).toBe(c);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#teach-download')]);
+    expect(download.suggestedFilename()).toBe('mobilenet-head.tflite');
+    expect(await page.textContent('#teach-status')).toMatch(/saved as each class's mean/);
   });
 
   it('the webcam: a frame captured into a class counts as a photo of it, and frames are predicted one after another', async () => {
