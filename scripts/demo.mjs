@@ -39,8 +39,10 @@ export async function startDemo({ port = 0, modelsDir = join(sharedDir, 'models'
   }
   const out = tempDir('mnw-demo-');
   try {
-    // the worker script is an entry of its own: esbuild does not follow new Worker(new URL(...))
-    await bundlePages({ main: join(pageDir, 'main.ts'), 'mobilenet-worker': 'mobilenet-wasm/worker/script' }, out.dir, { sourcemap: true });
+    // the worker script is an entry of its own: esbuild does not follow new Worker(new URL(...)).
+    // Code splitting: the teach panel (a dynamic import) becomes a chunk fetched only when it is
+    // opened, and the page and its worker share the library's chunks instead of a copy each.
+    await bundlePages({ main: join(pageDir, 'main.ts'), 'mobilenet-worker': 'mobilenet-wasm/worker/script' }, out.dir, { sourcemap: true, splitting: true });
     for (const file of ['index.html', 'style.css']) copyFileSync(join(pageDir, file), join(out.dir, file));
     const samples = existsSync(samplesDir)
       ? readdirSync(samplesDir).filter((f) => IMAGE_FILE.test(f)).sort().map((f) => ({ name: f.replace(IMAGE_FILE, ''), url: `/samples/${f}` }))

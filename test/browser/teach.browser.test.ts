@@ -132,6 +132,23 @@ describe.skipIf(!!skip)('the demo page\'s teach panel (examples/web/teach.ts)', 
     return out;
   }
 
+  it('a page that never opens the panel does not fetch its code; opening it does', async () => {
+    const p = await (await browser.newContext()).newPage();
+    const scripts: string[] = [];
+    p.on('request', (r) => {
+      if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname);
+    });
+    await p.goto(demo.url);
+    await p.waitForFunction(() => document.body.dataset.state === 'ready', undefined, { timeout: 120_000 });
+    // esbuild names a dynamically imported module's chunk after its file
+    const teachChunk = (path: string) => /^\/teach-\w+\.js$/.test(path);
+    expect(scripts.filter(teachChunk)).toEqual([]);
+    await p.click('#teach summary');
+    await until(p, ['idle']);
+    expect(scripts.filter(teachChunk)).toHaveLength(1);
+    await p.context().close();
+  });
+
   it('teaches three classes from two photos each, trains, and names the held-out photo of each class right', async () => {
     page = await openPanel(true);
     expect(await page.isDisabled('#teach-train')).toBe(true);
