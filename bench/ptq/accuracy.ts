@@ -5,7 +5,7 @@
  * evaluation uses the others, so the two sets are disjoint.
  *
  *   npx tsx bench/ptq/accuracy.ts [--model ../shared/models/mobilenet_v1_0.25_128.tflite]
- *     [--calibration-count 100] [--limit N] [--methods minmax,percentile,mse] [--keep DIR]
+ *     [--calibration-count 100] [--limit N] [--methods minmax,percentile,mse] [--keep DIR] [--bias-correction on|off]
  *
  * test/ptq/accuracy.test.ts runs the same function on a subset.
  */
@@ -31,6 +31,7 @@ export interface PtqAccuracyOptions {
   /** evaluate at most this many photos (after the calibration ones) */
   limit?: number;
   methods: CalibrationMethod[];
+  biasCorrection?: boolean;
   kernels?: KernelChoice;
   /** keep the quantized files here (default: a temporary folder, removed) */
   keep?: string;
@@ -61,8 +62,8 @@ export async function ptqAccuracy(o: PtqAccuracyOptions): Promise<{ rows: PtqAcc
     rows.push({ name: 'float', method: 'float', top1: 0, top1Correct: 0, images: 0 });
     let calibration: string[] = [];
     for (const method of o.methods) {
-      const out = join(dir, `int8-${method}.tflite`);
-      const r = await quantizeCommand({ model: o.model, calibration: PHOTOS, out, method, count: o.calibrationCount });
+      const out = join(dir, `int8-${method}${o.biasCorrection === false ? '-nobc' : ''}.tflite`);
+      const r = await quantizeCommand({ model: o.model, calibration: PHOTOS, out, method, count: o.calibrationCount, biasCorrection: o.biasCorrection });
       calibration = r.images;
       const net = await loadModel(out, { kernels: o.kernels });
       models.push({ name: `int8 ${method}`, net, labels: alignLabels(vocab, net.info.classes) });
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
       methods: { type: 'string', default: 'minmax,percentile,mse' },
       kernels: { type: 'string' },
       keep: { type: 'string' },
+      'bias-correction': { type: 'string', default: 'on' },
     },
   });
   const r = await ptqAccuracy({
@@ -131,8 +133,9 @@ async function main(): Promise<void> {
     methods: values.methods!.split(',') as CalibrationMethod[],
     kernels: values.kernels as KernelChoice | undefined,
     keep: values.keep,
+    biasCorrection: values['bias-correction'] !== 'off',
   });
-  console.log(`model ${values.model}; calibration: ${r.calibration.length} photos (first: ${r.calibration[0]}); evaluated on ${r.evaluated} other photos, crop aosp-square`);
+  console.log(`model ${values.model}; bias correction ${values['bias-correction']}; calibration: ${r.calibration.length} photos (first: ${r.calibration[0]}); evaluated on ${r.evaluated} other photos, crop aosp-square`);
   console.log('| model | top-1 | correct | top-1 agreement with float | quantize time (s) |');
   console.log('|---|---|---|---|---|');
   for (const row of r.rows) {

@@ -1,6 +1,7 @@
 /**
  * `mobilenet-wasm quantize --model float.tflite|model.json --calibration DIR --out int8.tflite
- * [--method minmax|percentile|mse] [--io float|int8|uint8] [--calibration-count N]`:
+ * [--method minmax|percentile|mse] [--io float|int8|uint8] [--calibration-count N]
+ * [--percentile P] [--crop aosp-square|tf-slim|none] [--bias-correction on|off]`:
  * post-training int8 quantization (src/ptq/). The calibration images are the folder's image
  * files in natural order (image-2 before image-10), the first N of them, preprocessed as
  * `eval` does (AOSP's square crop by default).
@@ -33,6 +34,8 @@ export interface QuantizeArgs {
   method?: CalibrationMethod;
   percentile?: number;
   io?: QuantizedIo;
+  /** see QuantizeOptions.biasCorrection (default true) */
+  biasCorrection?: boolean;
   count?: number;
   crop?: CropConvention;
   /** called once the images are listed: returns the per-image progress callback */
@@ -85,7 +88,7 @@ export async function quantizeCommand(args: QuantizeArgs): Promise<QuantizeResul
   } finally {
     calibrator.dispose();
   }
-  const quantized = quantizeGraph(graph, calibrator.stats, { method: args.method, percentile: args.percentile, io: args.io });
+  const quantized = quantizeGraph(graph, calibrator.stats, { method: args.method, percentile: args.percentile, io: args.io, biasCorrection: args.biasCorrection });
   const bytes = encodeTflite(graphToTfliteSpec(quantized));
   // the file must load here before it is written (the runtime's own validation and packing)
   (await MobileNet.load(bytes, { wasm: nodeKernelModule })).dispose();
@@ -105,6 +108,7 @@ export async function cmdQuantize(argv: string[]): Promise<void> {
       io: { type: 'string' },
       'calibration-count': { type: 'string' },
       crop: { type: 'string' },
+      'bias-correction': { type: 'string' },
     },
     false,
   );
@@ -119,11 +123,12 @@ export async function cmdQuantize(argv: string[]): Promise<void> {
     io: choiceOption(values, 'io', QUANTIZED_IOS, 'float'),
     count: intOption(values, 'calibration-count', { min: 1, max: 1_000_000 }, DEFAULT_CALIBRATION_COUNT),
     crop: choiceOption(values, 'crop', CROP_CONVENTIONS, 'aosp-square'),
+    biasCorrection: choiceOption(values, 'bias-correction', ['on', 'off'] as const, 'on') === 'on',
   };
   const progress = (total: number) => {
     process.stderr.write(`calibrating on ${total} images of ${args.calibration}\n`);
     return progressBar(total, 'images');
   };
   const r = await quantizeCommand({ ...args, progress });
-  process.stdout.write(`wrote ${r.out} (${r.bytes} bytes; int8, ${method} calibration on ${r.images.length} images, ${args.io} I/O) in ${r.seconds.toFixed(1)} s\n`);
+  process.stdout.write(`wrote ${r.out} (${r.bytes} bytes; int8, ${method} calibration on ${r.images.length} images, bias correction ${args.biasCorrection ? 'on' : 'off'}, ${args.io} I/O) in ${r.seconds.toFixed(1)} s\n`);
 }

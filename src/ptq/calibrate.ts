@@ -53,8 +53,9 @@ export class Calibrator {
   add(input: Float32Array): void {
     if (!(input instanceof Float32Array)) throw invalidInput(`a calibration input must be a Float32Array, got ${Object.prototype.toString.call(input)}`);
     const outs = this.net.runAll([input]);
-    this.stats.input.add(input);
-    outs.forEach((o, i) => this.stats.outputs[i].add(o));
+    const channels = (t: TensorInfo) => t.shape[t.shape.length - 1];
+    this.stats.input.add(input, channels(this.graph.input));
+    outs.forEach((o, i) => this.stats.outputs[i].add(o, channels((this.graph.ops[i] as { output: TensorInfo }).output)));
     this.stats.samples++;
   }
 

@@ -28,6 +28,12 @@ export interface QuantizeOptions {
   percentile?: number;
   /** the model's input and output type (default 'float') */
   io?: QuantizedIo;
+  /**
+   * correct each conv / fully-connected bias for the mean shift its weights' rounding causes
+   * (Nagel et al. 2019, "Data-Free Quantization", analytic bias correction with the calibration
+   * set's per-channel input means): bias_c -= sum_k (w_q - w)[c, k] * E[x_k]. Default true.
+   */
+  biasCorrection?: boolean;
 }
 
 /** the ops quantize() converts */
@@ -97,7 +103,9 @@ function checkOptions(options: QuantizeOptions): Required<Omit<QuantizeOptions, 
   if (!CALIBRATION_METHODS.includes(method)) throw invalidOption(`method must be one of ${CALIBRATION_METHODS.join(', ')}, got ${String(method)}`);
   const io = options.io ?? 'float';
   if (!QUANTIZED_IOS.includes(io)) throw invalidOption(`io must be one of ${QUANTIZED_IOS.join(', ')}, got ${String(io)}`);
-  return { method, io, percentile: options.percentile };
+  const biasCorrection = options.biasCorrection ?? true;
+  if (typeof biasCorrection !== 'boolean') throw invalidOption(`biasCorrection must be a boolean, got ${String(biasCorrection)}`);
+  return { method, io, percentile: options.percentile, biasCorrection };
 }
 
 const roundAway = (x: number) => (x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5));
@@ -119,6 +127,26 @@ function quantizeWeights(w: Weights, axis: number): Weights {
   return { data, shape: w.shape.slice(), dtype: 'int8', quant };
 }
 
+/**
+ * The float bias minus the mean output shift of the quantized weights (see
+ * QuantizeOptions.biasCorrection): `inputMeans` per input channel (the last dimension of
+ * the filter, which every layout here ends with: OHWI, 1HWC, [O, I]); `depthwise`: output channel
+ * c reads input channel c only. Border padding is ignored (the mean is taken as everywhere).
+ */
+function correctBias(bias: Float32Array | Int32Array, float: Weights, quantized: Weights, inputMeans: Float64Array, depthwise: boolean): Float32Array {
+  const out = Float32Array.from(bias);
+  const inChannels = float.shape[float.shape.length - 1];
+  if (inputMeans.length !== inChannels) return out;
+  const perOut = float.data.length / bias.length;
+  const { scale } = quantized.quant!;
+  for (let i = 0; i < float.data.length; i++) {
+    const c = depthwise ? i % inChannels : Math.floor(i / perOut);
+    const s = scale[scale.length === 1 ? 0 : depthwise ? i % inChannels : c];
+    out[c] -= (quantized.data[i] * s - float.data[i]) * inputMeans[i % inChannels];
+  }
+  return out;
+}
+
 /** int32 biases with scale input_scale * weight_scale[c] (TFLite computes the product in float32) */
 function quantizeBias(bias: Float32Array | Int32Array, inputScale: number, weightScales: number[]): Int32Array {
   const out = new Int32Array(bias.length);
@@ -135,7 +163,7 @@ function quantizeBias(bias: Float32Array | Int32Array, inputScale: number, weigh
  */
 export function quantizeGraph(graph: Graph, stats: CalibrationStats, options: QuantizeOptions = {}): Graph {
   checkQuantizable(graph);
-  const { method, io, percentile } = checkOptions(options);
+  const { method, io, percentile, biasCorrection } = checkOptions(options);
   if (stats.samples === 0) throw invalidOption('calibration saw no inputs: give at least one calibration image');
   if (stats.outputs.length !== graph.ops.length) throw invalidOption(`the calibration statistics cover ${stats.outputs.length} ops, the model has ${graph.ops.length}`);
 
@@ -178,6 +206,12 @@ export function quantizeGraph(graph: Graph, stats: CalibrationStats, options: Qu
   (graph.ops as QuantizableOp[]).forEach((op, i) => {
     const out = op.output;
     const inScale = current.quant!.scale[0];
+    const inputStats = i === 0 ? stats.input : stats.outputs[i - 1];
+    const biasFor = (o: { bias: Float32Array | Int32Array; filter: Weights }, filter: Weights, depthwise: boolean) => {
+      const means = biasCorrection ? inputStats.channelMeans() : undefined;
+      const bias = means ? correctBias(o.bias, o.filter, filter, means, depthwise) : o.bias;
+      return quantizeBias(bias, inScale, filter.quant!.scale);
+    };
     const params = (activation: Activation) => asymmetricParams(rangeOf(stats.outputs[i], activation, feedsSoftmax.has(i)));
     let next: QuantizableOp;
     switch (op.op) {
@@ -186,13 +220,13 @@ export function quantizeGraph(graph: Graph, stats: CalibrationStats, options: Qu
         // per output channel: dimension 0 of OHWI, 3 of 1HWC
         const filter = quantizeWeights(op.filter, op.op === 'conv2d' ? 0 : 3);
         const output = tensor(out.name, out.shape, 'int8', params(op.activation));
-        next = { ...op, input: current, output, filter, bias: quantizeBias(op.bias, inScale, filter.quant!.scale) };
+        next = { ...op, input: current, output, filter, bias: biasFor(op, filter, op.op === 'depthwise_conv2d') };
         break;
       }
       case 'fully_connected': {
         const filter = quantizeWeights(op.filter, -1);
         const output = tensor(out.name, out.shape, 'int8', params(op.activation));
-        next = { ...op, input: current, output, filter, bias: quantizeBias(op.bias, inScale, filter.quant!.scale) };
+        next = { ...op, input: current, output, filter, bias: biasFor(op, filter, false) };
         break;
       }
       case 'average_pool2d':

@@ -35,12 +35,22 @@ export class TensorStats {
   max = -Infinity;
   /** values seen */
   count = 0;
+  /** per-channel sums (channel = the last dimension), for the channel means bias correction uses */
+  private channelSums: Float64Array | null = null;
+  private channelCount = 0;
   private lo = 0;
   private hi = 0;
   private readonly bins = new Float64Array(BINS);
 
-  /** Adds a batch of values (one image's activations). */
-  add(values: ArrayLike<number>): void {
+  /** Adds a batch of values (one image's activations); `channels`: the size of their last dimension, to keep channel means. */
+  add(values: ArrayLike<number>, channels?: number): void {
+    if (channels !== undefined && values.length % channels === 0) {
+      if (!this.channelSums) this.channelSums = new Float64Array(channels);
+      if (this.channelSums.length === channels) {
+        for (let i = 0; i < values.length; i++) this.channelSums[i % channels] += values[i];
+        this.channelCount += values.length / channels;
+      }
+    }
     let mn = Infinity;
     let mx = -Infinity;
     for (let i = 0; i < values.length; i++) {
@@ -64,6 +74,12 @@ export class TensorStats {
       const b = Math.floor((values[i] - this.lo) * inv);
       this.bins[b >= BINS ? BINS - 1 : b]++;
     }
+  }
+
+  /** The mean of each channel over everything added with `channels`, or undefined when none was. */
+  channelMeans(): Float64Array | undefined {
+    if (!this.channelSums || this.channelCount === 0) return undefined;
+    return this.channelSums.map((v) => v / this.channelCount);
   }
 
   /** Widens the histogram to [lo, hi], moving each old bin's count to the new bin holding its centre. */
