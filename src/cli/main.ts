@@ -81,6 +81,12 @@ commands:
         %LOCALAPPDATA% on Windows), where load({ model }) finds them too ($MOBILENET_WASM_FETCH_BASE = --base-url);
         0 < SEC <= 3600 (default 60), 0 < MIB <= 4096 (default 256)
 ${TRAIN_USAGE}
+  quantize --model FLOAT.tflite|MODEL.json --calibration DIR --out INT8.tflite [--method minmax|percentile|mse]
+        [--percentile P] [--io float|int8|uint8] [--calibration-count N] [--crop aosp-square|tf-slim|none]
+        [--bias-correction on|off]
+        post-training int8 quantization in TFLite's full-integer layout (per-channel conv weights, int32
+        biases, int8 activations from statistics of the model run on the first N images of DIR in natural
+        order, default 200, cropped as eval does); --io float (default: QUANTIZE in, DEQUANTIZE out)
 
 errors: one line on stderr, 'mobilenet-wasm: error: CODE: message'. Exit status 0: success;
   2: usage error (code USAGE: unknown command or option, missing option, option value of the wrong
@@ -442,6 +448,8 @@ const COMMANDS: Record<string, (argv: string[]) => void | Promise<void>> = {
   eval: cmdEval,
   fetch: cmdFetch,
   train: cmdTrain,
+  // loaded when used: the quantizer is not needed by the other commands
+  quantize: async (argv) => (await import('./quantize.js')).cmdQuantize(argv),
 };
 
 /**

@@ -11,6 +11,7 @@ import { writeTflite } from '../../src/formats/tflite-writer.js';
 import { readTflite } from '../../src/formats/tflite.js';
 import { loadModel, decodeImageFile } from '../../src/node.js';
 import { calibrationFiles, cmdQuantize, quantizeCommand } from '../../src/cli/quantize.js';
+import { main } from '../../src/cli/main.js';
 import { MODELS_DIR, SHARED_DIR } from '../helpers/kernels.js';
 
 let dir: string;
@@ -29,6 +30,30 @@ beforeAll(() => {
   if (haveSamples) for (const f of ['coffee.jpg', 'owl.jpg', 'cat.bmp']) copyFileSync(join(SAMPLES, f), join(images, f));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('mobilenet-wasm quantize', () => {
+  it('is a command: its usage is listed, an empty calibration folder is status 1 with INVALID_INPUT', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const [o, e] = [process.stdout.write, process.stderr.write];
+    process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
+    const empty = join(dir, 'empty-main');
+    require('node:fs').mkdirSync(empty);
+    let help: number, status: number;
+    try {
+      help = await main(['quantize', '--help']);
+      status = await main(['quantize', '--model', floatModel, '--calibration', empty, '--out', join(dir, 'never.tflite')]);
+    } finally {
+      process.stdout.write = o;
+      process.stderr.write = e;
+    }
+    expect(help).toBe(0);
+    expect(out.join('')).toMatch(/quantize --model FLOAT\.tflite/);
+    expect(status).toBe(1);
+    expect(err.join('')).toMatch(/error: INVALID_INPUT: calibration folder .*holds no images/);
+  });
+});
 
 describe('calibrationFiles', () => {
   it('natural order, image files only, the first N', () => {
