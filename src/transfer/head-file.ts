@@ -11,7 +11,7 @@ import type { Graph, Op, TensorInfo } from '../model/ir.js';
 import { readTflite } from '../formats/tflite.js';
 import { encodeTflite, graphToTfliteSpec } from '../formats/tflite-writer.js';
 import { buildFlatBuffer, fb } from '../formats/flatbuffer.js';
-import { AssociatedFileType, METADATA_FILE_IDENTIFIER, MF, TFLITE_METADATA_NAME, readTfliteMetadata } from '../formats/tflite-metadata.js';
+import { AssociatedFileType, METADATA_FILE_IDENTIFIER, MF, ProcessUnitOptionsType, TFLITE_METADATA_NAME, readTfliteMetadata, type Normalization } from '../formats/tflite-metadata.js';
 import { parseLabels } from '../labels.js';
 import { storedZip, zipEntry } from './zip.js';
 
@@ -53,6 +53,8 @@ export function headToTflite(head: HeadWeights): Uint8Array {
  */
 export function combineHead(body: Uint8Array | Graph, head: HeadWeights): Uint8Array {
   const graph = body instanceof Uint8Array ? readTflite(body) : body;
+  // a float body's input normalization lives in its metadata, which the new file replaces
+  const normalization = body instanceof Uint8Array ? readTfliteMetadata(body)?.inputs[0]?.normalization : undefined;
   const ops = graph.ops;
   let pool = -1;
   ops.forEach((op, i) => {
@@ -79,14 +81,15 @@ export function combineHead(body: Uint8Array | Graph, head: HeadWeights): Uint8A
   kept.push({ op: 'reshape', input: features, output: flat });
   kept.push(...headOps(head, flat));
   const first = kept[0] as { input: TensorInfo };
-  return withLabels({ ...graph, ops: kept, input: first.input, inputs: undefined, output: outputOf(kept), outputs: undefined } as Graph, head.labels, 'MobileNet body with a classifier head trained by mobilenet-wasm/transfer');
+  const combined = { ...graph, ops: kept, input: first.input, inputs: undefined, output: outputOf(kept), outputs: undefined } as Graph;
+  return withLabels(combined, head.labels, 'MobileNet body with a classifier head trained by mobilenet-wasm/transfer', normalization);
 }
 
 /** the last op's output (the chains built here end in SOFTMAX) */
 const outputOf = (ops: Op[]): TensorInfo => (ops[ops.length - 1] as { output: TensorInfo }).output;
 
-/** write `graph` with the labels packed as TFLite metadata */
-function withLabels(graph: Graph, labels: readonly string[], description: string): Uint8Array {
+/** write `graph` with the labels (and the input's normalization, when given) packed as TFLite metadata */
+export function withLabels(graph: Graph, labels: readonly string[], description: string, normalization?: Normalization): Uint8Array {
   const spec = graphToTfliteSpec(graph);
   spec.description = description;
   const labelFile = fb.table({
@@ -99,7 +102,12 @@ function withLabels(graph: Graph, labels: readonly string[], description: string
     [MF.ModelMetadata.description]: fb.string(description),
     [MF.ModelMetadata.subgraph_metadata]: fb.tables([
       fb.table({
-        [MF.SubGraphMetadata.input_tensor_metadata]: fb.tables([fb.table({ [MF.TensorMetadata.name]: fb.string(graph.input.name) })]),
+        [MF.SubGraphMetadata.input_tensor_metadata]: fb.tables([
+          fb.table({
+            [MF.TensorMetadata.name]: fb.string(graph.input.name),
+            [MF.TensorMetadata.process_units]: normalization && fb.tables([normalizationUnit(normalization)]),
+          }),
+        ]),
         [MF.SubGraphMetadata.output_tensor_metadata]: fb.tables([
           fb.table({ [MF.TensorMetadata.name]: fb.string('probability'), [MF.TensorMetadata.associated_files]: fb.tables([labelFile]) }),
         ]),
@@ -115,6 +123,13 @@ function withLabels(graph: Graph, labels: readonly string[], description: string
   out.set(model);
   out.set(zip, model.length);
   return out;
+}
+
+function normalizationUnit(n: Normalization) {
+  return fb.table({
+    [MF.ProcessUnit.options_type]: fb.scalar('u8', ProcessUnitOptionsType.NormalizationOptions),
+    [MF.ProcessUnit.options]: fb.table({ [MF.NormalizationOptions.mean]: fb.vector('f32', n.mean), [MF.NormalizationOptions.std]: fb.vector('f32', n.std) }),
+  });
 }
 
 /**

@@ -11,6 +11,8 @@ import { readTflite } from '../../src/formats/tflite.js';
 import { loadModel, decodeImageFile } from '../../src/node.js';
 import { MODELS_DIR, SHARED_DIR, SHARED_MISSING } from '../helpers/kernels.js';
 import { photoTask } from './photo-task.js';
+import { withLabels } from '../../src/transfer/head-file.js';
+import { readTfliteMetadata } from '../../src/formats/tflite-metadata.js';
 
 if (!MODELS_DIR) console.warn(`test/transfer/combined: ${SHARED_MISSING}`);
 
@@ -43,6 +45,27 @@ describe.skipIf(!MODELS_DIR)('body + head as one .tflite', () => {
       combined.dispose();
     });
   }
+
+  it("a float body's input normalization (its TFLite metadata) carries over", async () => {
+    const normalization = { mean: [0], std: [255] }; // pixels to [0, 1]
+    const plain = readTflite(new Uint8Array(readFileSync(join(MODELS_DIR!, 'mobilenet_v1_0.25_128.tflite'))));
+    const bodyBytes = withLabels(plain, ['unused'], 'a float body whose metadata says [0, 1]', normalization);
+    const body = await loadModel(bodyBytes);
+    const head = createClassifier(body);
+    const image = await decodeImageFile(join(SHARED_DIR!, 'images', 'samples', 'grace_hopper.bmp'));
+    head.addEmbedding(body.embed(image), 'a');
+    head.addEmbedding(body.embed(image, { inputRange: [-1, 1] }), 'b');
+    await head.train();
+    const combinedBytes = combineWithBody(bodyBytes, head);
+    expect(readTfliteMetadata(combinedBytes)?.inputs[0].normalization).toEqual(normalization);
+    const combined = await loadModel(combinedBytes, { labels: head.labels });
+    const viaFile = combined.classify(image, { topK: 2 });
+    const viaHead = await head.predict(image);
+    expect(viaFile[0].label).toBe('a');
+    expect(viaFile[0].score).toBeCloseTo(viaHead[0].score, 4);
+    body.dispose();
+    combined.dispose();
+  });
 
   const v2 = join(MODELS_DIR ?? '', 'mobilenet_v2_1.0_224_quant.tflite');
   it.skipIf(!existsSync(v2))('a v2 body (residual ADDs, not a chain) is refused', async () => {
