@@ -72,9 +72,19 @@ export interface PredictOptions {
   topK?: number;
 }
 
+/**
+ * An AbortSignal, as far as train() reads it (declared here so the types need neither the DOM
+ * lib nor @types/node)
+ */
+export interface TrainSignal {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+}
+
 export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
-  signal?: AbortSignal;
+  /** an AbortController's signal: train() rejects with its reason at the next epoch */
+  signal?: TrainSignal;
 }
 
 export interface Classifier {
