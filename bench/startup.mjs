@@ -10,6 +10,8 @@
  *   node bench/startup.mjs --entry tmp/dist-bundled/node.js   # another build of the Node entry (bench/startup-bundle.mjs)
  *   node bench/startup.mjs --runs 5 --phases   # each run under the CPU profiler: where the load and the first run go
  *   node bench/startup.mjs --runs 9 --node-flags=--no-liftoff   # V8 flags for the measured processes (the bound without Liftoff)
+ *   node bench/startup.mjs --runs 9 --pack-cache tmp/packed   # loads with a packed-model cache in that folder
+ *                                                 # (LoadOptions.packCache): the first process fills it, the rest read it
  *   node bench/startup.mjs --runs 9 --warm-tiny   # run a tiny model of the same precision first (inside the clock):
  *                                                 # does starting the kernels' tier-up before the packing pay?
  *
@@ -47,6 +49,10 @@ const PHASES = [
   ['plan + prepare (planGraph)', (f) => f.functionName === 'planGraph'],
   ['  of it packing (pack*)', (f) => /^pack[A-Z]/.test(f.functionName)],
   ['  of it placeTensors', (f) => f.functionName === 'placeTensors'],
+  ['warm-up calls (warmKernels)', (f) => f.functionName === 'warmKernels'],
+  ['packed cache: read + check (readPackCache)', (f) => f.functionName === 'readPackCache'],
+  ['  of it hashing (sha256)', (f) => f.functionName === 'sha256' || f.functionName === 'digest'],
+  ['packed cache: record + write (writePackCache)', (f) => f.functionName === 'writePackCache'],
   ['kernels: compile + instantiate', (f) => /^(wasmFor|instantiateKernels|nodeKernelModule|compileKernels)$/.test(f.functionName)],
   ['first run (runTensors)', (f) => f.functionName === 'runTensors'],
   ['  of it wasm code', (f) => f.url.startsWith('wasm://')],
@@ -106,7 +112,7 @@ if (runs > 0) {
   const med = Object.fromEntries(keys.filter((k) => rows[0][k] !== undefined).map((k) => [k, Number(median(rows.map((r) => r[k])).toFixed(1))]));
   if (phases) {
     console.log(`profiled phases, median ms of ${runs} runs (under the profiler):`);
-    for (const [name] of PHASES) console.log(`  ${name.padEnd(34)} ${median(profiles.map((p) => p[name])).toFixed(1).padStart(7)}`);
+    for (const [name] of PHASES) console.log(`  ${name.padEnd(44)} ${median(profiles.map((p) => p[name])).toFixed(1).padStart(7)}`);
   }
   console.log(JSON.stringify({ median_of: runs, ...med, min_cold_start_ms: Math.min(...rows.map((r) => r.cold_start_ms)), max_cold_start_ms: Math.max(...rows.map((r) => r.cold_start_ms)) }));
   process.exit(0);
@@ -143,7 +149,8 @@ if (argv.includes('--warm-tiny')) {
 }
 const tWarm = performance.now();
 const cWarm = cpuMs();
-const net = await loadModel(bytes, { kernels });
+const packCache = opt('pack-cache');
+const net = await loadModel(bytes, { kernels, ...(packCache ? { packCache } : {}) });
 const t2 = performance.now();
 const c2 = cpuMs();
 const n = net.info.input.shape.reduce((a, b) => a * b, 1);
@@ -167,6 +174,7 @@ console.log(
     model: modelPath.split('/').pop(),
     kernels: net.info.kernels,
     entry: opt('entry') ?? 'dist/node.js',
+    ...(packCache ? { pack_cache: packCache } : {}),
     bytes_in_clock: !bytesOutside,
     cold_start_ms: Number((t3 - t0).toFixed(1)),
     import_ms: Number((t1 - t0).toFixed(1)),

@@ -9,8 +9,12 @@ import type { RunPointers } from './ops/types.js';
 import { readTflite } from './formats/tflite.js';
 import { checkBuildHas, chooseFlavour, instantiateKernels, FLAVOURS, type Flavour, type KernelChoice, type KernelSource, type Kernels } from './runtime/kernels.js';
 import { buildFileName, kernelSetsOf, KERNEL_SETS, type KernelSet } from './runtime/kernel-sets.js';
-import { layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
+import { arenaBase, layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
+import { warmKernels } from './runtime/warm-up.js';
+import { decodeEntry, digestOf, encodeEntry, packCacheKey, recordCalls, type PackCacheStore, type PackedModel } from './runtime/pack-cache.js';
+import { validateGraph } from './model/validate.js';
+import { checkFloatNumerics } from './runtime/numerics.js';
 import { loadOpPreparers } from './ops/index.js';
 import { inputMapping, preprocessInto, type PreprocessOptions } from './image/preprocess.js';
 import type { Normalization } from './formats/tflite-metadata.js';
@@ -81,6 +85,16 @@ export interface LoadOptions {
    * non-finite values propagate as IEEE arithmetic makes them.
    */
   allowNonFinite?: boolean;
+  /**
+   * Where to keep the model's packed form (src/runtime/pack-cache.ts): a load of .tflite bytes
+   * looks there first and, finding a valid entry for these bytes and this kernel build, skips
+   * planning and packing; otherwise it packs and stores an entry. Outputs are identical either
+   * way; a damaged or mismatched entry is ignored. Off by default (it writes about the model's
+   * size per model and build). A store (get / put of bytes by key; in a page the Cache API's,
+   * src/weights/cache-api.ts cacheApiPackStore); in Node also `true` (the user cache folder's
+   * `packed/`, userCacheDir()) or a folder path, which only the Node entry understands.
+   */
+  packCache?: PackCacheStore | boolean | string;
 }
 
 export interface ClassifyOptions extends PreprocessOptions {
@@ -216,22 +230,39 @@ export class MobileNet {
       early?.catch(() => {}); // awaited below; a failure in planning first must not leave it unhandled
       const normalization = await fileNormalization(parsed.graph, parsed.bytes);
       await loadOpPreparers(parsed.graph.ops);
-      const plan = planGraph(parsed.graph);
+      // Start V8's optimising tier for the hot kernels now, so it compiles them while the weights
+      // are packed (src/runtime/warm-up.ts). A failed build is left for the await below, after planning.
+      await early?.then((k) => void warmKernels(k, parsed.graph.ops, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY), () => {});
+      // a packed form of these bytes for this build, when a cache is given (src/runtime/pack-cache.ts)
+      const store = packStore(opts.packCache);
+      const cache = store && parsed.bytes && early ? await readPackCache(store, parsed.bytes, parsed.graph, earlySets!, flavour, early) : undefined;
+      let plan: Plan;
+      let kernels: Kernels;
+      let arena: ArenaLayout;
+      if (cache?.packed) {
+        ({ plan, arena } = cache.packed);
+        kernels = await early!;
+        reserve(kernels.memory, arena.end, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
+        new Uint8Array(kernels.memory.buffer).set(cache.packed.constants, arenaBase(kernels.exports.heap_base()));
+      } else {
+        plan = planGraph(parsed.graph);
+        const sets = kernelSetsOf(plan.graph.ops);
+        kernels = early && sets.join() === earlySets!.join() ? await early : await kernelsFor(sets);
+        arena = layoutArena(
+          plan.steps.map((s) => s.prepared?.constants ?? []),
+          plan.activationBytes,
+          plan.scratchBytes,
+          kernels.exports.heap_base(),
+        );
+        reserve(kernels.memory, arena.end, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
+        const mem = new Uint8Array(kernels.memory.buffer);
+        plan.steps.forEach((s, i) => s.prepared?.constants.forEach((c, j) => mem.set(c, arena.constantOffsets[i][j])));
+        // the packed copies now live in the arena; holding them in JS too would double the model's memory
+        for (const s of plan.steps) if (s.prepared) s.prepared.constants.length = 0;
+      }
       const graph = plan.graph;
-      const sets = kernelSetsOf(graph.ops);
-      const kernels = early && sets.join() === earlySets.join() ? await early : await kernelsFor(sets);
-      const arena = layoutArena(
-        plan.steps.map((s) => s.prepared?.constants ?? []),
-        plan.activationBytes,
-        plan.scratchBytes,
-        kernels.exports.heap_base(),
-      );
-      reserve(kernels.memory, arena.end, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
-      const mem = new Uint8Array(kernels.memory.buffer);
-      plan.steps.forEach((s, i) => s.prepared?.constants.forEach((c, j) => mem.set(c, arena.constantOffsets[i][j])));
-      // the packed copies now live in the arena; holding them in JS too would double the model's memory
-      for (const s of plan.steps) if (s.prepared) s.prepared.constants.length = 0;
       const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true, normalization);
+      if (cache && !cache.packed) await writePackCache(store!, cache.key, net);
       if (opts.labels !== undefined) net.setLabels(opts.labels);
       else net.labels = builtinLabels(net.info.classes);
       return net;
@@ -605,6 +636,60 @@ function toGraph(model: ModelSource): { graph: Graph; bytes?: Uint8Array } {
   throw invalidModel(`model must be .tflite bytes (Uint8Array or ArrayBuffer) or a graph from buildMobileNetV1 / loadTfjsLayers, got ${describeValue(model)}`);
 }
 
+/** LoadOptions.packCache once the Node entry has turned true / a folder into a store */
+function packStore(option: LoadOptions['packCache']): PackCacheStore | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (typeof option === 'object') return option;
+  throw invalidOption(`packCache: ${describeValue(option)} names a folder, which only the Node entry can use; pass a store (get / put)`);
+}
+
+/**
+ * The packed form of a .tflite file's bytes for this kernel build from `store`, if it has a valid
+ * one (src/runtime/pack-cache.ts; the graph is validated here as planGraph would), and the key to
+ * store one under; undefined when the engine cannot hash or the build failed (planning reports it).
+ */
+async function readPackCache(store: PackCacheStore, bytes: Uint8Array, parsed: Graph, sets: KernelSet[], flavour: Flavour, early: Promise<Kernels>): Promise<{ key: string; packed?: PackedModel } | undefined> {
+  const kernels = await early.catch(() => undefined);
+  if (!kernels) return undefined;
+  const heapBase = kernels.exports.heap_base();
+  const sha256 = digestOf(store);
+  if (!sha256) return undefined;
+  let key: string | undefined;
+  try {
+    key = await packCacheKey(sha256, bytes, buildFileName(flavour, sets), flavour, heapBase);
+  } catch {
+    return undefined; // a store whose sha256 throws: no cache
+  }
+  if (!key) return undefined;
+  let entry: unknown;
+  try {
+    entry = await store.get(key);
+  } catch {
+    return { key }; // an unreadable cache is no cache
+  }
+  if (entry === undefined) return { key };
+  const graph = validateGraph(parsed) as Plan['graph'];
+  checkFloatNumerics(graph);
+  if (kernelSetsOf(graph.ops).join() !== sets.join()) return { key };
+  return { key, packed: await decodeEntry(sha256, entry, key, graph, heapBase, kernels.exports) };
+}
+
+/** Stores a just-packed model's entry (the arena's constants as copied, its calls recorded); failures are ignored. */
+async function writePackCache(store: PackCacheStore, key: string, net: MobileNet): Promise<void> {
+  const n = net as unknown as { plan: Plan; arena: ArenaLayout; kernels: Kernels; pointers: RunPointers[] };
+  const calls = recordCalls(n.plan.steps, n.pointers, n.kernels.memory);
+  if (!calls) return;
+  const base = arenaBase(n.kernels.exports.heap_base());
+  const constants = new Uint8Array(n.kernels.memory.buffer, base, n.arena.constantBytes).slice();
+  try {
+    const sha256 = digestOf(store);
+    const entry = sha256 && (await encodeEntry(sha256, key, n.kernels.exports.heap_base(), n.plan, n.arena, calls, constants));
+    if (entry) await store.put(key, entry);
+  } catch {
+    // a full disk or a quota: the next load packs again
+  }
+}
+
 /**
  * A float input's normalization, when the .tflite file's metadata gives it (integer inputs say
  * it in their quantization). Its reader is imported only for a float input: a page running a
@@ -618,7 +703,7 @@ async function fileNormalization(graph: Graph, bytes: Uint8Array | undefined): P
 }
 
 const MAX_PROFILE_RUNS = 100_000;
-export const LOAD_OPTIONS = ['kernels', 'wasm', 'maxMemoryBytes', 'labels', 'allowNonFinite'] as const;
+export const LOAD_OPTIONS = ['kernels', 'wasm', 'maxMemoryBytes', 'labels', 'allowNonFinite', 'packCache'] as const;
 /** options of the Node entry (src/node.ts) that reach MobileNet.load with the rest: known, ignored here */
 export const NODE_LOAD_OPTIONS = ['maxModelBytes'] as const;
 
@@ -645,6 +730,10 @@ function checkOptions(options: LoadOptions | undefined): LoadOptions {
   if (snap.labels !== undefined) snap.labels = stringList(snap.labels);
   if (snap.allowNonFinite !== undefined && typeof snap.allowNonFinite !== 'boolean') {
     throw invalidOption(`allowNonFinite must be true or false, got ${describeValue(snap.allowNonFinite)}`);
+  }
+  const pc = snap.packCache;
+  if (pc !== undefined && typeof pc !== 'boolean' && typeof pc !== 'string' && (pc === null || typeof pc !== 'object' || typeof pc.get !== 'function' || typeof pc.put !== 'function')) {
+    throw invalidOption(`packCache must be a store with get and put (in Node also true or a folder), got ${describeValue(pc)}`);
   }
   if (snap.wasm !== undefined && snap.wasm !== null && typeof snap.wasm !== 'object' && typeof snap.wasm !== 'function') {
     throw invalidOption(`wasm must be an object of kernel builds per flavour or a function, got ${describeValue(snap.wasm)}`);

@@ -13,7 +13,8 @@ import { recordRelaxedBaseline, type Flavour } from './runtime/kernels.js';
 import { loadTfjsLayers } from './formats/tfjs.js';
 import type { WasmModule } from './wasm-types.js';
 import { fetchModelFileWith, loadWith, type LoadEnvironment } from './weights/load.js';
-import { fileCacheStore, userCacheDir } from './weights/node-cache.js';
+import { fileCacheStore, filePackStore, userCacheDir } from './weights/node-cache.js';
+import type { PackCacheStore } from './runtime/pack-cache.js';
 import type { FetchedModel, ModelFetchOptions, WeightsLoadOptions } from './weights/types.js';
 import { decodeImage } from './image/decode-node.js';
 import { readImage as readImageCore } from './index.js';
@@ -87,7 +88,18 @@ export async function loadModel(model: string | ModelSource, options: NodeLoadOp
 function withNodeKernels<T extends LoadOptions>(options: T): T {
   if (options === null || typeof options !== 'object') throw new MobileNetError('INVALID_OPTION', `load options must be an object, got ${options === null ? 'null' : typeof options}`);
   if (options.kernels === 'relaxed') enableRelaxedSimd();
-  return { ...options, wasm: options.wasm ?? nodeKernelModule };
+  return { ...options, wasm: options.wasm ?? nodeKernelModule, packCache: nodePackStore(options.packCache) };
+}
+
+/** LoadOptions.packCache as a store: true is the user cache folder's packed/, a string a folder */
+function nodePackStore(option: LoadOptions['packCache']): PackCacheStore | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return filePackStore(join(userCacheDir(), 'packed'));
+  if (typeof option === 'string') {
+    if (option === '') throw new MobileNetError('INVALID_OPTION', 'packCache folder must not be empty');
+    return filePackStore(option);
+  }
+  return option; // MobileNet.load checks it is a store
 }
 
 /** Models by name in Node: downloads are cached in userCacheDir(); $MOBILENET_WASM_FETCH_BASE is the default archiveBase. */

@@ -27,9 +27,11 @@ export interface ArenaLayout {
   constantBytes: number;
 }
 
+/** where the constants start: above the module's static data, and never at 0 (a null pointer bug reads zeros, never weights) */
+export const arenaBase = (heapBase: number) => align16(Math.max(1024, heapBase));
+
 export function layoutArena(constants: Uint8Array[][], activationBytes: number, scratchBytes: number, heapBase = 0): ArenaLayout {
-  // above the module's static data, and never at 0 (a null pointer bug reads zeros, never weights)
-  const base = align16(Math.max(1024, heapBase));
+  const base = arenaBase(heapBase);
   let top = base;
   const constantOffsets = constants.map((list) =>
     list.map((c) => {

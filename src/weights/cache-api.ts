@@ -5,6 +5,7 @@
  */
 import type { CachedModelFile, ModelCacheStore } from './types.js';
 import { MAX_TFLITE_BYTES } from './download.js';
+import type { PackCacheStore } from '../runtime/pack-cache.js';
 
 export const CACHE_NAME = 'mobilenet-wasm-models-v1';
 export const SHA256_HEADER = 'x-mobilenet-wasm-sha256';
@@ -32,6 +33,33 @@ export function cacheApiStore(): ModelCacheStore | undefined {
     },
     async delete(key: string): Promise<void> {
       await (await cache()).delete(key);
+    },
+  };
+}
+
+export const PACK_CACHE_NAME = 'mobilenet-wasm-packed-v1';
+
+/**
+ * A packed-model store (LoadOptions.packCache, src/runtime/pack-cache.ts) in the Cache API, or
+ * undefined where `caches` does not exist. Keys become URLs under a fixed local prefix.
+ */
+export function cacheApiPackStore(): PackCacheStore | undefined {
+  const storage = (globalThis as { caches?: CacheStorage }).caches;
+  if (!storage || typeof storage.open !== 'function') return undefined;
+  let opened: Promise<Cache> | undefined;
+  const cache = () => (opened ??= storage.open(PACK_CACHE_NAME));
+  const url = (key: string) => `https://mobilenet-wasm.invalid/packed/${encodeURIComponent(key)}`;
+  return {
+    async get(key: string): Promise<Uint8Array | undefined> {
+      const res = await (await cache()).match(url(key));
+      if (!res) return undefined;
+      const length = Number(res.headers.get('content-length') ?? NaN);
+      if (!(length <= MAX_TFLITE_BYTES * 4)) return undefined;
+      return new Uint8Array(await res.arrayBuffer());
+    },
+    async put(key: string, bytes: Uint8Array): Promise<void> {
+      const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) };
+      await (await cache()).put(url(key), new Response(bytes as Uint8Array<ArrayBuffer>, { headers }));
     },
   };
 }

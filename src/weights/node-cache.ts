@@ -16,6 +16,7 @@ import { io, ioReason } from '../cli/common.js';
 import { MAX_TFLITE_BYTES } from './download.js';
 import { MODELS } from './registry.js';
 import type { CachedModelFile, ModelCacheStore } from './types.js';
+import type { PackCacheStore } from '../runtime/pack-cache.js';
 
 /**
  * node:crypto, required when a cache file is named or written, not imported with the module:
@@ -90,6 +91,37 @@ export async function writeModelFile(path: string, file: CachedModelFile): Promi
   await rm(sidecar(path), { force: true }).catch(() => {});
   await writeAtomically(path, file.bytes);
   if (file.sha256) await writeAtomically(sidecar(path), new TextEncoder().encode(`${file.sha256}  ${basename(path)}\n`));
+}
+
+/** the largest packed-model entry read back: above any MobileNet's packed form, below anything absurd */
+const MAX_PACKED_BYTES = 1024 * 2 ** 20;
+
+/**
+ * A packed-model store (src/runtime/pack-cache.ts) in the folder `dir`: one file per key,
+ * `<key>.mnwpack`, written atomically. The load checks what it reads; this only bounds the read.
+ */
+export function filePackStore(dir: string): PackCacheStore {
+  const fileOf = (key: string) => {
+    if (!/^[\w.-]+$/.test(key)) throw new MobileNetError('INVALID_OPTION', `not a packed-model key: ${JSON.stringify(key)}`);
+    return join(dir, `${key}.mnwpack`);
+  };
+  return {
+    async get(key: string): Promise<Uint8Array | undefined> {
+      const file = fileOf(key);
+      try {
+        const st = await stat(file);
+        if (!st.isFile() || st.size > MAX_PACKED_BYTES) return undefined;
+        return new Uint8Array(await readFile(file));
+      } catch {
+        return undefined;
+      }
+    },
+    async put(key: string, bytes: Uint8Array): Promise<void> {
+      await io('create', dir, () => mkdir(dir, { recursive: true }), 'folder');
+      await writeAtomically(fileOf(key), bytes);
+    },
+    sha256: (bytes: Uint8Array) => crypto().createHash('sha256').update(bytes).digest(),
+  };
 }
 
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
