@@ -284,6 +284,12 @@ async function cmdClassify(argv: string[]): Promise<void> {
     let head: Classifier;
     try {
       head = loadClassifierHead(net, headBytes, given);
+      // one blank image tells the embedding's length: a head of another model fails once, here
+      const side = net.info.resolution;
+      const features = net.embed({ data: new Uint8Array(side * side * 3), width: side, height: side, channels: 3 }).length;
+      if (features !== head.dimension) {
+        throw new MobileNetError('INVALID_INPUT', `${headPath} was trained on ${head.dimension}-float embeddings but ${modelPath} gives ${features}: classify with the --model the head was trained with`);
+      }
     } catch (e) {
       net.dispose();
       throw e;

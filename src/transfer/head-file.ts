@@ -153,7 +153,9 @@ export function readHead(bytes: Uint8Array): { weights: Float32Array; bias: Floa
   const ops = graph.ops.filter((op) => op.op !== 'reshape');
   const fc = ops[0];
   if (ops.length !== 2 || fc.op !== 'fully_connected' || ops[1].op !== 'softmax') {
-    throw unsupportedModel(`a classifier head is FULLY_CONNECTED then SOFTMAX; this model is ${graph.ops.map((o) => o.op.toUpperCase()).join(' -> ')}`);
+    const names = graph.ops.map((o) => o.op.toUpperCase());
+    const shown = names.length > 4 ? `${names.slice(0, 3).join(' -> ')} ... (${names.length} ops)` : names.join(' -> ');
+    throw unsupportedModel(`a classifier head is FULLY_CONNECTED then SOFTMAX on an embedding; this model is ${shown}`);
   }
   if (fc.input.dtype !== 'float32' || fc.filter.dtype !== 'float32') throw unsupportedModel(`a classifier head is float32; this one's fully-connected layer is ${fc.filter.dtype}`);
   if (fc.activation !== 'none') throw unsupportedModel(`a classifier head's fully-connected layer has no activation; this one has ${fc.activation}`);

@@ -87,5 +87,10 @@ describe.skipIf(!available)('mobilenet-wasm train', () => {
     expectError(cli('train', '--data', join(dir, 'data'), '--out', out, '--head', 'knn', '--epochs', '5'), 2, /--epochs is for --head softmax/);
     expectError(cli('train', '--data', join(dir, 'data'), '--out', out, '--head', 'tree'), 2, /--head/);
     expectError(cli('classify', '--model', MODEL, '--head', MODEL, held[0].file), 1, /UNSUPPORTED_MODEL: a classifier head is FULLY_CONNECTED then SOFTMAX/);
+    // the first test's head (256-float embeddings of 0.25/128) on another body
+    const wider = join(MODELS_DIR!, 'mobilenet_v1_0.5_160_quant.tflite');
+    if (existsSync(wider) && existsSync(join(dir, 'head.tflite'))) {
+      expectError(cli('classify', '--model', wider, '--head', join(dir, 'head.tflite'), held[0].file), 1, /INVALID_INPUT: .*head.tflite was trained on 256-float embeddings but .*0.5_160_quant.tflite gives 512/);
+    }
   });
 });
