@@ -37,8 +37,19 @@ const out = `${finalOut}.building-${process.pid}`;
 const minify = argv.includes('--minify');
 if (from === finalOut) throw new Error('--from and --out must differ (esbuild reads the one and writes the other)');
 
-/** the entries Node resolves (package.json "node"/"default" conditions, the CLI, the worker scripts) */
-const NODE_ENTRIES = ['node.js', 'worker/node.js', 'tfjs-compat-node.js', 'worker/node-worker-script.js', 'worker/pool-worker-script.js', 'cli/main.js', 'cli/eval.js'];
+/**
+ * The entries a program imports side by side (package.json "node"/"default" conditions): bundled
+ * together, code split, so they share one instance of every module (one MobileNetError class).
+ */
+const LIBRARY_ENTRIES = ['node.js', 'worker/node.js', 'tfjs-compat-node.js'];
+/**
+ * The entries that start a realm of their own (the CLI's process, the worker threads' scripts):
+ * each one self-contained file. Split with the library entries they cost the library's import
+ * extra chunk files: the Node entry's import was 9 files, ~18 ms more CPU than one file under
+ * load (bench/STARTUP.md).
+ */
+const STANDALONE_ENTRIES = ['worker/node-worker-script.js', 'worker/pool-worker-script.js', 'cli/main.js', 'cli/eval.js'];
+const NODE_ENTRIES = [...LIBRARY_ENTRIES, ...STANDALONE_ENTRIES];
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -56,24 +67,43 @@ const keepMetaUrl = {
         const below = relative(from, args.path).split('\\').join('/');
         code = code.replaceAll('import.meta.url', `new URL(${JSON.stringify('./' + below)}, __bundleRoot).href`);
       }
+      if (args.path.startsWith(from) && b.initialOptions.splitting && LAZY_IMPORT.test(code)) code = staticLazyImports(code);
       return { contents: code, loader: 'js' };
     });
   },
 };
 
-const result = await build({
-  entryPoints: NODE_ENTRIES.map((e) => join(from, e)).filter((p) => {
-    try {
-      readFileSync(p);
-      return true;
-    } catch {
-      return false;
-    }
-  }),
+/** a dynamic import of one of our own modules (the ops beyond v1's, the metadata reader) */
+const LAZY_IMPORT = /\bimport\((['"])(\.{1,2}\/[^'"]+)\1\)/g;
+
+/**
+ * In the code-split library build, our own dynamic imports become static ones: each would be an
+ * entry point of its own, and the modules it shares with the core would leave the core's chunk
+ * for chunks of their own, each one more file for every import of the Node entry to resolve and
+ * load (9 files before). In Node nothing is downloaded, so loading them up front costs only their
+ * evaluation; the browser entries keep them lazy (bench/size.mjs).
+ */
+function staticLazyImports(code) {
+  const names = new Map();
+  const body = code.replace(LAZY_IMPORT, (_, _q, path) => {
+    if (!names.has(path)) names.set(path, `__lazy${names.size}`);
+    return `Promise.resolve(${names.get(path)})`;
+  });
+  return [...names].map(([path, name]) => `import * as ${name} from ${JSON.stringify(path)};\n`).join('') + body;
+}
+
+const existing = (entries) => entries.map((e) => join(from, e)).filter((p) => {
+  try {
+    readFileSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+});
+const options = {
   outdir: out,
   outbase: from,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node18',
@@ -86,7 +116,10 @@ const result = await build({
   minifyWhitespace: minify,
   minifySyntax: minify,
   keepNames: minify,
-});
+};
+const library = await build({ ...options, entryPoints: existing(LIBRARY_ENTRIES), splitting: true });
+const standalone = await Promise.all(existing(STANDALONE_ENTRIES).map((entry) => build({ ...options, entryPoints: [entry], splitting: false })));
+const result = { metafile: { outputs: Object.assign({}, library.metafile.outputs, ...standalone.map((r) => r.metafile.outputs)) } };
 // __bundleRoot: the output root as seen from each emitted file
 for (const file of Object.keys(result.metafile.outputs)) {
   const abs = resolve(file);
