@@ -60,13 +60,15 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 
 /**
  * Embeddings of `photos` with `net` (loaded from `modelBytes`), from the cache where present.
- * Returns them with the time spent decoding + embedding the photos that were not cached.
+ * Returns them with the time spent decoding and embedding (the model alone) the photos that
+ * were not cached.
  */
-export async function embedPhotos(net: MobileNet, modelBytes: Uint8Array, photos: readonly TaskPhoto[], cacheDir: string | undefined): Promise<{ embeddings: Float32Array[]; embedMs: number; embedded: number }> {
+export async function embedPhotos(net: MobileNet, modelBytes: Uint8Array, photos: readonly TaskPhoto[], cacheDir: string | undefined): Promise<{ embeddings: Float32Array[]; decodeMs: number; embedMs: number; embedded: number }> {
   const file = cacheDir && join(cacheDir, `${sha256(modelBytes).slice(0, 20)}.json`);
   const cache: Record<string, string> = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const decode = { minDecodedSize: minDecodedSizeFor(net.info.resolution) };
   const embeddings: Float32Array[] = [];
+  let decodeMs = 0;
   let embedMs = 0;
   let embedded = 0;
   for (const p of photos) {
@@ -79,8 +81,11 @@ export async function embedPhotos(net: MobileNet, modelBytes: Uint8Array, photos
       continue;
     }
     const t0 = performance.now();
-    const e = net.embed(await decodeImageFile(p.file, decode));
-    embedMs += performance.now() - t0;
+    const image = await decodeImageFile(p.file, decode);
+    const t1 = performance.now();
+    const e = net.embed(image);
+    decodeMs += t1 - t0;
+    embedMs += performance.now() - t1;
     embedded++;
     cache[key] = Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString('base64');
     embeddings.push(e);
@@ -89,5 +94,5 @@ export async function embedPhotos(net: MobileNet, modelBytes: Uint8Array, photos
     mkdirSync(cacheDir!, { recursive: true });
     writeFileSync(file, JSON.stringify(cache));
   }
-  return { embeddings, embedMs, embedded };
+  return { embeddings, decodeMs, embedMs, embedded };
 }
