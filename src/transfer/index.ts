@@ -13,6 +13,7 @@
  */
 import { MobileNetError, invalidInput, invalidOption } from '../errors.js';
 import type { Graph } from '../model/ir.js';
+import { validateGraph } from '../model/validate.js';
 import type { ImageSource } from '../image/sources.js';
 import { guard, guardAsync } from '../runtime/guard.js';
 import { anyBytes, describeValue, plainView } from '../runtime/typed.js';
@@ -159,7 +160,8 @@ export function loadClassifierHead(embedder: Embedder, bytes: Uint8Array, labels
 export function combineWithBody(body: Uint8Array | ArrayBuffer | Graph, head: Classifier | Uint8Array): Uint8Array {
   return guard('INVALID_MODEL', 'combineWithBody', () => {
     const bodyBytes = anyBytes(body);
-    const bodyModel = bodyBytes ?? (body !== null && typeof body === 'object' && 'ops' in body ? (body as Graph) : undefined);
+    // a graph is checked as writeTflite checks one (a hostile one is INVALID_MODEL naming the field)
+    const bodyModel = bodyBytes ?? (body !== null && typeof body === 'object' && 'ops' in body ? validateGraph(body as Graph) : undefined);
     if (!bodyModel) throw invalidOption(`combineWithBody: the body must be .tflite bytes or a graph, got ${describeValue(body)}`);
     let weights: HeadWeights;
     if (head instanceof HeadClassifier) weights = head.headWeights();

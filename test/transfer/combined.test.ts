@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { combineWithBody, createClassifier, packedLabels } from '../../src/transfer/index.js';
 import { readTflite } from '../../src/formats/tflite.js';
+import { buildMobileNetV1 } from '../../src/arch/mobilenet.js';
+import { mulberry32 } from '../../src/arch/random.js';
 import { loadModel, decodeImageFile } from '../../src/node.js';
 import { MODELS_DIR, SHARED_DIR, SHARED_MISSING } from '../helpers/kernels.js';
 import { photoTask } from './photo-task.js';
@@ -15,6 +17,27 @@ import { withLabels } from '../../src/transfer/head-file.js';
 import { readTfliteMetadata } from '../../src/formats/tflite-metadata.js';
 
 if (!MODELS_DIR) console.warn(`test/transfer/combined: ${SHARED_MISSING}`);
+
+describe('body + head from a graph', () => {
+  it('a random int8 body graph + head = embed -> head; a broken graph is INVALID_MODEL', async () => {
+    const graph = buildMobileNetV1({ alpha: 0.25, resolution: 64, precision: 'int8', seed: 3 });
+    const body = await loadModel(graph);
+    const rand = mulberry32(9);
+    const images = Array.from({ length: 6 }, () => ({ data: Uint8Array.from({ length: 64 * 64 * 3 }, () => Math.floor(rand() * 256)), width: 64, height: 64, channels: 3 as const }));
+    const head = createClassifier(body);
+    for (const [i, image] of images.entries()) await head.addExample(image, i % 2 ? 'odd' : 'even');
+    await head.train();
+    const combined = await loadModel(combineWithBody(graph, head), { labels: head.labels });
+    for (const image of images) {
+      const viaHead = await head.predict(image);
+      expect(combined.classify(image, { topK: 1 })[0]).toMatchObject({ label: viaHead[0].label, score: expect.closeTo(viaHead[0].score, 4) });
+    }
+    expect(() => combineWithBody({ ops: [{}] } as never, head)).toThrow(expect.objectContaining({ code: 'INVALID_MODEL' }));
+    expect(() => combineWithBody('body.tflite' as never, head)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(/\.tflite bytes or a graph/) }));
+    body.dispose();
+    combined.dispose();
+  });
+});
 
 describe.skipIf(!MODELS_DIR)('body + head as one .tflite', () => {
   for (const file of ['mobilenet_v1_0.25_128_quant.tflite', 'mobilenet_v1_0.25_128.tflite']) {
