@@ -2,9 +2,10 @@
 /**
  * Does a .tflite written by `mobilenet-wasm quantize` load in TFLite's own wasm build, and does
  * it give the same top-1 as this library on the labelled photos? (issue 12 item 2; a dev script:
- * CI does not install the peers. Needs `npm run build:ts` and `node bench/peers/install.mjs`.)
+ * CI does not install the peers. Needs `node bench/peers/install.mjs`; tsx runs this library from
+ * src/, as bench/ptq/accuracy.ts does, so both report the same library.)
  *
- *   node bench/peers/tflite/check-quantized.mjs --model int8.tflite [--skip 100] [--limit N]
+ *   npx tsx bench/peers/tflite/check-quantized.mjs --model int8.tflite [--skip 100] [--limit N]
  *
  * Photos image-<skip> onwards (skip the calibration photos), AOSP's square crop; both runtimes
  * get the same float (or integer) input tensor from this library's preprocessing. Prints the
@@ -18,9 +19,9 @@ import { loadTfliteWasm } from './node-runner.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const shared = resolve(root, '..', 'shared');
-const lib = await import(join(root, 'dist', 'node.js'));
-const { applyCrop, readGroundTruth } = await import(join(root, 'dist', 'cli', 'eval.js'));
-const { resolveLabels } = await import(join(root, 'dist', 'cli', 'models.js'));
+const lib = await import(join(root, 'src', 'node.ts'));
+const { applyCrop, readGroundTruth } = await import(join(root, 'src', 'cli', 'eval.ts'));
+const { resolveLabels } = await import(join(root, 'src', 'cli', 'models.ts'));
 
 const { values } = parseArgs({
   options: {
