@@ -118,6 +118,12 @@ export function kernelCases(precisions: Precision[], models = Object.keys(MODELS
       const pre = p === 'float32' ? 'f32' : 'q8';
       const core: Core = p === 'float32' ? 'f32' : 'dot_i16x8';
       const tag = p === 'float32' ? '' : ` ${p}`;
+      if (p !== 'float32') {
+        // QUANTIZE of a float input (TFLite's full-integer files start with it); one op per element
+        const n = res * res * 3;
+        const quantize: Op = { op: 'quantize', input: { name: 'f', shape: [1, res, res, 3], dtype: 'float32' }, output: qTensor('x', [1, res, res, 3], p) };
+        cases.push({ family: `q8 quantize float input${tag}`, model, layer: `${res}x${res}x3`, precision: p, core: 'none', prepared: prepareOp(quantize), inputs: [randF32(n, 1)], outBytes: n, ops: n });
+      }
       const stemOp = conv(res, res, 3, net.stem.outC, 3, 2, p);
       const so = Math.ceil(res / 2);
       cases.push(make(`${pre} stem conv${tag}`, model, `${res}x${res} 3->${net.stem.outC} 3x3 s2`, p, core, prepareOp(stemOp), [1, res, res, 3], [1, so, so, net.stem.outC]));
