@@ -6,6 +6,8 @@
 //   overlap  q8 | f32: compile the kernel build of that set that 'kernels' picks while the model
 //            downloads (the page hands load a Promise of the compiled module), not after it,
 //            inside MobileNet.load
+//   packCache 1: load with the packed-model cache in the Cache API (LoadOptions.packCache): the
+//            first such load packs and stores, later ones copy the packed bytes (issue 11 item 3)
 // The page gives load the per-precision builds (mobilenet-{q8,f32}-<flavour>.wasm): load asks for
 // the one file the model needs.
 // It classifies the <img> on the page (grace_hopper) as a user's page would, and reports
@@ -14,6 +16,7 @@
 // classify the pixels read once, so they time preprocessing and inference, not canvas reads.
 import { MobileNet, chooseFlavour, readImageSync } from 'mobilenet-wasm/core';
 import { BUILDS, wasmByFile } from '../examples/web/builds.js';
+import { cacheApiPackStore } from '../src/weights/cache-api.js';
 import type { Flavour, KernelChoice, WasmSources } from 'mobilenet-wasm/core';
 
 const FLAVOURS: Flavour[] = ['relaxed', 'simd', 'scalar'];
@@ -38,7 +41,26 @@ async function main() {
   if (!response.ok) throw new Error(`model: HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   const fetchedMs = performance.now();
-  const net = await MobileNet.load(bytes, { wasm, kernels });
+  // what the store did, to tell a load from the cache from one that packed (and stored)
+  const packLog = { got: 0, put: 0, getMs: 0, sha256Ms: 0 };
+  const store = q.get('packCache') === '1' ? cacheApiPackStore() : undefined;
+  const packCache = store && {
+    get: async (key: string) => {
+      const t = performance.now();
+      const bytes = await store.get(key);
+      packLog.getMs += performance.now() - t;
+      packLog.got += bytes ? 1 : 0;
+      return bytes;
+    },
+    sha256: async (bytes: Uint8Array) => {
+      const t = performance.now();
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+      packLog.sha256Ms += performance.now() - t;
+      return digest;
+    },
+    put: (key: string, bytes: Uint8Array) => (packLog.put++, store.put(key, bytes)),
+  };
+  const net = await MobileNet.load(bytes, { wasm, kernels, ...(packCache ? { packCache } : {}) });
   const loadedMs = performance.now();
   const first = net.classify(img, { topK: 1 })[0];
   const firstResultMs = performance.now();
@@ -59,6 +81,6 @@ async function main() {
     }
   }
   const phases = { script: scriptStartMs, fetch: fetchedMs - scriptStartMs, load: loadedMs - fetchedMs, firstRun: firstResultMs - loadedMs };
-  (window as any).__result = { kernels: net.info.kernels, top1: first.label, firstResultMs, phases, times };
+  (window as any).__result = { kernels: net.info.kernels, top1: first.label, firstResultMs, phases, times, packLog };
 }
 main().catch((e) => { (window as any).__error = { code: e?.code, message: String(e?.message ?? e) }; });

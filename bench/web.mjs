@@ -33,6 +33,8 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '1,4,6' },
     json: { type: 'string' },
     only: { type: 'string', default: 'latency,first,cached,sizes' },
+    /** only the models whose title contains this (e.g. '1.0/224 uint8') */
+    model: { type: 'string', default: '' },
   },
 });
 const runs = Number(values.runs);
@@ -50,7 +52,7 @@ const MODELS = [
   { title: '0.25/128 float32', url: '/shared/models/mobilenet_v1_0.25_128.tflite', set: 'f32' },
   { title: '1.0/224 uint8', url: '/shared/models/mobilenet_v1_1.0_224_quant.tflite', set: 'q8' },
   { title: '1.0/224 float32 (random weights)', url: `/gen/${RANDOM_FLOAT}`, set: 'f32' },
-];
+].filter((m) => m.title.includes(values.model));
 const KERNELS = ['auto', 'simd'];
 
 const sizesDir = tempDir('mnw-bench-sizes-');
@@ -188,6 +190,7 @@ async function measure(suite) {
         for (const rate of rates) {
           const url = `${front.url}/bench.html?${new URLSearchParams({ model: model.url, kernels: 'auto', runs: 0 })}`;
           const overlapUrl = `${url}&overlap=${model.set}`;
+          const packedUrl = `${overlapUrl}&packCache=1`;
           const context = await browser.newContext();
           try {
             const open = async (ctx, at = url) => {
@@ -201,10 +204,13 @@ async function measure(suite) {
             };
             await open(context); // fills the HTTP cache (and V8's code cache) of this context
             await open(context, overlapUrl);
+            await open(context, packedUrl); // stores the packed model in the context's Cache API
             const fresh = [];
+            const packed = [];
             const cached = [];
             const overlapped = [];
             const phases = { script: [], fetch: [], load: [], firstRun: [] };
+            const packedPhases = { script: [], fetch: [], load: [], firstRun: [] };
             let requests = 0;
             for (let i = 0; i < loads; i++) {
               const other = await browser.newContext();
@@ -220,15 +226,22 @@ async function measure(suite) {
               for (const k of Object.keys(phases)) phases[k].push(r.phases[k]);
               row.ran = r.kernels;
               overlapped.push((await open(context, overlapUrl)).firstResultMs);
+              const p = await open(context, packedUrl);
+              packed.push(p.firstResultMs);
+              process.stderr.write(`packed load: ${JSON.stringify(p.packLog)} load ${Math.round(p.phases.load)}\n`);
+              if (!(p.packLog.got === 1 && p.packLog.put === 0)) throw new Error(`the packed navigation did not load from the cache: ${JSON.stringify(p.packLog)}`);
+              for (const k of Object.keys(packedPhases)) packedPhases[k].push(p.phases[k]);
             }
             const cachedPhases = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarize(v).median_ms]));
-            row.byRate[rate] = { fresh: summarize(fresh), cached: summarize(cached), overlapped: summarize(overlapped), cachedPhases, requestsPerLoad: requests / loads };
+            const packedMedians = Object.fromEntries(Object.entries(packedPhases).map(([k, v]) => [k, summarize(v).median_ms]));
+            row.byRate[rate] = { fresh: summarize(fresh), cached: summarize(cached), overlapped: summarize(overlapped), packed: summarize(packed), cachedPhases, packedPhases: packedMedians, requestsPerLoad: requests / loads };
           } finally {
             await context.close();
           }
           const b = row.byRate[rate];
           const ph = Object.entries(b.cachedPhases).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ');
-          process.stderr.write(`navigation to first result ${model.title} ${rate}x: fresh ${b.fresh.median_ms} ms, cached ${b.cached.median_ms} ms (${ph}), cached + kernels compiled during the download ${b.overlapped.median_ms} ms (${b.requestsPerLoad} requests reached the server per cached load)\n`);
+          const pph = Object.entries(b.packedPhases).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ');
+          process.stderr.write(`navigation to first result ${model.title} ${rate}x: fresh ${b.fresh.median_ms} ms, cached ${b.cached.median_ms} ms (${ph}), cached + kernels compiled during the download ${b.overlapped.median_ms} ms, + packed model from the Cache API ${b.packed.median_ms} ms (${pph}) (${b.requestsPerLoad} requests reached the server per cached load)\n`);
         }
         cachedResult.push(row);
       }
@@ -267,16 +280,17 @@ function markdown({ env, runs, warmupMs, loads, rates, latency, firstResult, cac
     ...(firstResult.length ? [`Page load to first result (ms from navigation start, fresh page, median of ${loads}), kernels auto:`, ''] : []),
     ...table(['model', ...rateCols], firstResult.map((row) => `| ${row.model} | ${rates.map((r) => Math.round(row.byRate[r].median_ms)).join(' | ')} |`)),
     ...(cachedResult.length
-      ? [`Navigation to first result, ms from navigation start, median of ${loads} (the fastest in brackets), kernels auto: fresh = a new context (empty HTTP cache), cached = a new page in a context that loaded the page once (page, model and .wasm from the HTTP cache), overlapped = cached, the page compiling the kernels while the model downloads; the three interleaved:`, '']
+      ? [`Navigation to first result, ms from navigation start, median of ${loads} (the fastest in brackets), kernels auto: fresh = a new context (empty HTTP cache), cached = a new page in a context that loaded the page once (page, model and .wasm from the HTTP cache), overlapped = cached, the page compiling the kernels while the model downloads; packed = overlapped with the packed model from the Cache API (LoadOptions.packCache); the four interleaved:`, '']
       : []),
     ...table(
-      ['model', ...rates.flatMap((r) => [`fresh ${r}x`, `cached ${r}x`, `cached ${r}x: script start / fetch / load / first run`, `overlapped ${r}x`])],
+      ['model', ...rates.flatMap((r) => [`fresh ${r}x`, `cached ${r}x`, `cached ${r}x: script start / fetch / load / first run`, `overlapped ${r}x`, `packed ${r}x`, `packed ${r}x: script start / fetch / load / first run`])],
       cachedResult.map((row) => {
         const cells = rates.flatMap((r) => {
           const b = row.byRate[r];
           const ph = ['script', 'fetch', 'load', 'firstRun'].map((k) => Math.round(b.cachedPhases[k])).join(' / ');
           const cell = (t) => `${Math.round(t.median_ms)} (${Math.round(t.min_ms)})`;
-          return [cell(b.fresh), cell(b.cached), ph, cell(b.overlapped)];
+          const pph = ['script', 'fetch', 'load', 'firstRun'].map((k) => Math.round(b.packedPhases[k])).join(' / ');
+          return [cell(b.fresh), cell(b.cached), ph, cell(b.overlapped), cell(b.packed), pph];
         });
         return `| ${row.model} | ${cells.join(' | ')} |`;
       }),

@@ -228,22 +228,25 @@ export class MobileNet {
       const earlySets = parsed.bytes ? kernelSetsOf(parsed.graph.ops) : undefined;
       const early = earlySets && kernelsFor(earlySets);
       early?.catch(() => {}); // awaited below; a failure in planning first must not leave it unhandled
+      // a packed form of these bytes for this build, when a cache is given (src/runtime/pack-cache.ts)
+      const store = packStore(opts.packCache);
+      const lookup = store && parsed.bytes && earlySets ? lookUpPacked(store, parsed.bytes, earlySets, flavour) : undefined;
       const normalization = await fileNormalization(parsed.graph, parsed.bytes);
       await loadOpPreparers(parsed.graph.ops);
       // Start V8's optimising tier for the hot kernels now, so it compiles them while the weights
       // are packed (src/runtime/warm-up.ts). A failed build is left for the await below, after planning.
       await early?.then((k) => void warmKernels(k, parsed.graph.ops, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY), () => {});
-      // a packed form of these bytes for this build, when a cache is given (src/runtime/pack-cache.ts)
-      const store = packStore(opts.packCache);
-      const cache = store && parsed.bytes && early ? await readPackCache(store, parsed.bytes, parsed.graph, earlySets!, flavour, early) : undefined;
+      const found = await lookup;
+      const built = found && (await early!.catch(() => undefined));
+      const packed = found && built ? await packedFrom(found, parsed.graph, earlySets!, built) : undefined;
       let plan: Plan;
       let kernels: Kernels;
       let arena: ArenaLayout;
-      if (cache?.packed) {
-        ({ plan, arena } = cache.packed);
+      if (packed) {
+        ({ plan, arena } = packed);
         kernels = await early!;
         reserve(kernels.memory, arena.end, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY);
-        new Uint8Array(kernels.memory.buffer).set(cache.packed.constants, arenaBase(kernels.exports.heap_base()));
+        new Uint8Array(kernels.memory.buffer).set(packed.constants, arenaBase(kernels.exports.heap_base()));
       } else {
         plan = planGraph(parsed.graph);
         const sets = kernelSetsOf(plan.graph.ops);
@@ -262,7 +265,7 @@ export class MobileNet {
       }
       const graph = plan.graph;
       const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true, normalization);
-      if (cache && !cache.packed) await writePackCache(store!, cache.key, net);
+      if (found && built && !packed) await writePackCache(store!, found.key, net);
       if (opts.labels !== undefined) net.setLabels(opts.labels);
       else net.labels = builtinLabels(net.info.classes);
       return net;
@@ -643,35 +646,47 @@ function packStore(option: LoadOptions['packCache']): PackCacheStore | undefined
   throw invalidOption(`packCache: ${describeValue(option)} names a folder, which only the Node entry can use; pass a store (get / put)`);
 }
 
+/** What a load found in its pack cache: the key, and the entry's bytes when the store had them. */
+interface PackLookup {
+  key: string;
+  sha256: NonNullable<ReturnType<typeof digestOf>>;
+  entry?: unknown;
+}
+
 /**
- * The packed form of a .tflite file's bytes for this kernel build from `store`, if it has a valid
- * one (src/runtime/pack-cache.ts; the graph is validated here as planGraph would), and the key to
- * store one under; undefined when the engine cannot hash or the build failed (planning reports it).
+ * Starts looking for the packed form of a .tflite file's bytes for this kernel build: the hash of
+ * the model and the store's read (a 4 MB Cache API read took 55-75 ms in Chromium here) run while
+ * the load instantiates and warms the kernels. Never rejects: undefined when the engine cannot
+ * hash or the store's sha256 fails; no entry when the store has none or cannot read.
  */
-async function readPackCache(store: PackCacheStore, bytes: Uint8Array, parsed: Graph, sets: KernelSet[], flavour: Flavour, early: Promise<Kernels>): Promise<{ key: string; packed?: PackedModel } | undefined> {
-  const kernels = await early.catch(() => undefined);
-  if (!kernels) return undefined;
-  const heapBase = kernels.exports.heap_base();
-  const sha256 = digestOf(store);
-  if (!sha256) return undefined;
+async function lookUpPacked(store: PackCacheStore, bytes: Uint8Array, sets: KernelSet[], flavour: Flavour): Promise<PackLookup | undefined> {
+  let sha256: PackLookup['sha256'] | undefined;
   let key: string | undefined;
   try {
-    key = await packCacheKey(sha256, bytes, buildFileName(flavour, sets), flavour, heapBase);
+    sha256 = digestOf(store);
+    key = sha256 && (await packCacheKey(sha256, bytes, buildFileName(flavour, sets), flavour));
   } catch {
     return undefined; // a store whose sha256 throws: no cache
   }
+  if (!sha256) return undefined;
   if (!key) return undefined;
-  let entry: unknown;
   try {
-    entry = await store.get(key);
+    return { key, sha256, entry: await store.get(key) };
   } catch {
-    return { key }; // an unreadable cache is no cache
+    return { key, sha256 }; // an unreadable cache is no cache
   }
-  if (entry === undefined) return { key };
+}
+
+/**
+ * The packed model of a lookup's entry, checked against the graph (validated here as planGraph
+ * would) and the instantiated build; undefined if there is none or it does not fit.
+ */
+async function packedFrom(lookup: PackLookup, parsed: Graph, sets: KernelSet[], kernels: Kernels): Promise<PackedModel | undefined> {
+  if (lookup.entry === undefined) return undefined;
   const graph = validateGraph(parsed) as Plan['graph'];
   checkFloatNumerics(graph);
-  if (kernelSetsOf(graph.ops).join() !== sets.join()) return { key };
-  return { key, packed: await decodeEntry(sha256, entry, key, graph, heapBase, kernels.exports) };
+  if (kernelSetsOf(graph.ops).join() !== sets.join()) return undefined;
+  return decodeEntry(lookup.sha256, lookup.entry, lookup.key, graph, kernels.exports.heap_base(), kernels.exports);
 }
 
 /** Stores a just-packed model's entry (the arena's constants as copied, its calls recorded); failures are ignored. */

@@ -6,7 +6,8 @@
  * stores an entry. Issue 11 item 3: packing was the largest part of a cold load (bench/STARTUP.md).
  *
  * Safety: an entry is bound to the model's bytes (sha256), this library's version and packing
- * format, the kernel ABI and the kernel build's file, flavour and static data size. It is read
+ * format, the kernel ABI and the kernel build's file and flavour (its static data size, which
+ * places the arena, is in the entry and checked). It is read
  * back as untrusted bytes: its length fields, its own sha256 (a torn or truncated write), every
  * number in it and its fit to the graph and the build are checked; anything off and the load
  * ignores it, packs, and replaces it. A replayed call is a call of an exported kernel with integer
@@ -95,14 +96,15 @@ function abiTag(): string {
 }
 
 /**
- * The entry's key for these model bytes and this kernel build; undefined where the engine has no
+ * The entry's key for these model bytes and this kernel build (known before it is instantiated:
+ * the build's static data size, which places the arena, is checked inside the entry); undefined where the engine has no
  * SHA-256 (WebCrypto needs a secure context in browsers): then nothing is cached.
  */
-export async function packCacheKey(sha256: Digest, model: Uint8Array, buildFile: string, flavour: string, heapBase: number): Promise<string | undefined> {
+export async function packCacheKey(sha256: Digest, model: Uint8Array, buildFile: string, flavour: string): Promise<string | undefined> {
   const digest = await sha256(model);
   if (digest?.length !== DIGEST_BYTES) return undefined;
   const build = buildFile.replace(/\.wasm$/, '').replace(/[^\w.-]/g, '_');
-  return `${hex(digest)}-${build}-${flavour}-h${heapBase}-v${LIBRARY_VERSION}-p${PACK_FORMAT}-a${abiTag()}`;
+  return `${hex(digest)}-${build}-${flavour}-v${LIBRARY_VERSION}-p${PACK_FORMAT}-a${abiTag()}`;
 }
 
 /**

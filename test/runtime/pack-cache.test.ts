@@ -140,6 +140,7 @@ describe.skipIf(!have)('packed-model cache: untrusted entries', () => {
     ['a fractional pointer', (e) => withJson(e, (j) => { (j.steps as { calls: unknown[][] }[]).find((s) => s.calls.length)!.calls[0][1] = 0.5; })],
     ['a step that skips an op', (e) => withJson(e, (j) => { (j.steps as { ops: number[] }[])[1].ops = [5]; })],
     ['an arena whose regions overlap', (e) => withJson(e, (j) => { (j.arena as { scratch: number }).scratch = 0; })],
+    ['an entry made for a build with other static data (heap base)', (e) => withJson(e, (j) => { j.heapBase = (j.heapBase as number) + 16; })],
     ['a kernel that is not call-only', (e) => withJson(e, (j) => { (j.steps as { kernel: string; calls: unknown[] }[]).find((s) => s.calls.length)!.kernel = 'js_detection_postprocess'; })],
   ];
   for (const [what, make] of cases) {
@@ -158,6 +159,13 @@ describe.skipIf(!have)('packed-model cache: untrusted entries', () => {
     expect(outputs(await loadModel(bytes, { kernels: 'simd', packCache: throwing }))).toEqual(want);
     const rejecting = { get: () => Promise.reject(new Error('quota')), put: () => Promise.reject(new Error('quota')) };
     expect(outputs(await loadModel(bytes, { kernels: 'simd', packCache: rejecting }))).toEqual(want);
+    // a store's own hash that throws or gives something else than 32 bytes: nothing read or written
+    for (const sha256 of [() => { throw new Error('no'); }, () => new Uint8Array(3)]) {
+      const log = { gets: 0, puts: 0 };
+      const odd = { get: () => void log.gets++, put: () => void log.puts++, sha256 };
+      expect(outputs(await loadModel(bytes, { kernels: 'simd', packCache: odd }))).toEqual(want);
+      expect(log).toEqual({ gets: 0, puts: 0 });
+    }
   });
 
   it('entries are per kernel build: the scalar load does not take the simd entry', async () => {
