@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildMobileNetV1 } from '../../src/arch/mobilenet.js';
-import { MobileNetError } from '../../src/errors.js';
 import { readTflite } from '../../src/formats/tflite.js';
 import type { Graph, Op, TensorInfo } from '../../src/model/ir.js';
 import { sizeOf } from '../../src/model/ir.js';
@@ -13,6 +12,7 @@ import { nodeKernelModule, loadModel } from '../../src/node.js';
 import { Calibrator, TensorStats, asymmetricParams, quantizeGraph, quantizeToTflite, type CalibrationStats } from '../../src/ptq/index.js';
 import { runReferenceGraph } from '../reference/graph.js';
 import { FLAVOURS, rng } from '../helpers/kernels.js';
+import { expectModelError } from '../helpers/tflite-fixtures.js';
 
 const LOAD = { wasm: nodeKernelModule };
 
@@ -28,18 +28,6 @@ async function calibrated(opts: { head?: 'conv' | 'fc'; samples?: number } = {})
   for (let s = 0; s < (opts.samples ?? 8); s++) cal.add(randomInput(graph.input, 100 + s));
   cal.dispose();
   return { graph, stats: cal.stats };
-}
-
-function expectError(f: () => unknown, code: string, pattern: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(MobileNetError);
-  expect((err as MobileNetError).code).toBe(code);
-  expect((err as Error).message).toMatch(pattern);
 }
 
 describe('quantization parameters', () => {
@@ -67,8 +55,8 @@ describe('quantization parameters', () => {
     const m = s.range('mse');
     expect(m.max).toBeLessThan(50);
     expect(m.max).toBeGreaterThan(1);
-    expectError(() => new TensorStats().range('minmax'), 'INVALID_OPTION', /no calibration values/);
-    expectError(() => s.range('percentile', 20), 'INVALID_OPTION', /percentile/);
+    expectModelError(() => new TensorStats().range('minmax'), 'INVALID_OPTION', /no calibration values/);
+    expectModelError(() => s.range('percentile', 20), 'INVALID_OPTION', /percentile/);
   });
 });
 
@@ -206,7 +194,7 @@ describe('hostile input', () => {
     const g = buildMobileNetV1({ alpha: 0.25, resolution: 32, precision: 'int8', classes: 10 });
     await expect(Calibrator.create(g, LOAD)).rejects.toThrow(/float32 model.*int8.*already quantized/);
     const { stats } = await calibrated();
-    expectError(() => quantizeGraph(g, stats), 'UNSUPPORTED_MODEL', /float32 model/);
+    expectModelError(() => quantizeGraph(g, stats), 'UNSUPPORTED_MODEL', /float32 model/);
   }, 60_000);
 
   it('NaN or infinite weights are INVALID_MODEL naming the op and index', async () => {
@@ -230,16 +218,16 @@ describe('hostile input', () => {
   it('statistics without any calibration input, or from another graph, are refused', async () => {
     const g = buildMobileNetV1({ alpha: 0.25, resolution: 32, precision: 'float32', classes: 10 });
     const cal = await Calibrator.create(g, LOAD);
-    expectError(() => quantizeGraph(g, cal.stats), 'INVALID_OPTION', /calibration saw no inputs/);
+    expectModelError(() => quantizeGraph(g, cal.stats), 'INVALID_OPTION', /calibration saw no inputs/);
     expect(() => cal.add(new Uint8Array(3) as unknown as Float32Array)).toThrow(/Float32Array/);
     cal.add(randomInput(g.input, 1));
     const shorter: Graph = { ...g, ops: g.ops.slice(0, -1) };
     const prev = g.ops[g.ops.length - 2] as Extract<Op, { output: TensorInfo }>;
     shorter.output = prev.output;
     shorter.outputs = [prev.output];
-    expectError(() => quantizeGraph(shorter, cal.stats), 'INVALID_OPTION', /statistics cover \d+ ops, the model has \d+/);
-    expectError(() => quantizeGraph(g, cal.stats, { method: 'kl' as never }), 'INVALID_OPTION', /method must be one of/);
-    expectError(() => quantizeGraph(g, cal.stats, { io: 'int16' as never }), 'INVALID_OPTION', /io must be one of/);
+    expectModelError(() => quantizeGraph(shorter, cal.stats), 'INVALID_OPTION', /statistics cover \d+ ops, the model has \d+/);
+    expectModelError(() => quantizeGraph(g, cal.stats, { method: 'kl' as never }), 'INVALID_OPTION', /method must be one of/);
+    expectModelError(() => quantizeGraph(g, cal.stats, { io: 'int16' as never }), 'INVALID_OPTION', /io must be one of/);
     cal.dispose();
   });
 });
