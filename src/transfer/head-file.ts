@@ -140,8 +140,7 @@ export function packedLabels(bytes: Uint8Array): string[] | undefined {
   const name = readTfliteMetadata(bytes)?.labelFile;
   if (!name) return undefined;
   const entry = zipEntry(bytes, name);
-  if (!entry || !('data' in entry)) return undefined;
-  return parseLabels(new TextDecoder().decode(entry.data));
+  return entry && parseLabels(new TextDecoder().decode(entry.data));
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * The zip of packed files after a .tflite (src/transfer/zip.ts): our stored entries read back
  * with offsets relative to the archive (what we write) or to the whole file (what Python's
- * zipfile writes when appending to the model); damage is INVALID_MODEL, never a RangeError.
+ * zipfile writes when appending to the model); deflated entries (fflate) unpacked; damage is
+ * INVALID_MODEL, never a RangeError or silently short labels.
  */
 import { describe, it, expect } from 'vitest';
-import { storedZip, zipEntry } from '../../src/transfer/zip.js';
+import { zipSync } from 'fflate';
+import { MAX_PACKED_FILE_BYTES, storedZip, zipEntry } from '../../src/transfer/zip.js';
 
 const enc = new TextEncoder();
 const model = enc.encode('TFL3-model-bytes-before-the-archive');
@@ -45,22 +47,23 @@ describe('packed-file zip', () => {
     expect(new TextDecoder().decode((zipEntry(bytes, 'other.txt') as { data: Uint8Array }).data)).toBe('x');
   });
 
-  it('a compressed entry is reported, not unpacked', () => {
-    const bytes = withZip(zip);
-    const dv = new DataView(bytes.buffer);
-    const end = bytes.length - 22;
-    const central = end - dv.getUint32(end + 12, true);
-    dv.setUint16(central + 10, 8, true); // deflate
-    expect(zipEntry(bytes, 'labels.txt')).toEqual({ compressed: true });
+  it('unpacks a deflated entry (what a zip tool may write)', () => {
+    const text = 'cat\n'.repeat(200);
+    const deflated = zipSync({ 'labels.txt': [enc.encode(text), { level: 9 }] });
+    expect(deflated.length).toBeLessThan(text.length); // really compressed
+    expect(new TextDecoder().decode(zipEntry(withZip(deflated), 'labels.txt')!.data)).toBe(text);
+  });
+
+  it('writes the same bytes every time (a fixed timestamp)', () => {
+    expect(storedZip([{ name: 'a', data: enc.encode('x') }])).toEqual(storedZip([{ name: 'a', data: enc.encode('x') }]));
   });
 
   it('damage is INVALID_MODEL', () => {
     const cases: [string, (dv: DataView, end: number) => void, RegExp, string?][] = [
       ['directory size past the start', (dv, end) => dv.setUint32(end + 12, 1e6, true), /does not fit/],
-      // looking for a name not there walks every entry the count claims
-      ['entry count past the directory', (dv, end) => dv.setUint16(end + 10, 50, true), /directory entry 2 is damaged/, 'missing.txt'],
-      ['local header offset past the end', (dv, end) => dv.setUint32(end - dv.getUint32(end + 12, true) + 42, 1e6, true), /no local header/],
-      ['entry size past the end', (dv, end) => dv.setUint32(end - dv.getUint32(end + 12, true) + 20, 1e6, true), /runs past the end/],
+      ['local header offset past the end', (dv, end) => dv.setUint32(end - dv.getUint32(end + 12, true) + 42, 1e6, true), /0 of the 8 bytes/],
+      ['entry size past the end', (dv, end) => dv.setUint32(end - dv.getUint32(end + 12, true) + 24, 1e6, true), /of the 1000000 bytes/],
+      ['entry size beyond any label file', (dv, end) => dv.setUint32(end - dv.getUint32(end + 12, true) + 24, MAX_PACKED_FILE_BYTES + 1, true), /more than the/],
     ];
     for (const [what, damage, message, name = 'labels.txt'] of cases) {
       const bytes = withZip(zip);
