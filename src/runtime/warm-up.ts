@@ -73,11 +73,34 @@ function warmCalls(ops: readonly Op[]): WarmCall[] {
 }
 
 /**
+ * Below this many multiply-adds the warm-up costs more than it saves: 0.25/128 uint8 (14 M) ran its
+ * first inference in 13.6 CPU ms without it and 9.1 with it, but the warm-up and its compiles
+ * added 9 ms to the load (bench/STARTUP.md); 1.0/224 (569 M) saved 10-15 ms of first run.
+ */
+export const WARM_UP_MIN_MACS = 100e6;
+
+/** multiply-adds of the weighted ops, from shapes alone (the ops are not validated yet: odd shapes count as 0) */
+export function roughMacs(ops: readonly Op[]): number {
+  let macs = 0;
+  for (const op of ops) {
+    if (!('filter' in op) || !('output' in op)) continue;
+    const out = op.output?.shape, f = op.filter?.shape;
+    if (!Array.isArray(out) || !Array.isArray(f) || f.length < 2) continue;
+    const perOutput = f.reduce((a, b) => a * b, 1) / (op.op === 'depthwise_conv2d' ? f[f.length - 1] : f[0]);
+    const m = out.reduce((a, b) => a * b, 1) * perOutput;
+    if (Number.isFinite(m)) macs += m;
+  }
+  return macs;
+}
+
+/**
  * Calls the hot kernels `ops` will run a few times on zeros, in a region at the bottom of the arena
- * (grown if the memory is smaller), and zeroes it again. Never fails a load: a kernel missing
+ * (grown if the memory is smaller), and zeroes it again; nothing for a model of fewer than
+ * WARM_UP_MIN_MACS multiply-adds. Never fails a load: a kernel missing
  * from the build or trapping is skipped. Returns the names of the calls that threw (tests).
  */
-export function warmKernels(kernels: Kernels, ops: readonly Op[], maxMemoryBytes: number): string[] {
+export function warmKernels(kernels: Kernels, ops: readonly Op[], maxMemoryBytes: number, minMacs = WARM_UP_MIN_MACS): string[] {
+  if (roughMacs(ops) < minMacs) return [];
   const failed: string[] = [];
   const base = arenaBase(kernels.exports.heap_base());
   try {
