@@ -4,10 +4,11 @@
  * the official uint8 0.25/128 (../shared/models/mobilenet_v1_0.25_128_quant.tflite), a
  * random-weight int8 0.25/128 from buildMobileNetV1, and the float model it came from.
  *
- *   npx tsx bench/ptq/speed.ts --quantized int8.tflite[,int8-io.tflite,...] [--float F.tflite] [--rounds 40] [--inner 20] [--warmup-ms 3000] [--kernels auto]
+ *   npx tsx bench/ptq/speed.ts --quantized int8.tflite[,int8-io.tflite,...] [--float F.tflite] [--rounds 40] [--inner 20] [--warmup-ms 3000] [--kernels auto] [--wasm-dir DIR]
  *
  * Prints each model's median ms per inference over the rounds and its ratio to the random int8.
  */
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildMobileNetV1 } from '../../src/arch/mobilenet.js';
@@ -25,21 +26,27 @@ const { values } = parseArgs({
     inner: { type: 'string', default: '20' },
     'warmup-ms': { type: 'string', default: '3000' },
     kernels: { type: 'string', default: 'auto' },
+    // kernel builds from this folder (node scripts/build-wasm.mjs --out DIR) instead of build/
+    'wasm-dir': { type: 'string' },
   },
 });
 if (!values.quantized) throw new Error('--quantized INT8.tflite[,...] is required');
-const kernels = values.kernels as KernelChoice;
+const wasmDir = values['wasm-dir'];
+const options = {
+  kernels: values.kernels as KernelChoice,
+  ...(wasmDir ? { wasm: (_flavour: string, file: string) => WebAssembly.compile(readFileSync(join(wasmDir, file))) } : {}),
+};
 const quantized = await Promise.all(
   values.quantized.split(',').map(async (file) => {
-    const net = await loadModel(file, { kernels });
+    const net = await loadModel(file, options);
     return { name: `quantized by this tool (${basename(file)}, ${net.info.input.dtype} I/O)`, net };
   }),
 );
 const models = [
   ...quantized,
-  { name: 'official uint8 0.25/128 (QAT)', net: await loadModel(values.official!, { kernels }) },
-  { name: 'random-weight int8 0.25/128', net: await loadModel(buildMobileNetV1({ alpha: 0.25, resolution: 128, precision: 'int8' }), { kernels }) },
-  { name: 'float source model', net: await loadModel(values.float!, { kernels }) },
+  { name: 'official uint8 0.25/128 (QAT)', net: await loadModel(values.official!, options) },
+  { name: 'random-weight int8 0.25/128', net: await loadModel(buildMobileNetV1({ alpha: 0.25, resolution: 128, precision: 'int8' }), options) },
+  { name: 'float source model', net: await loadModel(values.float!, options) },
 ];
 const inputs = models.map((m) => randomInput(m.net));
 const inner = Number(values.inner);
@@ -56,7 +63,7 @@ for (let r = 0; r < Number(values.rounds); r++) {
 }
 const median = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
 const ref = median(times[quantized.length + 1]);
-console.log(`kernels ${models[0].net.info.kernels}; ${values.rounds} interleaved rounds of ${inner} runs after ${values['warmup-ms']} ms warm-up`);
+console.log(`kernels ${models[0].net.info.kernels} from ${wasmDir ?? 'build/'}; ${values.rounds} interleaved rounds of ${inner} runs after ${values['warmup-ms']} ms warm-up`);
 console.log('| model | precision | median ms | ratio to random int8 |');
 console.log('|---|---|---|---|');
 models.forEach((m, i) => console.log(`| ${m.name} | ${m.net.info.precision} | ${median(times[i]).toFixed(3)} | ${(median(times[i]) / ref).toFixed(2)} |`));
