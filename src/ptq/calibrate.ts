@@ -6,7 +6,7 @@
  * graph output: the planner keeps each one and runAll returns them all, with the same float
  * kernels inference uses. No hook into the runtime is needed.
  */
-import { MobileNetError, invalidInput } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import { preprocess, type PreprocessOptions } from '../image/preprocess.js';
 import type { RawImage } from '../image/types.js';
 import { MobileNet, type LoadOptions } from '../mobilenet.js';
@@ -68,9 +68,4 @@ export class Calibrator {
   dispose(): void {
     this.net.dispose();
   }
-}
-
-/** Refuses statistics gathered from no input: nothing to choose ranges from. */
-export function checkCalibrated(stats: CalibrationStats): void {
-  if (stats.samples === 0) throw new MobileNetError('INVALID_INPUT', 'calibration saw no inputs: give at least one calibration image');
 }

@@ -12,7 +12,7 @@ import type { Graph } from '../model/ir.js';
 import type { CalibrationStats } from './calibrate.js';
 import { quantizeGraph, type QuantizeOptions } from './quantize-graph.js';
 
-export { Calibrator, checkCalibrated } from './calibrate.js';
+export { Calibrator } from './calibrate.js';
 export type { CalibrationStats } from './calibrate.js';
 export { quantizeGraph, checkQuantizable, QUANTIZED_IOS } from './quantize-graph.js';
 export type { QuantizeOptions, QuantizedIo } from './quantize-graph.js';
