@@ -15,10 +15,11 @@
 // i32x4.dot_i16x8_s against a block half gives 4 columns' partial sums directly: a 4x8 tile is
 // 8 accumulators, per k-pair 4 splat loads (constant offsets in the tile) + 2 weight loads +
 // 8 dots, and no horizontal reduction at the end. The weight loads read a panel widened to
-// int16 (w - w_zp) in `wScratch` (K rounded up to 2, x 16 bytes) once per block of tiles: 16-byte
-// operands V8 folds into pmaddwd (widening in the loop, load8x8_s + sub, measured 1.5x slower).
+// int16 (w - w_zp) in `wScratch` (K rounded up to 2, x 16 bytes; then 64 bytes of mode -3's
+// per-panel requantization parameters) once per block of tiles: 16-byte operands V8 folds into
+// pmaddwd (widening in the loop, load8x8_s + sub, measured 1.5x slower).
 
-import { rqGroupBytes, pack8, requant4Fast, requantScalar, storePartial } from "./requant";
+import { rqGroupBytes, pack8, requant4Fast, requant4Scaled, requantScalar, shortShiftBound, shortShiftScale, storePartial } from "./requant";
 
 // Rows of A kept hot while every column panel streams past them (about half of L1), and at
 // least MIN_BLOCK_TILES tiles, over which one panel's widening is spread.
@@ -29,6 +30,13 @@ const MIN_BLOCK_TILES: i32 = 8;
 @inline
 export function widenWeights(src: usize, dst: usize, bytes: usize, wzp16: v128): void {
   for (let i: usize = 0; i < bytes; i += 8) v128.store(dst + (i << 1), i16x8.sub(v128.load8x8_s(src + i), wzp16));
+}
+
+// requant4Fast, or for kind 1 requant4Scaled with the group's [scale][bound] at `aux` (computed
+// once per panel into scratch: loads, not four more vectors live across the tile loop)
+@inline
+function requantTile(acc: v128, rqg: usize, kind: i32, shift: i32, nudge: v128, mode: i32, aux: usize): v128 {
+  return kind == 1 ? requant4Scaled(acc, rqg, v128.load(aux, 16), v128.load(aux)) : requant4Fast(acc, rqg, kind, shift, nudge, mode);
 }
 
 @inline
@@ -64,6 +72,15 @@ function gemm16Simd(
       const b0 = v128.load(bias + (<usize>g << 5));
       const b1 = v128.load(bias + (<usize>g << 5), 16);
       const rqg = rq + <usize>(g << 1) * rqStep;
+      // kind 1: the two groups' per-lane [scale][bound], after the widened panel
+      const aux = wp0 + panelBytes;
+      if (kind == 1) {
+        const scale0 = shortShiftScale(rqg), scale1 = shortShiftScale(rqg + rqStep);
+        v128.store(aux, scale0);
+        v128.store(aux, shortShiftBound(scale0), 16);
+        v128.store(aux, scale1, 32);
+        v128.store(aux, shortShiftBound(scale1), 48);
+      }
       const valid = n - (g << 3);
       const col = <usize>(g << 3);
       for (let t = t0; t < t1; t++) {
@@ -92,10 +109,10 @@ function gemm16Simd(
         const r = t << 2;
         const rows = m - r;
         const dst = out + <usize>r * outStride + col;
-        storeRow8(dst, pack8(requant4Fast(c00, rqg, kind, shift, nudge, mode), requant4Fast(c01, rqg + rqStep, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
-        if (rows > 1) storeRow8(dst + outStride, pack8(requant4Fast(c10, rqg, kind, shift, nudge, mode), requant4Fast(c11, rqg + rqStep, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
-        if (rows > 2) storeRow8(dst + outStride * 2, pack8(requant4Fast(c20, rqg, kind, shift, nudge, mode), requant4Fast(c21, rqg + rqStep, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
-        if (rows > 3) storeRow8(dst + outStride * 3, pack8(requant4Fast(c30, rqg, kind, shift, nudge, mode), requant4Fast(c31, rqg + rqStep, kind, shift, nudge, mode), zp16, lo8, hi8), valid);
+        storeRow8(dst, pack8(requantTile(c00, rqg, kind, shift, nudge, mode, aux), requantTile(c01, rqg + rqStep, kind, shift, nudge, mode, aux + 32), zp16, lo8, hi8), valid);
+        if (rows > 1) storeRow8(dst + outStride, pack8(requantTile(c10, rqg, kind, shift, nudge, mode, aux), requantTile(c11, rqg + rqStep, kind, shift, nudge, mode, aux + 32), zp16, lo8, hi8), valid);
+        if (rows > 2) storeRow8(dst + outStride * 2, pack8(requantTile(c20, rqg, kind, shift, nudge, mode, aux), requantTile(c21, rqg + rqStep, kind, shift, nudge, mode, aux + 32), zp16, lo8, hi8), valid);
+        if (rows > 3) storeRow8(dst + outStride * 3, pack8(requantTile(c30, rqg, kind, shift, nudge, mode, aux), requantTile(c31, rqg + rqStep, kind, shift, nudge, mode, aux + 32), zp16, lo8, hi8), valid);
       }
     }
   }

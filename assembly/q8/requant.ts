@@ -143,8 +143,8 @@ export function requant4With(acc: v128, mult: v128, leftMul: v128, rightFactor: 
 
 // Vector constants of the fast paths, loaded from static data: V8 re-materialises a v128.const
 // at every use inside a loop (3-4 instructions each), a load is one.
-// [2^30 as i64 x2][2^30 as i32 x4][2^31 as u32 x4]
-const RQ_CONSTS: usize = memory.data<u32>([0x40000000, 0, 0x40000000, 0, 0x40000000, 0x40000000, 0x40000000, 0x40000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000], 16);
+// [2^30 as i64 x2][2^30 as i32 x4][2^31 as u32 x4][2^21 as i32 x4]
+const RQ_CONSTS: usize = memory.data<u32>([0x40000000, 0, 0x40000000, 0, 0x40000000, 0x40000000, 0x40000000, 0x40000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x200000, 0x200000, 0x200000, 0x200000], 16);
 
 // SaturatingRoundingDoublingHighMul(x, mult) for a multiplier in [0, 2^31).
 @inline
@@ -193,6 +193,32 @@ export function requant4Fast(acc: v128, rqg: usize, kind: i32, shift: i32, nudge
   }
   if (kind == 1) return shortShiftsDivide(doublingHighMul(acc, v128.load(rqg)), v128.load(rqg, 16), false);
   return requant4Call(acc, rqg, mode);
+}
+
+// Mode -3 (per-channel right shifts r in [1, 22]) without requant4Fast's second 64-bit multiply,
+// for a caller that reuses a group's parameters over many rows (the GEMM, per column panel):
+// the rounding of kind 0 at a shared shift of 22 on h * 2^(22 - r), the same real quotient and
+// so the same rounding, with h first clamped to +-2^(r + 8): beyond that the true result and the
+// clamped one (+-256, -257) are both outside int8 after any zero point, and within it
+// |h * 2^(22 - r)| <= 2^30. `scale` = 2^(22 - r) and `bound` = 2^(r + 8) from shortShiftScale.
+@inline
+export function requant4Scaled(acc: v128, rqg: usize, bound: v128, scale: v128): v128 {
+  const h = i32x4.max_s(i32x4.min_s(doublingHighMul(acc, v128.load(rqg)), bound), i32x4.neg(bound));
+  const y = i32x4.mul(h, scale);
+  return i32x4.shr_s(i32x4.add(i32x4.add(y, i32x4.shr_s(y, 31)), v128.load(RQ_CONSTS, 48)), 22);
+}
+
+// 2^(22 - r) from a mode -3 group's rightFactor 2^(31 - r) (0 for padding channels)
+@inline
+export function shortShiftScale(rqg: usize): v128 {
+  return i32x4.shr_u(v128.load(rqg, 16), 9);
+}
+
+// 2^(r + 8) = 2^30 / scale, exactly, through the float exponents: bits(2^a) + bits(2^b) =
+// 284 << 23 when a + b = 30 (a padding channel's scale 0 gives the largest int, harmless there)
+@inline
+export function shortShiftBound(scale: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(i32x4.sub(i32x4.splat(<i32>(<u32>284 << 23)), f32x4.convert_i32x4_s(scale)));
 }
 
 // Eight requantized lanes -> int8 bytes 0..7: + zero point and clamp after saturating

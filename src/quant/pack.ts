@@ -346,7 +346,7 @@ export function packIm2colWeights(f: StoredFilter, outC: number, kh: number, kw:
  * panel; assembly/q8/gemm.ts, gemm16.ts, dwconv.ts), 16-byte multiples
  */
 export const gemmScratchBytes = (k: number) => roundUp(k, 8) * 8;
-export const gemm16ScratchBytes = (k: number) => Math.ceil(k / 2) * 32;
+export const gemm16ScratchBytes = (k: number) => Math.ceil(k / 2) * 32 + 64;
 export const depthwiseScratchBytes = (taps: number, c: number) => {
   const cp = roundUp(c, 8);
   return taps * cp * 2 + Math.ceil(taps / 2) * cp * 4 + cp * 4;
