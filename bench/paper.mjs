@@ -12,7 +12,7 @@
  * latency does not follow mult-adds. Writes bench/PAPER.md, bench/paper/latency.svg and
  * bench/paper/results.json.
  *
- *   node bench/paper.mjs                 # the full run (~5 min on a quiet 2-vCPU VM)
+ *   node bench/paper.mjs                 # the full run (6.5 min on the 2-vCPU VM at load 10-14; its warm-up alone is 54 x 3 s)
  *   node bench/paper.mjs --quick         # 0.5 s warm-up, 3 rounds, no uint8 (~1.5 min; not for publishing)
  *   node bench/paper.mjs --replot        # redraw the SVG from bench/paper/results.json
  *   options: --warmup-ms 3000 --rounds 7 --round-ms 150 --precisions float32,int8,uint8 --metric wall|cpu
@@ -140,7 +140,6 @@ for (const e of entries) {
   e.wallMs = median(e.roundMedians);
   e.cpuMs = median(e.cpuPerRun);
   e.ms = metric === 'cpu' ? e.cpuMs : e.wallMs;
-  e.spread = [Math.min(...e.roundMedians), Math.max(...e.roundMedians)];
 }
 const latency = (key, precision) => entries.find((e) => e.config.key === key && e.precision === precision)?.ms;
 

@@ -61,7 +61,9 @@ export function atPrecision(count: number, unitMillions: number): number {
 
 const CLASSES = 1000;
 
+/** a classifier layer: MobileNet's 1x1 conv (an architecture layer's kind) or a fully-connected op (the reference nets') */
 const isClassifier = (l: { op?: string; kind?: string }) => l.op === 'fully_connected' || l.kind === 'classifier';
+/** mult-adds of the convolutional body */
 const withoutClassifier = (s: ArchStats | GraphStats) => (s.layers as { op?: string; kind?: string; macs: number }[]).filter((l) => !isClassifier(l)).reduce((t, l) => t + l.macs, 0);
 
 interface Spec {
@@ -70,8 +72,8 @@ interface Spec {
   alpha: number;
   resolution: number;
   variant?: ArchVariant;
+  /** as printed: M mult-adds (to the unit), M params (to 0.1) */
   paper: [number, number];
-  precision?: [number, number];
   reading?: PaperReading;
 }
 
