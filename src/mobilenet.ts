@@ -12,7 +12,8 @@ import { buildFileName, kernelSetsOf, KERNEL_SETS, type KernelSet } from './runt
 import { arenaBase, layoutArena, reserve, DEFAULT_MAX_MEMORY, type ArenaLayout } from './runtime/arena.js';
 import { planGraph, type Plan } from './runtime/plan.js';
 import { warmKernels } from './runtime/warm-up.js';
-import { decodeEntry, digestOf, encodeEntry, packCacheKey, recordCalls, type PackCacheStore, type PackedModel } from './runtime/pack-cache.js';
+// the pack cache is imported only by a load that is given one: a page that never caches does not download it (bench/size.mjs)
+import type { PackCacheStore } from './runtime/pack-cache.js';
 import { validateGraph } from './model/validate.js';
 import { checkFloatNumerics } from './runtime/numerics.js';
 import { loadOpPreparers } from './ops/index.js';
@@ -230,7 +231,7 @@ export class MobileNet {
       early?.catch(() => {}); // awaited below; a failure in planning first must not leave it unhandled
       // a packed form of these bytes for this build, when a cache is given (src/runtime/pack-cache.ts)
       const store = packStore(opts.packCache);
-      const lookup = store && parsed.bytes && earlySets ? lookUpPacked(store, parsed.bytes, earlySets, flavour) : undefined;
+      const lookup = store && parsed.bytes && earlySets ? import('./runtime/pack-cache.js').then((cache) => cache.lookUpPacked(store, parsed.bytes!, buildFileName(flavour, earlySets), flavour)) : undefined;
       const normalization = await fileNormalization(parsed.graph, parsed.bytes);
       await loadOpPreparers(parsed.graph.ops);
       // Start V8's optimising tier for the hot kernels now, so it compiles them while the weights
@@ -238,7 +239,7 @@ export class MobileNet {
       await early?.then((k) => void warmKernels(k, parsed.graph.ops, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY), () => {});
       const found = await lookup;
       const built = found && (await early!.catch(() => undefined));
-      const packed = found && built ? await packedFrom(found, parsed.graph, earlySets!, built) : undefined;
+      const packed = found && built ? await found.cache.packedFrom(found, parsed.graph, earlySets!, built) : undefined;
       let plan: Plan;
       let kernels: Kernels;
       let arena: ArenaLayout;
@@ -265,7 +266,10 @@ export class MobileNet {
       }
       const graph = plan.graph;
       const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true, normalization);
-      if (found && built && !packed) await writePackCache(store!, found.key, net);
+      if (found && built && !packed) {
+        const n = net as unknown as { plan: Plan; arena: ArenaLayout; kernels: Kernels; pointers: RunPointers[] };
+        await found.cache.writePackCache(store!, found, n);
+      }
       if (opts.labels !== undefined) net.setLabels(opts.labels);
       else net.labels = builtinLabels(net.info.classes);
       return net;
@@ -644,65 +648,6 @@ function packStore(option: LoadOptions['packCache']): PackCacheStore | undefined
   if (option === undefined || option === false) return undefined;
   if (typeof option === 'object') return option;
   throw invalidOption(`packCache: ${describeValue(option)} names a folder, which only the Node entry can use; pass a store (get / put)`);
-}
-
-/** What a load found in its pack cache: the key, and the entry's bytes when the store had them. */
-interface PackLookup {
-  key: string;
-  sha256: NonNullable<ReturnType<typeof digestOf>>;
-  entry?: unknown;
-}
-
-/**
- * Starts looking for the packed form of a .tflite file's bytes for this kernel build: the hash of
- * the model and the store's read (a 4 MB Cache API read took 55-75 ms in Chromium here) run while
- * the load instantiates and warms the kernels. Never rejects: undefined when the engine cannot
- * hash or the store's sha256 fails; no entry when the store has none or cannot read.
- */
-async function lookUpPacked(store: PackCacheStore, bytes: Uint8Array, sets: KernelSet[], flavour: Flavour): Promise<PackLookup | undefined> {
-  let sha256: PackLookup['sha256'] | undefined;
-  let key: string | undefined;
-  try {
-    sha256 = digestOf(store);
-    key = sha256 && (await packCacheKey(sha256, bytes, buildFileName(flavour, sets), flavour));
-  } catch {
-    return undefined; // a store whose sha256 throws: no cache
-  }
-  if (!sha256) return undefined;
-  if (!key) return undefined;
-  try {
-    return { key, sha256, entry: await store.get(key) };
-  } catch {
-    return { key, sha256 }; // an unreadable cache is no cache
-  }
-}
-
-/**
- * The packed model of a lookup's entry, checked against the graph (validated here as planGraph
- * would) and the instantiated build; undefined if there is none or it does not fit.
- */
-async function packedFrom(lookup: PackLookup, parsed: Graph, sets: KernelSet[], kernels: Kernels): Promise<PackedModel | undefined> {
-  if (lookup.entry === undefined) return undefined;
-  const graph = validateGraph(parsed) as Plan['graph'];
-  checkFloatNumerics(graph);
-  if (kernelSetsOf(graph.ops).join() !== sets.join()) return undefined;
-  return decodeEntry(lookup.sha256, lookup.entry, lookup.key, graph, kernels.exports.heap_base(), kernels.exports);
-}
-
-/** Stores a just-packed model's entry (the arena's constants as copied, its calls recorded); failures are ignored. */
-async function writePackCache(store: PackCacheStore, key: string, net: MobileNet): Promise<void> {
-  const n = net as unknown as { plan: Plan; arena: ArenaLayout; kernels: Kernels; pointers: RunPointers[] };
-  const calls = recordCalls(n.plan.steps, n.pointers, n.kernels.memory);
-  if (!calls) return;
-  const base = arenaBase(n.kernels.exports.heap_base());
-  const constants = new Uint8Array(n.kernels.memory.buffer, base, n.arena.constantBytes).slice();
-  try {
-    const sha256 = digestOf(store);
-    const entry = sha256 && (await encodeEntry(sha256, key, n.kernels.exports.heap_base(), n.plan, n.arena, calls, constants));
-    if (entry) await store.put(key, entry);
-  } catch {
-    // a full disk or a quota: the next load packs again
-  }
 }
 
 /**

@@ -8,7 +8,8 @@
  * Portable core: no Node built-ins.
  */
 import { opInputs, type Op, type OpName } from '../model/ir.js';
-import { KERNEL_ABI, type KernelName } from './kernel-abi.js';
+// types only: the kernel table (6 KB) stays out of a page's bundle unless the pack cache loads it
+import type { KernelName } from './kernel-abi.js';
 import type { Flavour } from './kernels.js';
 
 /**
@@ -26,9 +27,9 @@ export function kernelSetOf(name: KernelName): KernelSet | 'shared' {
   return (KERNEL_SETS as readonly string[]).includes(prefix) ? (prefix as KernelSet) : 'shared';
 }
 
-/** every kernel a build holding these sets exports (the shared ones included) */
-export function kernelsOfSets(sets: readonly KernelSet[]): KernelName[] {
-  return (Object.keys(KERNEL_ABI) as KernelName[]).filter((k) => {
+/** of `all` (the kernel table's names), every kernel a build holding these sets exports (the shared ones included) */
+export function kernelsOfSets(sets: readonly KernelSet[], all: readonly KernelName[]): KernelName[] {
+  return all.filter((k) => {
     const set = kernelSetOf(k);
     return set === 'shared' || sets.includes(set);
   });

@@ -21,6 +21,11 @@ import type { Step, Plan } from './plan.js';
 import { arenaBase, type ArenaLayout } from './arena.js';
 import type { RunPointers } from '../ops/types.js';
 import { KERNEL_ABI, type KernelExports } from './kernel-abi.js';
+import type { Graph } from '../model/ir.js';
+import type { Flavour, Kernels } from './kernels.js';
+import { kernelSetsOf, type KernelSet } from './kernel-sets.js';
+import { validateGraph } from '../model/validate.js';
+import { checkFloatNumerics } from './numerics.js';
 
 /** Where packed models are kept: a key (letters, digits, '.', '-', '_') to bytes. */
 export interface PackCacheStore {
@@ -263,4 +268,68 @@ function entryFits(e: Entry, key: string, graph: Plan['graph'], heapBase: number
     }
   }
   return next === graph.ops.length && [...graph.inputs, ...graph.outputs].every((t) => placed.has(t.id!));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load's side (MobileNet.load imports this module only when it is given a store)
+
+/** What a load found in its pack cache: the key, and the entry's bytes when the store had them. */
+export interface PackLookup {
+  /** this module's functions, for the load that imported it lazily */
+  cache: { packedFrom: typeof packedFrom; writePackCache: typeof writePackCache };
+  key: string;
+  sha256: Digest;
+  entry?: unknown;
+}
+
+/**
+ * Starts looking for the packed form of a .tflite file's bytes for this kernel build: the hash of
+ * the model and the store's read (a 4 MB Cache API read took 55-75 ms in Chromium here) run while
+ * the load instantiates and warms the kernels. Never rejects: undefined when the engine cannot
+ * hash or the store's sha256 fails; no entry when the store has none or cannot read.
+ */
+export async function lookUpPacked(store: PackCacheStore, bytes: Uint8Array, buildFile: string, flavour: Flavour): Promise<PackLookup | undefined> {
+  const cache = { packedFrom, writePackCache };
+  let sha256: PackLookup['sha256'] | undefined;
+  let key: string | undefined;
+  try {
+    sha256 = digestOf(store);
+    key = sha256 && (await packCacheKey(sha256, bytes, buildFile, flavour));
+  } catch {
+    return undefined; // a store whose sha256 throws: no cache
+  }
+  if (!sha256) return undefined;
+  if (!key) return undefined;
+  try {
+    return { cache, key, sha256, entry: await store.get(key) };
+  } catch {
+    return { cache, key, sha256 }; // an unreadable cache is no cache
+  }
+}
+
+/**
+ * The packed model of a lookup's entry, checked against the graph (validated here as planGraph
+ * would) and the instantiated build; undefined if there is none or it does not fit.
+ */
+export async function packedFrom(lookup: PackLookup, parsed: Graph, sets: KernelSet[], kernels: Kernels): Promise<PackedModel | undefined> {
+  if (lookup.entry === undefined) return undefined;
+  const graph = validateGraph(parsed) as Plan['graph'];
+  checkFloatNumerics(graph);
+  if (kernelSetsOf(graph.ops).join() !== sets.join()) return undefined;
+  return decodeEntry(lookup.sha256, lookup.entry, lookup.key, graph, kernels.exports.heap_base(), kernels.exports);
+}
+
+/** Stores a just-packed model's entry (the arena's constants as copied, its calls recorded); failures are ignored. */
+export async function writePackCache(store: PackCacheStore, { key }: PackLookup, n: { plan: Plan; arena: ArenaLayout; kernels: Kernels; pointers: RunPointers[] }): Promise<void> {
+  const calls = recordCalls(n.plan.steps, n.pointers, n.kernels.memory);
+  if (!calls) return;
+  const base = arenaBase(n.kernels.exports.heap_base());
+  const constants = new Uint8Array(n.kernels.memory.buffer, base, n.arena.constantBytes).slice();
+  try {
+    const sha256 = digestOf(store);
+    const entry = sha256 && (await encodeEntry(sha256, key, n.kernels.exports.heap_base(), n.plan, n.arena, calls, constants));
+    if (entry) await store.put(key, entry);
+  } catch {
+    // a full disk or a quota: the next load packs again
+  }
 }
