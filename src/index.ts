@@ -40,6 +40,8 @@ export type { RawImage } from './image/types.js';
 export type { ImageSource, ImageElementLike, VideoElementLike, CanvasLike, ImageBitmapLike, VideoFrameLike, BlobLike } from './image/sources.js';
 export { parseLabels, alignLabels, topK } from './labels.js';
 export { load, listModels, fetchModelFile } from './weights/load.js';
+export { cacheApiPackStore } from './weights/cache-api.js';
+export type { PackCacheStore } from './runtime/pack-cache.js';
 export type { ModelEntry, ModelFetchOptions, WeightsLoadOptions, FetchedModel, ModelCacheStore, CachedModelFile, FetchLike, FetchResponseLike, AbortSignalLike } from './weights/types.js';
 
 /** Serialises a graph as .tflite bytes; the graph is validated first (INVALID_MODEL naming what is wrong). */
