@@ -86,6 +86,25 @@ export async function compat(path: string, image: string): Promise<[ClassResult[
 // the metadata reader, apart from the core (a page that never calls it does not download it)
 import { readTfliteMetadata, type TfliteMetadata } from 'mobilenet-wasm/metadata';
 export const metadataOf: (bytes: Uint8Array) => TfliteMetadata | undefined = readTfliteMetadata;
+
+// teaching new classes and quantizing, each its own entry (issue 12)
+import { createClassifier, loadClassifierHead, type Classifier, type Prediction } from 'mobilenet-wasm/transfer';
+export async function teach(net: MobileNet, photo: RawImage): Promise<[Prediction[], Uint8Array, Classifier]> {
+  const classifier = createClassifier(net, { head: 'softmax' });
+  await classifier.addExample(photo, 'mug');
+  await classifier.train({ onProgress: ({ epoch, epochs, loss }) => void [epoch, epochs, loss] });
+  const head = classifier.toTflite();
+  return [await classifier.predict(photo, { topK: 1 }), head, loadClassifierHead(net, head)];
+}
+import { Calibrator, quantizeToTflite, type QuantizeOptions } from 'mobilenet-wasm/quantize';
+import type { Graph, RawImage } from 'mobilenet-wasm/core';
+export async function quantize(graph: Graph, input: Float32Array): Promise<Uint8Array> {
+  const calibrator = await Calibrator.create(graph);
+  calibrator.add(input);
+  calibrator.dispose();
+  const options: QuantizeOptions = { method: 'percentile', io: 'float' };
+  return quantizeToTflite(graph, calibrator.stats, options);
+}
 `;
 
 /** with the DOM lib: our WebAssembly aliases are exactly the DOM's, and ImageData is an image */
