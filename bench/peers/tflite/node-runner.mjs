@@ -1,7 +1,7 @@
 /**
  * TFLite's own wasm build (@tensorflow/tfjs-tflite, single thread, SIMD) as a function for Node
  * scripts that check a .tflite this library wrote: load the bytes, run typed-array inputs.
- * The browser stand-ins are run.mjs's (see its header comment for why each is needed).
+ * installBrowserStandIns is shared with run.mjs (see its header comment for why each stand-in is needed).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,24 +17,7 @@ function tfliteModule() {
   const pkgDir = dirname(require.resolve('@tensorflow/tfjs-tflite/package.json'));
   const wasmBinary = readFileSync(join(pkgDir, 'wasm', 'tflite_web_api_cc_simd.wasm'));
   const factory = require(join(pkgDir, 'wasm', 'tflite_web_api_cc_simd.js'));
-  const g = globalThis;
-  g.window = g;
-  g.self = g;
-  g.location = { href: 'file:///tfjs-tflite/', origin: 'file://' };
-  g.document = {
-    currentScript: null,
-    head: { appendChild() {}, removeChild() {} },
-    createElement: () => {
-      const el = {
-        setAttribute(name) {
-          if (name === 'src') queueMicrotask(() => el.onload?.());
-        },
-      };
-      return el;
-    },
-  };
-  if (typeof g.navigator === 'undefined') g.navigator = { hardwareConcurrency: 1, userAgent: 'node' };
-  g.tflite_web_api_ModuleFactory = (options) => factory({ ...options, wasmBinary });
+  installBrowserStandIns(factory, wasmBinary);
   loaded = { tflite: require('@tensorflow/tfjs-tflite'), version: require('@tensorflow/tfjs-tflite/package.json').version };
   return loaded;
 }
@@ -59,4 +42,29 @@ export async function loadTfliteWasm(bytes) {
       return runner.getOutputs()[0].data().slice();
     },
   };
+}
+
+/** Just enough browser for the tfjs-tflite loader (see the header comment). */
+export function installBrowserStandIns(factory, wasmBinary) {
+  const g = globalThis;
+  g.window = g;
+  g.self = g;
+  g.location = { href: 'file:///tfjs-tflite/', origin: 'file://' };
+  const head = { appendChild() {}, removeChild() {} };
+  g.document = {
+    currentScript: null,
+    head,
+    // The loader sets src on a <script> and waits for onload; the glue is already loaded, so fire it.
+    createElement: () => {
+      const el = {
+        setAttribute(name) {
+          if (name === 'src') queueMicrotask(() => el.onload?.());
+        },
+      };
+      return el;
+    },
+  };
+  // Node 20 has no navigator; the loader reads navigator.hardwareConcurrency when numThreads is unset.
+  if (typeof g.navigator === 'undefined') g.navigator = { hardwareConcurrency: 1, userAgent: 'node' };
+  g.tflite_web_api_ModuleFactory = (options) => factory({ ...options, wasmBinary });
 }

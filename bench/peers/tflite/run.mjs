@@ -17,6 +17,7 @@
  * factory as window.tflite_web_api_ModuleFactory and hand it the .wasm bytes (wasmBinary), so
  * nothing is fetched and no worker is started.
  */
+import { installBrowserStandIns } from './node-runner.mjs';
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,31 +48,6 @@ function findModel(spec, precision, source) {
     `no ${precision} .tflite for ${spec}: looked for ${candidates.map((c) => c[0]).join(', ')}. ` +
       'Generate it with `npx tsx bench/peers/make-models.ts` (needs src/arch/mobilenet.ts and src/formats/tflite-writer.ts).',
   );
-}
-
-/** Just enough browser for the tfjs-tflite loader (see the header comment). */
-function installBrowserStandIns(factory, wasmBinary) {
-  const g = globalThis;
-  g.window = g;
-  g.self = g;
-  g.location = { href: 'file:///tfjs-tflite/', origin: 'file://' };
-  const head = { appendChild() {}, removeChild() {} };
-  g.document = {
-    currentScript: null,
-    head,
-    // The loader sets src on a <script> and waits for onload; the glue is already loaded, so fire it.
-    createElement: () => {
-      const el = {
-        setAttribute(name) {
-          if (name === 'src') queueMicrotask(() => el.onload?.());
-        },
-      };
-      return el;
-    },
-  };
-  // Node 20 has no navigator; the loader reads navigator.hardwareConcurrency when numThreads is unset.
-  if (typeof g.navigator === 'undefined') g.navigator = { hardwareConcurrency: 1, userAgent: 'node' };
-  g.tflite_web_api_ModuleFactory = (options) => factory({ ...options, wasmBinary });
 }
 
 async function main() {
