@@ -134,6 +134,20 @@ export function numberOption(values: Record<string, unknown>, name: string, r: N
   return n;
 }
 
+/**
+ * `--input-range LO,HI`: the pixel range a float model was trained on (default: the caller's,
+ * TF-slim's -1,1), or undefined when absent.
+ */
+export function inputRangeOption(values: Record<string, unknown>, name = 'input-range'): [number, number] | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const parts = String(v).split(',').map((p) => (NUMBER.test(p.trim()) ? Number(p) : NaN));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) {
+    throw new UsageError(`--${name} must be LOW,HIGH with numbers LOW < HIGH (e.g. 0,1 or -1,1), got ${quote(v)}`);
+  }
+  return [parts[0], parts[1]];
+}
+
 /** One of a fixed set of words, or `def` when absent. */
 export function choiceOption<T extends string>(values: Record<string, unknown>, name: string, choices: readonly T[], def: T): T;
 export function choiceOption<T extends string>(values: Record<string, unknown>, name: string, choices: readonly T[], def?: T): T | undefined;

@@ -25,6 +25,7 @@ import {
   choiceOption,
   describeError,
   errorLine,
+  inputRangeOption,
   intOption,
   io,
   ioSync,
@@ -83,10 +84,11 @@ commands:
 ${TRAIN_USAGE}
   quantize --model FLOAT.tflite|MODEL.json --calibration DIR --out INT8.tflite [--method minmax|percentile|mse]
         [--percentile P] [--io float|int8|uint8] [--calibration-count N] [--crop aosp-square|tf-slim|none]
-        [--bias-correction on|off]
+        [--bias-correction on|off] [--input-range LO,HI]
         post-training int8 quantization in TFLite's full-integer layout (per-channel conv weights, int32
         biases, int8 activations from statistics of the model run on the first N images of DIR in natural
-        order, default 200, cropped as eval does); --io float (default: QUANTIZE in, DEQUANTIZE out)
+        order, default 200, cropped as eval does, pixels mapped to --input-range, default -1,1);
+        --io float (default: QUANTIZE in, DEQUANTIZE out)
 
 errors: one line on stderr, 'mobilenet-wasm: error: CODE: message'. Exit status 0: success;
   2: usage error (code USAGE: unknown command or option, missing option, option value of the wrong
@@ -250,14 +252,7 @@ async function cmdClassify(argv: string[]): Promise<void> {
   });
   if (positionals.length === 0) throw new UsageError('classify needs at least one image file');
   // a float model trained on [0,1] pixels (not the TF-slim [-1,1]) says so with --input-range 0,1
-  let inputRange: [number, number] | undefined;
-  if (values['input-range'] !== undefined) {
-    const parts = String(values['input-range']).split(',').map((v) => (/^\s*-?\d+(\.\d+)?(e[-+]?\d+)?\s*$/i.test(v) ? Number(v) : NaN));
-    if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) {
-      throw new UsageError(`--input-range must be LOW,HIGH with numbers LOW < HIGH (e.g. 0,1 or -1,1), got '${values['input-range']}'`);
-    }
-    inputRange = [parts[0], parts[1]];
-  }
+  const inputRange = inputRangeOption(values);
   // the upper bound is the model's class count, checked once the model is loaded
   const topRange = (classes?: number) => `--top must be an integer from 1 to ${classes ?? "the model's number of classes"}, got '${values.top}'`;
   let top = values.top === undefined ? 5 : /^\+?\d+$/.test(values.top as string) ? Number(values.top) : NaN;

@@ -1,7 +1,7 @@
 /**
  * `mobilenet-wasm quantize --model float.tflite|model.json --calibration DIR --out int8.tflite
  * [--method minmax|percentile|mse] [--io float|int8|uint8] [--calibration-count N]
- * [--percentile P] [--crop aosp-square|tf-slim|none] [--bias-correction on|off]`:
+ * [--percentile P] [--crop aosp-square|tf-slim|none] [--bias-correction on|off] [--input-range LO,HI]`:
  * post-training int8 quantization (src/ptq/). The calibration images are the folder's image
  * files in natural order (image-2 before image-10), the first N of them, preprocessed as
  * `eval` does (AOSP's square crop by default).
@@ -17,7 +17,7 @@ import { MobileNet } from '../mobilenet.js';
 import { nodeKernelModule, readModelFile } from '../node.js';
 import { CALIBRATION_METHODS, Calibrator, QUANTIZED_IOS, quantizeGraph, type CalibrationMethod, type QuantizedIo } from '../ptq/index.js';
 import { encodeTflite, graphToTfliteSpec } from '../formats/tflite-writer.js';
-import { UsageError, choiceOption, intOption, io, ioSync, need, numberOption, parse, progressBar } from './common.js';
+import { UsageError, choiceOption, inputRangeOption, intOption, io, ioSync, need, numberOption, parse, progressBar } from './common.js';
 import { applyCrop, CROP_CONVENTIONS, type CropConvention } from './eval.js';
 import { resolveModel } from './models.js';
 
@@ -38,6 +38,8 @@ export interface QuantizeArgs {
   biasCorrection?: boolean;
   count?: number;
   crop?: CropConvention;
+  /** the pixel range the float model was trained on (default -1,1, TF-slim's, as classify) */
+  inputRange?: [number, number];
   /** called once the images are listed: returns the per-image progress callback */
   progress?: (total: number) => (done: number, name: string) => void;
 }
@@ -82,7 +84,7 @@ export async function quantizeCommand(args: QuantizeArgs): Promise<QuantizeResul
         throw new MobileNetError(e instanceof MobileNetError ? e.code : 'INVALID_IMAGE', `calibration image ${files[i]}: ${why}`);
       }
       const { image, options } = applyCrop(decoded, args.crop ?? 'aosp-square');
-      calibrator.addImage(image, options);
+      calibrator.addImage(image, { ...options, inputRange: args.inputRange });
       onProgress?.(i + 1, files[i]);
     }
   } finally {
@@ -109,6 +111,7 @@ export async function cmdQuantize(argv: string[]): Promise<void> {
       'calibration-count': { type: 'string' },
       crop: { type: 'string' },
       'bias-correction': { type: 'string' },
+      'input-range': { type: 'string' },
     },
     false,
   );
@@ -124,6 +127,7 @@ export async function cmdQuantize(argv: string[]): Promise<void> {
     count: intOption(values, 'calibration-count', { min: 1, max: 1_000_000 }, DEFAULT_CALIBRATION_COUNT),
     crop: choiceOption(values, 'crop', CROP_CONVENTIONS, 'aosp-square'),
     biasCorrection: choiceOption(values, 'bias-correction', ['on', 'off'] as const, 'on') === 'on',
+    inputRange: inputRangeOption(values),
   };
   const progress = (total: number) => {
     process.stderr.write(`calibrating on ${total} images of ${args.calibration}\n`);

@@ -90,6 +90,22 @@ describe.skipIf(!haveSamples)('quantize a model (needs ../shared/images/samples)
     }
   }, 60_000);
 
+  it('--input-range: the calibration pixels span the model\'s trained range, and so does its int8 input', async () => {
+    const lowest = async (inputRange?: [number, number]) => {
+      const out = join(dir, `range-${inputRange ?? 'default'}.tflite`);
+      await quantizeCommand({ model: floatModel, calibration: images, out, io: 'int8', inputRange });
+      const { scale: [scale], zeroPoint: [zeroPoint] } = readTflite(new Uint8Array(readFileSync(out))).input.quant!;
+      return [scale * (-128 - zeroPoint), scale * (127 - zeroPoint)];
+    };
+    const [lo01, hi01] = await lowest([0, 1]);
+    expect(lo01).toBeGreaterThan(-0.01);
+    expect(hi01).toBeGreaterThan(0.9);
+    expect(hi01).toBeLessThan(1.01);
+    const [loDefault] = await lowest();
+    expect(loDefault).toBeLessThan(-0.9);
+    await expect(cmdQuantize(['--model', floatModel, '--calibration', images, '--out', join(dir, 'x.tflite'), '--input-range', '1,0'])).rejects.toThrow(/--input-range must be LOW,HIGH/);
+  }, 60_000);
+
   it('the command line: options checked, summary printed', async () => {
     const out = join(dir, 'cli.tflite');
     const writes: string[] = [];
