@@ -8,7 +8,8 @@
 // bias: int32 [Cp], bias - x_zp * sum_taps(w - w_zp) (the interior bias).
 // SIMD: each call first widens the weights into `wScratch` (src/quant/pack.ts
 // depthwiseScratchBytes: a few KB, in L1 for the whole call) as int16 (w - w_zp), both
-// [kh*kw][Cp] and the tap pairs [ceil(kh*kw/2)][Cp][2], and rebuilds the model's bias (interior bias + x_zp * sum_taps(w - w_zp)), so the
+// [kh*kw][Cp] and the tap pairs [ceil(kh*kw/2)][Cp][2], rebuilds the model's bias (interior bias
+// + x_zp * sum_taps(w - w_zp)) and, for mode -3, the per-lane requantization parameters, so the
 // loops read 16-byte operands that V8 folds into pmaddwd / pmullw.
 // Interior pixels (every tap inside the image) multiply raw activations with the interior bias;
 // border pixels subtract x_zp from each in-bounds tap and skip the others, which is exactly
@@ -18,7 +19,7 @@
 // Channel loads read 8 (or 16) channels even at the end of a pixel; the extra lanes meet zero
 // weights and are not stored.
 
-import { rqGroupBytes, requant4Common, requantNudge, requantScalar, storePartial } from "./requant";
+import { rqGroupBytes, requant4Common, requantNudge, requantScalar, shortShiftBound, shortShiftScale, storePartial } from "./requant";
 
 // Where a pixel's output starts: int8 NHWC, or its lane in a tile of 4 pixels (see q8_dwconv16).
 @inline
@@ -34,12 +35,13 @@ function outPixel(out: usize, wide: bool, row: i32, ox: i32, outW: i32, pixelStr
 @inline
 function emit(
   acc0: v128, acc1: v128, rq: usize, ch: i32, mode: i32, zp16: v128, dst: usize, valid: i32,
-  wide: bool, lo16: v128, hi16: v128, nz16: v128, pairs: i32, nudge: v128,
+  wide: bool, lo16: v128, hi16: v128, nz16: v128, pairs: i32, nudge: v128, aux: usize,
 ): void {
   const rqStep = rqGroupBytes(mode);
   const rqg = rq + <usize>(ch >> 2) * rqStep;
-  const r0 = requant4Common(acc0, rqg, mode, nudge);
-  const r1 = requant4Common(acc1, rqg + rqStep, mode, nudge);
+  const auxg = aux + (<usize>(ch >> 2) << 5);
+  const r0 = requant4Common(acc0, rqg, mode, nudge, auxg);
+  const r1 = requant4Common(acc1, rqg + rqStep, mode, nudge, auxg + 32);
   // saturating narrow + zero point + clamp in int16 for both outputs (exact for the same reason
   // as pack8; one set of clamp vectors live in the loops instead of an int8 and an int16 one)
   const y = i16x8.min_s(i16x8.max_s(i16x8.add_sat_s(i16x8.narrow_i32x4_s(r0, r1), zp16), lo16), hi16);
@@ -84,9 +86,10 @@ export function q8_dwconv16(
 
 // Widen the 8-bit tap pairs [pairs][cp][2] into int16 (w - w_zp) at `dst`: [taps][cp], then the
 // pairs [pairs][cp][2] (the layouts the SIMD loops read), then the model's bias [cp]
-// (interior bias + x_zp * sum_taps(w - w_zp), for border pixels); returns the bias's address.
+// (interior bias + x_zp * sum_taps(w - w_zp), for border pixels), then for mode -3 each group's
+// [scale][bound] (requant4Scaled, [cp / 4][2][4] int32); returns the bias's address.
 @inline
-function widenDepthwise(w: usize, wZp: i32, bias: usize, inZp: i32, taps: i32, cp: i32, dst: usize): usize {
+function widenDepthwise(w: usize, wZp: i32, bias: usize, inZp: i32, taps: i32, cp: i32, dst: usize, rq: usize, mode: i32): usize {
   const wzp16 = i16x8.splat(<i16>wZp);
   const ones = i16x8.splat(1);
   const xzp = i32x4.splat(inZp);
@@ -113,6 +116,14 @@ function widenDepthwise(w: usize, wZp: i32, bias: usize, inZp: i32, taps: i32, c
     v128.store(biasModel + (<usize>cb << 2), i32x4.add(v128.load(b), i32x4.mul(s0, xzp)));
     v128.store(biasModel + (<usize>cb << 2), i32x4.add(v128.load(b, 16), i32x4.mul(s1, xzp)), 16);
   }
+  if (mode == -3) {
+    const aux = biasModel + (<usize>cp << 2);
+    for (let g = 0; g < cp >> 2; g++) {
+      const scale = shortShiftScale(rq + <usize>g * rqGroupBytes(mode));
+      v128.store(aux + (<usize>g << 5), scale);
+      v128.store(aux + (<usize>g << 5), shortShiftBound(scale), 16);
+    }
+  }
   return biasModel;
 }
 
@@ -121,7 +132,7 @@ function widenDepthwise(w: usize, wZp: i32, bias: usize, inZp: i32, taps: i32, c
 // 16 channels at a time; w: the widened [taps][cp] weights.
 function interiorPixel(
   inp0: usize, c: i32, w: usize, biasInterior: usize, rq: usize, mode: i32, kh: i32, kw: i32, inW: i32,
-  outp: usize, wide: bool, outZp: i32, actMin: i32, actMax: i32, nextZp: i32,
+  outp: usize, wide: bool, outZp: i32, actMin: i32, actMax: i32, nextZp: i32, aux: usize,
 ): void {
   const cp = (c + 7) & ~7;
   const pixelStride = <usize>c;
@@ -187,8 +198,8 @@ function interiorPixel(
       }
       rowp += <usize>inW * pixelStride;
     }
-    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge);
-    emit(a2, a3, rq, cb + 8, mode, zp16, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1), nudge);
+    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge, aux);
+    emit(a2, a3, rq, cb + 8, mode, zp16, outp + <usize>(cb + 8) * chScale, c - cb - 8, wide, lo16, hi16, nz16, kPairs - ((cb + 8) >> 1), nudge, aux);
   }
   if (cb < c) {
     let a0 = v128.load(biasInterior + (<usize>cb << 2));
@@ -207,7 +218,7 @@ function interiorPixel(
       }
       rowp += <usize>inW * pixelStride;
     }
-    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge);
+    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge, aux);
   }
 }
 
@@ -230,6 +241,7 @@ function borderPixel(
   const nz16 = i16x8.splat(<i16>nextZp);
   const nudge = requantNudge(mode);
   const xzp = i16x8.splat(<i16>inZp);
+  const aux = biasModel + (<usize>cp << 2);
   const ky0 = max(0, -iy0), ky1 = min(kh, inH - iy0);
   const kx0 = max(0, -ix0), kx1 = min(kw, inW - ix0);
   for (let cb = 0; cb < c; cb += 8) {
@@ -245,7 +257,7 @@ function borderPixel(
         a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x0, w0));
       }
     }
-    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge);
+    emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge, aux);
   }
 }
 
@@ -273,7 +285,8 @@ function dwconv(
     const nz16 = i16x8.splat(<i16>nextZp);
     const nudge = requantNudge(mode);
     const wide16 = wScratch;
-    const biasModel = widenDepthwise(w, wZp, bias, inZp, taps, cp, wide16);
+    const biasModel = widenDepthwise(w, wZp, bias, inZp, taps, cp, wide16, rq, mode);
+    const aux = biasModel + (<usize>cp << 2);
     const biasInterior = bias;
     w = wide16;
     for (let oy = oy0; oy < oy1; oy++) {
@@ -315,10 +328,10 @@ function dwconv(
               p = v128.load8x8_s(x + rowOff * 2 + pixelStride * 2);
               a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(p, p, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wq + pairStride * 4)));
               a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(p, p, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wq + pairStride * 4, 16)));
-              emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge);
+              emit(a0, a1, rq, cb, mode, zp16, outp + <usize>(cb) * chScale, c - cb, wide, lo16, hi16, nz16, kPairs - ((cb) >> 1), nudge, aux);
             }
           } else {
-            interiorPixel(inp0, c, w, biasInterior, rq, mode, kh, kw, inW, outp, wide, outZp, actMin, actMax, nextZp);
+            interiorPixel(inp0, c, w, biasInterior, rq, mode, kh, kw, inW, outp, wide, outZp, actMin, actMax, nextZp, aux);
           }
         } else {
           borderPixel(inp, inH, inW, c, w, biasModel, rq, mode, kh, kw, iy0, ix0, inZp, outp, wide, outZp, actMin, actMax, nextZp);

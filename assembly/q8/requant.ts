@@ -79,11 +79,12 @@ export function requant4Call(acc: v128, rqg: usize, mode: i32): v128 {
 
 // requant4 with the common modes inline (a right shift in [1, 22] shared by every channel: uint8
 // layers; per-channel right shifts in [1, 22]: int8 layers) and the others out of line.
-// `nudge` is requantNudge(mode), hoisted by the caller.
+// `nudge` is requantNudge(mode), hoisted by the caller; `aux` the group's [scale][bound] for
+// mode -3 (requant4Scaled), computed by the caller once per call.
 @inline
-export function requant4Common(acc: v128, rqg: usize, mode: i32, nudge: v128): v128 {
+export function requant4Common(acc: v128, rqg: usize, mode: i32, nudge: v128, aux: usize): v128 {
   if (mode >= 1 && mode <= 22) return requant4Fast(acc, rqg, 0, mode, nudge, mode);
-  if (mode == -3) return requant4Fast(acc, rqg, 1, 0, acc, mode);
+  if (mode == -3) return requant4Scaled(acc, rqg, v128.load(aux, 16), v128.load(aux));
   return requant4Call(acc, rqg, mode);
 }
 
@@ -177,8 +178,8 @@ function shortShiftsDivide(h: v128, rightFactor: v128, rightZero: bool): v128 {
 // call site, so the other branches fold away):
 //   kind 0: every channel shifts right by `shift` in [1, 22] (mode in [1, 22]); `nudge` is
 //           i32x4.splat(1 << (shift - 1)), hoisted by the caller
-//   kind 1: per-channel right shifts, all in [1, 22] (mode -3; its block is [mult][rightFactor])
 //   else:   requant4(acc, rqg, mode)
+// (mode -3, per-channel right shifts in [1, 22], is requant4Scaled)
 // Kind 0: RoundingDivideByPOT(h, r) = (h + 2^(r-1) - (h < 0)) >> r (floor): rounding half away
 // from zero as a single add. The sum can overflow only for h > 2^31 - 2^(r-1); clamping h to 2^30
 // first keeps it in range and is exact because any h >= 2^30 gives a result >= 2^(30-r) >= 256,
@@ -191,12 +192,12 @@ export function requant4Fast(acc: v128, rqg: usize, kind: i32, shift: i32, nudge
     const y = i32x4.add(i32x4.add(i32x4.min_s(h, v128.load(RQ_CONSTS, 16)), i32x4.shr_s(h, 31)), nudge);
     return i32x4.shr_s(y, shift);
   }
-  if (kind == 1) return shortShiftsDivide(doublingHighMul(acc, v128.load(rqg)), v128.load(rqg, 16), false);
   return requant4Call(acc, rqg, mode);
 }
 
-// Mode -3 (per-channel right shifts r in [1, 22]) without requant4Fast's second 64-bit multiply,
-// for a caller that reuses a group's parameters over many rows (the GEMM, per column panel):
+// Mode -3 (per-channel right shifts r in [1, 22]) without shortShiftsDivide's second 64-bit
+// multiply, for callers that reuse a group's parameters over many rows (the GEMM computes them
+// per column panel, the depthwise per call):
 // the rounding of kind 0 at a shared shift of 22 on h * 2^(22 - r), the same real quotient and
 // so the same rounding, with h first clamped to +-2^(r + 8): beyond that the true result and the
 // clamped one (+-256, -257) are both outside int8 after any zero point, and within it

@@ -349,7 +349,8 @@ export const gemmScratchBytes = (k: number) => roundUp(k, 8) * 8;
 export const gemm16ScratchBytes = (k: number) => Math.ceil(k / 2) * 32 + 64;
 export const depthwiseScratchBytes = (taps: number, c: number) => {
   const cp = roundUp(c, 8);
-  return taps * cp * 2 + Math.ceil(taps / 2) * cp * 4 + cp * 4;
+  // widened taps, widened tap pairs, the model's bias, mode -3's [scale][bound] per 4 channels
+  return taps * cp * 2 + Math.ceil(taps / 2) * cp * 4 + cp * 4 + cp * 8;
 };
 
 /** int32 array padded with zeros */
