@@ -51,7 +51,7 @@ export function digestOf(store: PackCacheStore): Digest | undefined {
 /** the version of this package (package.json; test/runtime/pack-cache.test.ts checks they agree) */
 export const LIBRARY_VERSION = '0.1.0';
 /** bump when the entry layout or what a prepared op records changes */
-export const PACK_FORMAT = 1;
+export const PACK_FORMAT = 2;
 const MAGIC = 0x504e4d4d; // 'MMNP'
 const HEADER_BYTES = 16;
 const DIGEST_BYTES = 32;

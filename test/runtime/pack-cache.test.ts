@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel, MobileNet, type Tensor } from '../../src/node.js';
-import { LIBRARY_VERSION, type PackCacheStore } from '../../src/runtime/pack-cache.js';
+import { LIBRARY_VERSION, PACK_FORMAT, type PackCacheStore } from '../../src/runtime/pack-cache.js';
+import { buildMobileNetV1 } from '../../src/arch/mobilenet.js';
+import { writeTflite } from '../../src/formats/tflite-writer.js';
 import { rng } from '../helpers/kernels.js';
 
 const MODELS = '../shared/models';
@@ -204,5 +206,30 @@ describe('packCache option', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * What the packers and the kernels' scratch needs were when PACK_FORMAT last changed. An entry
+ * replays recorded scratch sizes and packed bytes, so if packing or a kernel's scratch changes
+ * while PACK_FORMAT does not, an old entry would be trusted with the wrong layout. This pins the
+ * entries of three random-weight models (no ../shared needed): when it fails, bump PACK_FORMAT in
+ * src/runtime/pack-cache.ts and set the new digests here.
+ */
+describe('packed-model cache: the entry format is pinned to PACK_FORMAT', () => {
+  const PINNED: Record<number, Record<string, string>> = {
+    2: { float32: 'a4f334e5ff7063f6', uint8: '4f37d4cde2619c2a', int8: 'ad34fed475a3df6d' },
+  };
+  it(`entries of random 0.25/128 models match the digests pinned for PACK_FORMAT ${PACK_FORMAT}`, async () => {
+    const got: Record<string, string> = {};
+    for (const precision of ['float32', 'uint8', 'int8'] as const) {
+      const model = writeTflite(buildMobileNetV1({ alpha: 0.25, resolution: 128, precision, seed: 3 }));
+      const { store, entries } = memoryStore();
+      (await loadModel(model, { kernels: 'simd', packCache: store })).dispose();
+      expect(entries.size).toBe(1);
+      const [, entry] = [...entries][0];
+      got[precision] = createHash('sha256').update(entry).digest('hex').slice(0, 16);
+    }
+    expect(got, 'packing or scratch changed: bump PACK_FORMAT and pin the new digests').toEqual(PINNED[PACK_FORMAT]);
   });
 });
