@@ -231,7 +231,8 @@ export class MobileNet {
       early?.catch(() => {}); // awaited below; a failure in planning first must not leave it unhandled
       // a packed form of these bytes for this build, when a cache is given (src/runtime/pack-cache.ts)
       const store = packStore(opts.packCache);
-      const lookup = store && parsed.bytes && earlySets ? import('./runtime/pack-cache.js').then((cache) => cache.lookUpPacked(store, parsed.bytes!, buildFileName(flavour, earlySets), flavour)) : undefined;
+      const cacheModule = store && parsed.bytes && earlySets ? import('./runtime/pack-cache.js') : undefined;
+      const lookup = cacheModule?.then((cache) => cache.lookUpPacked(store!, parsed.bytes!, buildFileName(flavour, earlySets!), flavour));
       const normalization = await fileNormalization(parsed.graph, parsed.bytes);
       await loadOpPreparers(parsed.graph.ops);
       // Start V8's optimising tier for the hot kernels now, so it compiles them while the weights
@@ -239,7 +240,7 @@ export class MobileNet {
       await early?.then((k) => void warmKernels(k, parsed.graph.ops, opts.maxMemoryBytes ?? DEFAULT_MAX_MEMORY), () => {});
       const found = await lookup;
       const built = found && (await early!.catch(() => undefined));
-      const packed = found && built ? await found.cache.packedFrom(found, parsed.graph, earlySets!, built) : undefined;
+      const packed = found && built ? await (await cacheModule!).packedFrom(found, parsed.graph, earlySets!, built) : undefined;
       let plan: Plan;
       let kernels: Kernels;
       let arena: ArenaLayout;
@@ -268,7 +269,7 @@ export class MobileNet {
       const net = new MobileNet(graph, kernels, plan, arena, opts.allowNonFinite === true, normalization);
       if (found && built && !packed) {
         const n = net as unknown as { plan: Plan; arena: ArenaLayout; kernels: Kernels; pointers: RunPointers[] };
-        await found.cache.writePackCache(store!, found, n);
+        await (await cacheModule!).writePackCache(store!, found, n);
       }
       if (opts.labels !== undefined) net.setLabels(opts.labels);
       else net.labels = builtinLabels(net.info.classes);

@@ -275,8 +275,6 @@ function entryFits(e: Entry, key: string, graph: Plan['graph'], heapBase: number
 
 /** What a load found in its pack cache: the key, and the entry's bytes when the store had them. */
 export interface PackLookup {
-  /** this module's functions, for the load that imported it lazily */
-  cache: { packedFrom: typeof packedFrom; writePackCache: typeof writePackCache };
   key: string;
   sha256: Digest;
   entry?: unknown;
@@ -289,7 +287,6 @@ export interface PackLookup {
  * hash or the store's sha256 fails; no entry when the store has none or cannot read.
  */
 export async function lookUpPacked(store: PackCacheStore, bytes: Uint8Array, buildFile: string, flavour: Flavour): Promise<PackLookup | undefined> {
-  const cache = { packedFrom, writePackCache };
   let sha256: PackLookup['sha256'] | undefined;
   let key: string | undefined;
   try {
@@ -301,9 +298,9 @@ export async function lookUpPacked(store: PackCacheStore, bytes: Uint8Array, bui
   if (!sha256) return undefined;
   if (!key) return undefined;
   try {
-    return { cache, key, sha256, entry: await store.get(key) };
+    return { key, sha256, entry: await store.get(key) };
   } catch {
-    return { cache, key, sha256 }; // an unreadable cache is no cache
+    return { key, sha256 }; // an unreadable cache is no cache
   }
 }
 
